@@ -1,0 +1,167 @@
+/**
+ * The shape of a run on disk, shared by the engine that writes it, the sessions that stream it,
+ * and the dashboards and reports that replay it. Plain JSON-safe DTOs.
+ *
+ * A run folder holds:
+ * - `config.yaml`: the experiment text as it was when the run started; `config.json`: the
+ *   resolved config (defaults filled in); its SHA-256 is `RunInfo.configHash`.
+ * - `run.json`: `RunInfo`, rewritten atomically (temp file + rename) as the run progresses.
+ * - `metrics.jsonl`: one `RunEvent` per line, appended.
+ * - `snapshots/step-<8 digits>.bin`: block scores and masks at one step, laid out as the
+ *   `snapshot` event that announces the file says.
+ * - `checkpoints/`: what `sparsity-studio run --resume DIR` needs.
+ * - `export/`: the folded TF.js model and the block-sparse model.
+ */
+
+export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
+
+export type PhaseKindDto = 'dense' | 'sparsify' | 'sparse';
+
+export type BackendNameDto = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+
+/** One backend that `auto` (or a forced choice) tried, and why it was or was not used. */
+export interface BackendAttempt {
+  backend: BackendNameDto;
+  used: boolean;
+  reason: string;
+}
+
+export interface BackendInfo {
+  /** The backend that really ran the run. */
+  name: BackendNameDto;
+  /** What the file asked for (`auto` or a name). */
+  requested: BackendNameDto | 'auto';
+  /** Every backend considered, in order, with the reason it was skipped or chosen. */
+  attempts: BackendAttempt[];
+  /** Extra facts: wasm threads and SIMD, the transposed-matmul patch, the GPU adapter name. */
+  details: Record<string, string | number | boolean>;
+}
+
+/** Final metrics: `accuracy` for classification, `log_loss` and `auc` for CTR, `support_f1` on teacher data. */
+export interface FinalMetrics {
+  loss: number;
+  accuracy?: number;
+  log_loss?: number;
+  auc?: number;
+  support_f1?: number;
+}
+
+export interface LayerSparsity {
+  name: string;
+  /** Fraction of the layer's kernel entries that are zero in the folded model. */
+  sparsity: number;
+  blocks: number;
+  keptBlocks: number;
+  /** Whether the plan prunes the layer at all. */
+  pruned: boolean;
+}
+
+export interface RunInfo {
+  /** Format version of this file. */
+  format: 1;
+  /** Folder name, unique under `output.dir`. */
+  id: string;
+  name: string;
+  method: 'sapp' | 'acdc' | 'magnitude' | 'none';
+  status: RunStatus;
+  /** Why the run failed or was cancelled, when it did. */
+  error?: { message: string; file?: string; line?: number; key?: (string | number)[] };
+  seed: number;
+  configHash: string;
+  /** Absolute path of the experiment file the run came from. */
+  experimentFile: string;
+  backend: BackendInfo;
+  versions: Record<string, string>;
+  task: 'classification' | 'ctr';
+  totalSteps: number;
+  /** Steps completed so far. */
+  step: number;
+  /** Target sparsity per pruned layer (fraction of blocks). */
+  targetSparsity: number;
+  startedAt: string;
+  updatedAt: string;
+  endedAt?: string;
+  /** Set after the run ends. */
+  final?: {
+    metrics: FinalMetrics;
+    sparsity: { global: number; layers: LayerSparsity[] };
+  };
+  timing: {
+    /** Median wall time of one training step, in milliseconds. */
+    step_ms_median: number | null;
+    /** Wall time of the whole run so far, in seconds (resumed segments added up). */
+    total_s: number;
+  };
+  /** How many times the run was resumed from a checkpoint. */
+  resumes: number;
+}
+
+/** A phase boundary of the schedule, as the trainer enters it. */
+export interface PhaseEvent {
+  type: 'phase';
+  step: number;
+  index: number;
+  kind: PhaseKindDto;
+  label: string;
+  startStep: number;
+  endStep: number;
+}
+
+/** One training step (every `training.log_every` steps). */
+export interface StepEvent {
+  type: 'step';
+  step: number;
+  /** Phase index in the schedule. */
+  phase: number;
+  loss: number;
+  learningRate: number;
+  /** The schedule's target sparsity (fraction of blocks per pruned layer) at this step. */
+  targetSparsity: number;
+  /** Fraction of zero kernel entries over all layers with a kernel. */
+  globalSparsity: number;
+  /** Fraction of masked blocks per pruned layer, by layer name. */
+  layerSparsity: Record<string, number>;
+  /** Wall time of this step, in milliseconds. */
+  stepMs: number;
+}
+
+/** An evaluation on the held-out set. */
+export interface EvalEvent {
+  type: 'eval';
+  step: number;
+  metrics: FinalMetrics;
+}
+
+/** Where one layer's scores and mask sit inside a snapshot file. */
+export interface SnapshotLayer {
+  name: string;
+  gridRows: number;
+  gridCols: number;
+  /** Byte offset of `gridRows*gridCols` little-endian float32 scores (row-major). */
+  scoresOffset: number;
+  /** Byte offset of `gridRows*gridCols` bytes, 1 = kept. */
+  maskOffset: number;
+}
+
+/**
+ * Block scores and masks of every pruned layer at one step. Scores are the attention
+ * `A = N·softmax(L)` for `sapp`, block Frobenius norms divided by their mean otherwise.
+ */
+export interface SnapshotEvent {
+  type: 'snapshot';
+  step: number;
+  phase: number;
+  score: 'attention' | 'magnitude';
+  /** File name relative to the run folder (`snapshots/step-00000200.bin`). */
+  file: string;
+  layers: SnapshotLayer[];
+}
+
+export interface StatusEvent {
+  type: 'status';
+  step: number;
+  status: RunStatus | 'resumed';
+  message?: string;
+}
+
+export type RunEvent = PhaseEvent | StepEvent | EvalEvent | SnapshotEvent | StatusEvent;

@@ -1,0 +1,61 @@
+// Bundles what ships: the extension client, the language server, the CLI and the webview panels.
+// `tsc --build` type-checks separately; esbuild only transpiles and bundles.
+import * as esbuild from 'esbuild';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+/** Node bundles (CommonJS). `vscode` exists only inside the extension host. */
+const nodeEntries = [
+  // { in: 'client/src/extension.ts', out: 'client' },
+  // { in: 'server/src/server.ts', out: 'server' },
+  // { in: 'server/src/cli.ts', out: 'cli' },
+];
+
+/** One browser bundle per webview panel (IIFE). */
+const webviewEntries = [];
+
+const common = {
+  bundle: true,
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'warning',
+  absWorkingDir: root,
+  tsconfig: join(root, 'tsconfig.base.json'),
+};
+
+const builds = [];
+if (nodeEntries.length > 0) {
+  builds.push({
+    ...common,
+    entryPoints: nodeEntries,
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu'],
+  });
+}
+if (webviewEntries.length > 0) {
+  builds.push({
+    ...common,
+    entryPoints: webviewEntries,
+    outdir: 'dist/webview',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  });
+}
+
+mkdirSync(join(root, 'dist'), { recursive: true });
+if (watch) {
+  for (const options of builds) await (await esbuild.context(options)).watch();
+  console.log('[build] watching');
+} else {
+  await Promise.all(builds.map((options) => esbuild.build(options)));
+  console.log(`[build] ${builds.length} bundle group(s) -> dist/${production ? ' (production)' : ''}`);
+}
