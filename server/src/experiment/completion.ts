@@ -1,0 +1,251 @@
+/**
+ * Completion in experiment files. The cursor's place is read from indentation (it works on the
+ * half-typed, often invalid text an editor holds); keys, values and their docs come from the JSON
+ * Schema, layer names from the model analysis, snippets from the templates.
+ */
+import {
+  choicesOf,
+  describeConstraints,
+  discriminatorOf,
+  isRecord,
+  jsonTypes,
+  keysAtPath,
+  schemaAtPath,
+  valueAtPath,
+  type JsonSchema,
+} from './jsonSchema';
+import { TEMPLATE_KINDS, experimentTemplate, templateSection, type TemplateKind } from './templates';
+import type { ValidationResult } from './validate';
+import type { ConfigPath, Position } from './yamlDocument';
+
+export type CompletionKind = 'key' | 'value' | 'snippet' | 'layer';
+
+export interface CompletionEntry {
+  label: string;
+  kind: CompletionKind;
+  detail?: string;
+  documentation?: string;
+  /** Text to insert; a snippet (`$1`, `${1|a,b|}`) when `snippet` is true. */
+  insertText: string;
+  snippet: boolean;
+  sortText?: string;
+  /** Replace this range of the current line (the word typed so far). */
+  replace: { start: Position; end: Position };
+  preselect?: boolean;
+}
+
+interface CursorContext {
+  /** Path of the mapping whose key is being typed, or of the key whose value is being typed. */
+  path: ConfigPath;
+  position: 'key' | 'value' | 'flow-item';
+  /** Start of the word under the cursor on its line. */
+  wordStart: number;
+}
+
+const KEY_LINE = /^(\s*)([A-Za-z_][\w-]*)?$/;
+const VALUE_LINE = /^(\s*)([A-Za-z_][\w-]*)\s*:\s*(.*)$/;
+const OPENING_KEY = /^(\s*)([A-Za-z_][\w-]*)\s*:\s*(#.*)?$/;
+
+/** Where the cursor is: inside which mapping, on a key or a value. Undefined inside comments and block scalars. */
+export function cursorContext(lines: string[], line: number, character: number): CursorContext | undefined {
+  const before = (lines[line] ?? '').slice(0, character);
+  if (before.includes('#')) return undefined;
+  const keyMatch = KEY_LINE.exec(before);
+  if (keyMatch) {
+    const indent = keyMatch[1]!.length;
+    return { path: parentPath(lines, line, indent), position: 'key', wordStart: indent };
+  }
+  const valueMatch = VALUE_LINE.exec(before);
+  if (valueMatch) {
+    const indent = valueMatch[1]!.length;
+    const path = [...parentPath(lines, line, indent), valueMatch[2]!];
+    const rest = valueMatch[3]!;
+    if (rest.startsWith('[')) {
+      const item = /[^[,\s]*$/.exec(rest)![0];
+      return { path, position: 'flow-item', wordStart: character - item.length };
+    }
+    return { path, position: 'value', wordStart: character - rest.length };
+  }
+  const itemMatch = /^(\s*)- ([^\s#]*)$/.exec(before);
+  if (itemMatch) {
+    const indent = itemMatch[1]!.length;
+    const owner = parentPath(lines, line, indent + 1);
+    return { path: owner, position: 'flow-item', wordStart: character - itemMatch[2]!.length };
+  }
+  return undefined;
+}
+
+/** Keys of the block mappings that enclose a line at `indent`, read from the lines above. */
+function parentPath(lines: string[], line: number, indent: number): string[] {
+  const path: string[] = [];
+  let want = indent;
+  for (let l = line - 1; l >= 0 && want > 0; l--) {
+    const text = lines[l]!;
+    if (text.trim() === '' || text.trimStart().startsWith('#')) continue;
+    const lineIndent = text.length - text.trimStart().length;
+    if (lineIndent >= want) continue;
+    const m = OPENING_KEY.exec(text);
+    if (!m) {
+      if (/^\s*- /.test(text)) continue;
+      break;
+    }
+    path.unshift(m[2]!);
+    want = lineIndent;
+  }
+  return path;
+}
+
+export function complete(result: ValidationResult, position: Position): CompletionEntry[] {
+  const lines = result.document.text.split(/\r?\n/);
+  const context = cursorContext(lines, position.line, position.character);
+  if (!context) return [];
+  const replace = { start: { line: position.line, character: context.wordStart }, end: position };
+  const root = result.document.value;
+  if (context.position === 'key') return keyCompletions(context.path, root, replace, lines, position.line);
+  return valueCompletions(result, context, replace);
+}
+
+function keyCompletions(
+  path: ConfigPath,
+  root: unknown,
+  replace: CompletionEntry['replace'],
+  lines: string[],
+  line: number,
+): CompletionEntry[] {
+  const typing = (lines[line] ?? '').trim().replace(/:.*$/, '');
+  const present = valueAtPath(root, path);
+  const taken = new Set(isRecord(present) ? Object.keys(present).filter((k) => k !== typing) : []);
+  const entries: CompletionEntry[] = [];
+  const keys = keysAtPath(path, root);
+  const parentSchema = schemaAtPath(path, root);
+  const branches = parentSchema?.oneOf ?? parentSchema?.anyOf;
+  const discriminator = branches ? discriminatorOf(branches) : undefined;
+  for (const { key, schema, required } of keys) {
+    if (taken.has(key)) continue;
+    entries.push({
+      label: key,
+      kind: 'key',
+      detail: describeConstraints(schema) || undefined,
+      documentation: schema.markdownDescription ?? schema.description,
+      insertText: keySnippet(key, schema, discriminator === key ? branches : undefined),
+      snippet: true,
+      // Required keys and the discriminator first, then the rest in schema order.
+      sortText: `${key === discriminator ? 0 : required ? 1 : 2}-${String(entries.length).padStart(3, '0')}`,
+      replace,
+      preselect: key === discriminator,
+    });
+  }
+  if (path.length === 0) {
+    const empty = !isRecord(root) || Object.keys(root).length === 0;
+    for (const kind of Object.keys(TEMPLATE_KINDS) as TemplateKind[]) {
+      if (empty) {
+        entries.push({
+          label: `new experiment (${kind})`,
+          kind: 'snippet',
+          detail: TEMPLATE_KINDS[kind],
+          documentation: '```yaml\n' + experimentTemplate('my-experiment', kind) + '```',
+          insertText: snippetEscape(experimentTemplate('my-experiment', kind)).replace(
+            'name: my-experiment',
+            'name: ${1:my-experiment}',
+          ),
+          snippet: true,
+          sortText: `0-${kind}`,
+          replace,
+        });
+      }
+      for (const section of ['data', 'model', 'pruning'] as const) {
+        if (taken.has(section)) continue;
+        const text = templateSection(kind, section);
+        if (!text) continue;
+        entries.push({
+          label: `${section} (${kind})`,
+          kind: 'snippet',
+          detail: `${section} section from the ${kind} template`,
+          documentation: '```yaml\n' + text + '\n```',
+          insertText: snippetEscape(text),
+          snippet: true,
+          sortText: `3-${section}-${kind}`,
+          replace,
+        });
+      }
+    }
+  }
+  return entries;
+}
+
+function keySnippet(key: string, schema: JsonSchema, discriminatorBranches?: JsonSchema[]): string {
+  if (discriminatorBranches) {
+    const values = discriminatorBranches.map((b) => String(b.properties?.[key]?.const));
+    return `${key}: \${1|${values.join(',')}|}`;
+  }
+  const choices = choicesOf(schema);
+  if (choices.length > 1 && choices.length <= 12)
+    return `${key}: \${1|${choices.map((c) => String(c.value)).join(',')}|}`;
+  const types = jsonTypes(schema);
+  if (types.length === 1 && types[0] === 'object') return `${key}:\n  $0`;
+  if (types.length === 1 && types[0] === 'array') return `${key}: [$1]`;
+  if (schema.default !== undefined && !isRecord(schema.default))
+    return `${key}: \${1:${snippetEscape(JSON.stringify(schema.default).replace(/^"|"$/g, ''))}}`;
+  return `${key}: $0`;
+}
+
+function valueCompletions(
+  result: ValidationResult,
+  context: CursorContext,
+  replace: CompletionEntry['replace'],
+): CompletionEntry[] {
+  const root = result.document.value;
+  const { path } = context;
+  const last = path[path.length - 1];
+  // Layer names inside `layers:` and `exclude:`.
+  if (path.length === 2 && path[0] === 'pruning' && (last === 'layers' || last === 'exclude')) {
+    const plan = result.analysis?.plan;
+    const entries: CompletionEntry[] = (plan?.layers ?? []).map((l, i) => ({
+      label: l.name,
+      kind: 'layer',
+      detail: `${l.rows}x${l.cols} · ${l.blocks} blocks (${l.gridRows}x${l.gridCols})`,
+      documentation: `Layer \`${l.name}\`: kernel ${l.rows}x${l.cols}, ${l.blocks} blocks of ${l.blockRows}x${l.blockCols}; now ${l.status}.`,
+      insertText: l.name,
+      snippet: false,
+      sortText: String(i).padStart(3, '0'),
+      replace,
+    }));
+    if (last === 'layers' && context.position === 'value')
+      entries.unshift({
+        label: 'all',
+        kind: 'value',
+        detail: 'every layer with a kernel',
+        insertText: 'all',
+        snippet: false,
+        sortText: '000',
+        replace,
+      });
+    return entries;
+  }
+  if (context.position !== 'value') return [];
+  const parent = schemaAtPath(path.slice(0, -1), root);
+  const branches = parent?.oneOf ?? parent?.anyOf;
+  let choices: { value: unknown; markdown?: string }[];
+  if (branches && discriminatorOf(branches) === last) {
+    choices = branches.map((b) => ({
+      value: b.properties?.[String(last)]?.const,
+      markdown: b.properties?.[String(last)]?.markdownDescription,
+    }));
+  } else {
+    const schema = schemaAtPath(path, root);
+    choices = schema ? choicesOf(schema) : [];
+  }
+  return choices.map((c, i) => ({
+    label: String(c.value),
+    kind: 'value' as const,
+    documentation: c.markdown,
+    insertText: String(c.value),
+    snippet: false,
+    sortText: String(i).padStart(3, '0'),
+    replace,
+  }));
+}
+
+function snippetEscape(text: string): string {
+  return text.replace(/[$}\\]/g, '\\$&');
+}

@@ -1,0 +1,104 @@
+/**
+ * Hover in experiment files: the key's docs from the schema, the chosen value's own docs, and
+ * what the config computes to there (the block grid on `block` and `sparsity`, the phase table on
+ * `schedule`), from the same analysis the validator uses.
+ */
+import type { ExperimentAnalysis } from './analysis';
+import { choicesOf, describeConstraints, discriminatorOf, schemaAtPath, valueAtPath } from './jsonSchema';
+import { targetSparsityAt } from './schedule';
+import { dotted, type ValidationResult } from './validate';
+import type { Position, Range } from './yamlDocument';
+
+export interface HoverResult {
+  markdown: string;
+  range: Range;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1).replace(/\.0$/, '')}%`;
+
+export function hover(result: ValidationResult, position: Position): HoverResult | undefined {
+  const doc = result.document;
+  const offset = doc.lines.offsetAt(position);
+  const at = doc.pathAt(offset);
+  if (!at) return undefined;
+  const { path, onKey } = at;
+  const root = doc.value;
+  const key = path[path.length - 1];
+  if (typeof key === 'number') return undefined;
+  const loc = doc.locate(path);
+  const span = onKey ? loc?.key : loc?.value;
+  if (!span) return undefined;
+
+  const parts: string[] = [`**${dotted(path)}**`];
+  const parent = schemaAtPath(path.slice(0, -1), root);
+  const branches = parent?.oneOf ?? parent?.anyOf;
+  const schema = schemaAtPath(path, root);
+  if (schema?.markdownDescription ?? schema?.description) parts.push(schema.markdownDescription ?? schema.description!);
+  const constraints = schema ? describeConstraints(schema) : '';
+  if (constraints && !(branches && discriminatorOf(branches) === key)) parts.push(`_${constraints}_`);
+  if (branches && discriminatorOf(branches) === key) {
+    const options = branches.map((b) => `\`${String(b.properties?.[String(key)]?.const)}\``).join(', ');
+    parts.push(`_one of ${options}_`);
+  }
+  const value = valueAtPath(root, path);
+  if (!onKey && schema && (typeof value === 'string' || typeof value === 'boolean')) {
+    const choice = choicesOf(schema).find((c) => c.value === value);
+    if (choice?.markdown && choice.markdown !== schema.markdownDescription)
+      parts.push(`\`${String(value)}\`: ${choice.markdown}`);
+  }
+  const facts = result.analysis ? computedFacts(result.analysis, path.map(String)) : undefined;
+  if (facts) parts.push(facts);
+  if (!schema && !facts) return undefined;
+  return { markdown: parts.join('\n\n'), range: doc.range(span) };
+}
+
+function computedFacts(analysis: ExperimentAnalysis, path: string[]): string | undefined {
+  const joined = path.join('.');
+  if (['pruning.block', 'pruning.sparsity', 'pruning.min_blocks', 'pruning.layers', 'pruning.exclude'].includes(joined))
+    return layerTable(analysis);
+  if (
+    joined === 'pruning.schedule' ||
+    joined === 'pruning.method' ||
+    joined === 'training.steps' ||
+    joined === 'training.epochs' ||
+    (path[0] === 'pruning' && path[1] === 'schedule')
+  )
+    return phaseTable(analysis);
+  if (joined === 'model' || joined === 'model.kind') return layerTable(analysis);
+  return undefined;
+}
+
+/** The block grid of every layer with a kernel and what the target keeps of it. */
+export function layerTable(analysis: ExperimentAnalysis): string | undefined {
+  const plan = analysis.plan;
+  if (!plan) return undefined;
+  const rows = plan.layers.map(
+    (l) =>
+      `| ${l.name} | ${l.rows}x${l.cols} | ${l.gridRows}x${l.gridCols}${l.edgeRows || l.edgeCols ? ' (edge)' : ''} | ${l.blocks} | ${l.keptBlocks} | ${l.status} |`,
+  );
+  return [
+    '| layer | kernel | grid | blocks | kept | status |',
+    '| --- | --- | --- | ---: | ---: | --- |',
+    ...rows,
+    '',
+    `Global sparsity of all kernels at the end: **${pct(plan.globalSparsity)}** (target ${pct(plan.targetSparsity)} of the blocks of each pruned layer).`,
+  ].join('\n');
+}
+
+/** The phases with their step ranges and the target sparsity where each ends. */
+export function phaseTable(analysis: ExperimentAnalysis): string | undefined {
+  const schedule = analysis.schedule;
+  if (!schedule) return undefined;
+  const rows = schedule.phases.map((p) => {
+    const end =
+      p.endStep > p.startStep ? targetSparsityAt(schedule, p.endStep - 1) : targetSparsityAt(schedule, p.startStep);
+    return `| ${p.label} | ${p.kind} | ${p.startStep}–${p.endStep} | ${p.endStep - p.startStep} | ${pct(end)} |`;
+  });
+  return [
+    `${schedule.phases.length} phases over ${schedule.totalSteps} steps:`,
+    '',
+    '| phase | kind | steps | length | target at end |',
+    '| --- | --- | --- | ---: | ---: |',
+    ...rows,
+  ].join('\n');
+}

@@ -1,0 +1,51 @@
+/**
+ * Inlay hints: after `block`, the blocks and kept blocks of each pruned layer; after `sparsity`,
+ * the resulting global sparsity; after each schedule fraction, the steps it becomes.
+ */
+import { isRecord } from './jsonSchema';
+import type { ValidationResult } from './validate';
+import type { Position } from './yamlDocument';
+
+export interface InlayHintEntry {
+  position: Position;
+  label: string;
+  tooltip?: string;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1).replace(/\.0$/, '')}%`;
+
+export function inlayHints(result: ValidationResult, fromLine = 0, toLine = Number.MAX_SAFE_INTEGER): InlayHintEntry[] {
+  const { analysis, document: doc } = result;
+  if (!analysis) return [];
+  const hints: InlayHintEntry[] = [];
+  const after = (path: (string | number)[], label: string, tooltip?: string) => {
+    const span = doc.locate(path)?.value;
+    if (!span) return;
+    const position = doc.lines.positionAt(span.end);
+    if (position.line >= fromLine && position.line <= toLine) hints.push({ position, label, tooltip });
+  };
+  const plan = analysis.plan;
+  if (plan && analysis.config.pruning.method !== 'none') {
+    const pruned = plan.layers.filter((l) => l.status === 'pruned');
+    if (pruned.length > 0) {
+      const label = pruned.map((l) => `${l.name}: ${l.keptBlocks}/${l.blocks}`).join(' · ');
+      const tooltip = pruned
+        .map((l) => `${l.name} ${l.rows}x${l.cols}: ${l.gridRows}x${l.gridCols} blocks, ${l.keptBlocks} kept`)
+        .join('\n');
+      after(['pruning', 'block'], ` kept blocks ${label}`, tooltip);
+    }
+    after(['pruning', 'sparsity'], ` ${pct(plan.globalSparsity)} of all kernel weights`);
+  }
+  const schedule = analysis.schedule;
+  const written =
+    doc.value && isRecord(doc.value) && isRecord(doc.value['pruning']) ? doc.value['pruning']['schedule'] : undefined;
+  if (schedule && isRecord(written)) {
+    for (const key of Object.keys(written)) {
+      const value = written[key];
+      if (typeof value !== 'number' || key === 'cycles') continue;
+      const steps = Math.round(value * schedule.totalSteps);
+      after(['pruning', 'schedule', key], ` ${key === 'cycle' ? `${steps} steps each` : `${steps} steps`}`);
+    }
+  }
+  return hints;
+}

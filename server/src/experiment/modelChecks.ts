@@ -1,0 +1,344 @@
+/**
+ * Level 3 of validation: what the config means for this model, from shapes only. Each check
+ * returns the config path its diagnostic belongs to (so checks on values the schema rejected can
+ * be suppressed) and, where one exists, the quick fix.
+ */
+import type { ExperimentAnalysis } from './analysis';
+import { closestMatch } from './closestMatch';
+import { diagnostic, type ExperimentDiagnostic, type Fix, type TextEdit } from './diagnostics';
+import { isRecord, valueAtPath } from './jsonSchema';
+import type { LayerPlan } from './pruningPlan';
+import { scheduleFractionParts } from './schedule';
+import { blockShape } from './schema';
+import type { ConfigPath, ExperimentDocument } from './yamlDocument';
+
+export interface LocatedDiagnostic {
+  path: ConfigPath;
+  diagnostic: ExperimentDiagnostic;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1).replace(/\.0$/, '')}%`;
+const FRACTION_TOLERANCE = 1e-6;
+
+export function modelDiagnostics(analysis: ExperimentAnalysis, doc: ExperimentDocument): LocatedDiagnostic[] {
+  const out: LocatedDiagnostic[] = [];
+  const at = (
+    path: ConfigPath,
+    d: (range: ReturnType<ExperimentDocument['range']>) => ExperimentDiagnostic,
+    prefer: 'key' | 'value' = 'key',
+  ) => out.push({ path, diagnostic: d(doc.range(doc.spanOf(path, prefer))) });
+
+  for (const problem of analysis.data.missing)
+    at(problem.path, (r) => diagnostic('path-missing', r, `Data file missing: ${problem.message}`), 'value');
+  for (const problem of analysis.data.invalid)
+    at(problem.path, (r) => diagnostic('model-invalid', r, `Data cannot be used: ${problem.message}`), 'value');
+
+  const model = analysis.model;
+  if (!model.ok) {
+    if ('unreadable' in model) {
+      const missing = /does not exist/.test(model.unreadable);
+      at(
+        ['model', 'path'],
+        (r) => diagnostic(missing ? 'path-missing' : 'model-unchecked', r, `Model file: ${model.unreadable}`),
+        'value',
+      );
+    } else if (analysis.input.shape === null) {
+      if (analysis.data.missing.length === 0 && analysis.data.invalid.length === 0)
+        at(
+          ['data', 'source'],
+          (r) => diagnostic('model-unchecked', r, `Model-aware checks skipped: ${model.error.message}.`),
+          'value',
+        );
+    } else {
+      at(
+        model.error.path,
+        (r) => diagnostic('model-invalid', r, `The model cannot be built: ${model.error.message}.`),
+        'value',
+      );
+    }
+  }
+
+  const plan = analysis.plan;
+  const pruning = analysis.config.pruning;
+  if (plan) {
+    for (const pattern of plan.patterns) {
+      if (pattern.matches.length > 0) continue;
+      const names = plan.layers.map((l) => l.name);
+      const guess = closestMatch(pattern.pattern, names);
+      const path: ConfigPath = ['pruning', pattern.list, pattern.index];
+      const span = doc.locate(path)?.value;
+      const fixes: Fix[] =
+        guess && span
+          ? [{ title: `Change to \`${guess}\``, edits: [{ range: doc.range(span), newText: guess }], preferred: true }]
+          : [];
+      at(
+        path,
+        (r) =>
+          diagnostic(
+            'pattern-no-match',
+            r,
+            `\`${pattern.pattern}\` matches no layer.${guess ? ` Did you mean \`${guess}\`?` : ''} Layers with kernels: ${names.join(', ')}.`,
+            { fixes },
+          ),
+        'value',
+      );
+    }
+    if (pruning.method !== 'none') out.push(...planDiagnostics(analysis, doc, plan.layers));
+  }
+
+  if (pruning.method !== 'none') out.push(...scheduleDiagnostics(analysis, doc));
+  return out;
+}
+
+function planDiagnostics(
+  analysis: ExperimentAnalysis,
+  doc: ExperimentDocument,
+  layers: LayerPlan[],
+): LocatedDiagnostic[] {
+  const out: LocatedDiagnostic[] = [];
+  const { pruning } = analysis.config;
+  const plan = analysis.plan!;
+  const [br, bc] = blockShape(pruning);
+  const pruned = layers.filter((l) => l.status === 'pruned');
+  const blockPath: ConfigPath = ['pruning', 'block'];
+  const blockRange = doc.range(doc.spanOf(blockPath, 'value'));
+
+  if (pruned.length === 0) {
+    const reasons = layers.map((l) => `${l.name}: ${statusText(l, pruning.min_blocks)}`).join('; ');
+    out.push({
+      path: ['pruning', 'method'],
+      diagnostic: diagnostic('nothing-pruned', doc.range(doc.spanOf(['pruning'])), `No layer is pruned (${reasons}).`),
+    });
+    return out;
+  }
+
+  const tooLarge = layers.filter(
+    (l) => l.status !== 'not-selected' && l.status !== 'excluded' && (br > l.rows || bc > l.cols),
+  );
+  if (tooLarge.length > 0) {
+    out.push({
+      path: blockPath,
+      diagnostic: diagnostic(
+        'block-too-large',
+        blockRange,
+        `${br}x${bc} blocks are larger than ${tooLarge.map((l) => `${l.name} (${l.rows}x${l.cols})`).join(', ')}.`,
+      ),
+    });
+  }
+
+  const edged = pruned.filter((l) => l.edgeRows > 0 || l.edgeCols > 0);
+  if (edged.length > 0) {
+    const detail = edged
+      .map((l) => {
+        const parts = [];
+        if (l.edgeRows > 0) parts.push(`last block row ${l.edgeRows}x${bc}`);
+        if (l.edgeCols > 0) parts.push(`last block column ${br}x${l.edgeCols}`);
+        return `${l.name} (${l.rows}x${l.cols}): ${parts.join(', ')}`;
+      })
+      .join('; ');
+    const fixes: Fix[] = [];
+    const tiling = nearestTilingBlock(pruned, [br, bc]);
+    const span = doc.locate(blockPath)?.value;
+    if (tiling && span) {
+      const text = tiling[0] === tiling[1] ? String(tiling[0]) : `[${tiling[0]}, ${tiling[1]}]`;
+      fixes.push({
+        title: `Use ${tiling[0]}x${tiling[1]} blocks, which tile every pruned layer`,
+        edits: [{ range: doc.range(span), newText: text }],
+      });
+    }
+    out.push({
+      path: blockPath,
+      diagnostic: diagnostic(
+        'block-edge',
+        blockRange,
+        `${br}x${bc} blocks do not tile every pruned layer; edge blocks are smaller and count as blocks: ${detail}.`,
+        { fixes },
+      ),
+    });
+  }
+
+  const skipped = layers.filter((l) => l.status === 'skipped-min-blocks');
+  if (skipped.length > 0) {
+    const explicit = pruning.layers !== 'all';
+    const list = skipped.map((l) => `${l.name} (${l.blocks} block${l.blocks === 1 ? '' : 's'})`).join(', ');
+    const path: ConfigPath = ['pruning', 'min_blocks'];
+    const span = doc.locate(path)?.value;
+    const fixes: Fix[] = span
+      ? [
+          {
+            title: `Set \`min_blocks: ${Math.min(...skipped.map((l) => l.blocks))}\` to prune them too`,
+            edits: [{ range: doc.range(span), newText: String(Math.min(...skipped.map((l) => l.blocks))) }],
+          },
+        ]
+      : [];
+    out.push({
+      path,
+      diagnostic: diagnostic(
+        'min-blocks-skip',
+        doc.range(doc.spanOf(path, 'value')),
+        `Not pruned, fewer than min_blocks = ${pruning.min_blocks} blocks: ${list}.`,
+        { severity: explicit ? 'warning' : 'information', fixes },
+      ),
+    });
+  }
+
+  // Compared over the layers the user selected: `exclude` and `layers` are deliberate, `min_blocks` is not.
+  const target = plan.targetSparsity;
+  const selected = layers.filter((l) => l.status === 'pruned' || l.status === 'skipped-min-blocks');
+  const entries = selected.reduce((a, l) => a + l.rows * l.cols, 0);
+  const achieved = entries > 0 ? selected.reduce((a, l) => a + l.sparsity * l.rows * l.cols, 0) / entries : 0;
+  if (target > 0 && target - achieved > Math.max(0.05, 0.1 * target)) {
+    const dense = skipped.map((l) => l.name);
+    const path: ConfigPath = ['pruning', 'sparsity'];
+    out.push({
+      path,
+      diagnostic: diagnostic(
+        'sparsity-gap',
+        doc.range(doc.spanOf(path, 'value')),
+        `Removing ${pct(target)} of the blocks of each pruned layer makes only ${pct(achieved)} of the selected layers' weights zero, because ${dense.join(', ')} stay${dense.length === 1 ? 's' : ''} dense (min_blocks ${pruning.min_blocks}).`,
+      ),
+    });
+  }
+  return out;
+}
+
+function statusText(layer: LayerPlan, minBlocks: number): string {
+  switch (layer.status) {
+    case 'pruned':
+      return 'pruned';
+    case 'excluded':
+      return 'excluded';
+    case 'not-selected':
+      return 'not in `layers`';
+    case 'skipped-min-blocks':
+      return `${layer.blocks} blocks < min_blocks ${minBlocks}`;
+  }
+}
+
+/** The block shape nearest to `block` that divides every pruned layer, when it is not 1x1. */
+export function nearestTilingBlock(layers: LayerPlan[], block: [number, number]): [number, number] | undefined {
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  const nearestDivisor = (n: number, want: number) => {
+    let best = 1;
+    for (let d = 1; d <= n; d++) if (n % d === 0 && Math.abs(d - want) < Math.abs(best - want)) best = d;
+    return best;
+  };
+  const rows = nearestDivisor(layers.map((l) => l.rows).reduce(gcd), block[0]);
+  const cols = nearestDivisor(layers.map((l) => l.cols).reduce(gcd), block[1]);
+  if (rows * cols <= 1 || (rows === block[0] && cols === block[1])) return undefined;
+  return [rows, cols];
+}
+
+function scheduleDiagnostics(analysis: ExperimentAnalysis, doc: ExperimentDocument): LocatedDiagnostic[] {
+  const out: LocatedDiagnostic[] = [];
+  const pruning = analysis.config.pruning;
+  const schedulePath: ConfigPath = ['pruning', 'schedule'];
+  const parts = scheduleFractionParts(pruning);
+  const sum = parts.reduce((a, p) => a + p.value, 0);
+  if (parts.length > 0 && Math.abs(sum - 1) > FRACTION_TOLERANCE) {
+    const terms = parts.map((p) =>
+      p.key === 'cycle' && pruning.method !== 'magnitude'
+        ? `cycles x cycle ${round(p.value)}`
+        : `${p.key} ${round(p.value)}`,
+    );
+    const fix = 'schedule' in pruning ? renormaliseFix(doc, schedulePath, pruning.schedule, parts, sum) : undefined;
+    out.push({
+      path: schedulePath,
+      diagnostic: diagnostic(
+        'schedule-sum',
+        doc.range(doc.spanOf(schedulePath)),
+        `Schedule fractions add up to ${round(sum)}, not 1: ${terms.join(' + ')}.`,
+        { fixes: fix ? [fix] : [] },
+      ),
+    });
+  }
+  if (pruning.method === 'sapp' && pruning.sparsification) {
+    const split = pruning.schedule.split;
+    const splitSum = split.reduce((a, b) => a + b, 0);
+    const path: ConfigPath = [...schedulePath, 'split'];
+    if (Math.abs(splitSum - 1) > FRACTION_TOLERANCE) {
+      const span = doc.locate(path)?.value;
+      const fixes: Fix[] =
+        span && splitSum > 0
+          ? [
+              {
+                title: 'Renormalise the split to add up to 1',
+                edits: [{ range: doc.range(span), newText: `[${split.map((x) => round(x / splitSum)).join(', ')}]` }],
+                preferred: true,
+              },
+            ]
+          : [];
+      out.push({
+        path,
+        diagnostic: diagnostic(
+          'schedule-sum',
+          doc.range(doc.spanOf(path, 'value')),
+          `The cycle split adds up to ${round(splitSum)}, not 1.`,
+          { fixes },
+        ),
+      });
+    }
+  }
+
+  const schedule = analysis.schedule;
+  if (schedule) {
+    const empty = schedule.phases.filter((p) => p.endFraction > p.startFraction && p.endStep - p.startStep < 1);
+    if (empty.length > 0) {
+      const shortest = Math.min(
+        ...schedule.phases.filter((p) => p.endFraction > p.startFraction).map((p) => p.endFraction - p.startFraction),
+      );
+      const needed = Math.ceil(1 / shortest);
+      const training = valueAtPath(doc.value, ['training']);
+      const path: ConfigPath =
+        isRecord(training) && training['epochs'] !== undefined ? ['training', 'epochs'] : ['training', 'steps'];
+      out.push({
+        path,
+        diagnostic: diagnostic(
+          'phase-too-short',
+          doc.range(doc.spanOf(path, 'value')),
+          `${schedule.totalSteps} steps are too few for this schedule: ${empty.length} phase${empty.length === 1 ? '' : 's'} get${empty.length === 1 ? 's' : ''} no step (${empty
+            .slice(0, 4)
+            .map((p) => p.label)
+            .join(', ')}${empty.length > 4 ? ', ...' : ''}). Use at least ${needed} steps.`,
+        ),
+      });
+    }
+  }
+  return out;
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
+/** Scales every written fraction of the schedule so they add up to 1; adds the defaulted ones. */
+function renormaliseFix(
+  doc: ExperimentDocument,
+  schedulePath: ConfigPath,
+  schedule: Record<string, unknown>,
+  parts: { key: string }[],
+  sum: number,
+): Fix | undefined {
+  if (sum <= 0) return undefined;
+  const edits: TextEdit[] = [];
+  const missing: string[] = [];
+  for (const { key } of parts) {
+    const configured = schedule[key];
+    if (typeof configured !== 'number') continue;
+    const newValue = round(configured / sum);
+    const span = doc.locate([...schedulePath, key])?.value;
+    if (span) edits.push({ range: doc.range(span), newText: String(newValue) });
+    else missing.push(`${key}: ${newValue}`);
+  }
+  if (missing.length > 0) {
+    const loc = doc.locate(schedulePath);
+    const valueNode = loc?.value;
+    // A flow mapping or no `schedule:` key at all: only the written keys can be edited in place.
+    if (!loc?.key || !valueNode || doc.text[valueNode.start] === '{') return undefined;
+    const indent = ' '.repeat(doc.lines.positionAt(valueNode.start).character);
+    const end = doc.lines.positionAt(valueNode.end);
+    const text = missing.map((m) => `${indent}${m}`).join('\n');
+    edits.push({ range: { start: end, end }, newText: end.character === 0 ? `${text}\n` : `\n${text}` });
+  }
+  return { title: 'Renormalise the schedule fractions to add up to 1', edits, preferred: true };
+}

@@ -1,0 +1,119 @@
+/**
+ * The Sparsity Studio language server: connection, capabilities and handler registration. Every
+ * answer comes from the pure modules in experiment/; lsp/ only translates.
+ * Transport from argv (`--stdio`, `--node-ipc`, `--socket=N`); never write to stdout directly.
+ */
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  createConnection,
+  ProposedFeatures,
+  ResponseError,
+  ErrorCodes,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type InitializeResult,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { ExperimentTemplateRequest } from '@protocol';
+import { codeActions } from './experiment/codeActions';
+import { complete } from './experiment/completion';
+import { documentSymbols } from './experiment/documentSymbols';
+import { nodeHost } from './experiment/experimentHost';
+import { hover } from './experiment/hover';
+import { inlayHints } from './experiment/inlayHints';
+import { ExperimentSchema } from './experiment/schema';
+import { experimentTemplate, isTemplateKind } from './experiment/templates';
+import { toCodeAction, toCompletionItem, toDiagnostic, toDocumentSymbol } from './lsp/conversions';
+import { ValidationScheduler } from './lsp/validationScheduler';
+
+const connection = createConnection(ProposedFeatures.all);
+const documents = new TextDocuments(TextDocument);
+
+function baseDirOf(uri: string): string | null {
+  return uri.startsWith('file:') ? dirname(fileURLToPath(uri)) : null;
+}
+
+const validation = new ValidationScheduler(
+  (uri) => nodeHost(baseDirOf(uri)),
+  (uri, version, result) => {
+    void connection.sendDiagnostics({ uri, version, diagnostics: result.diagnostics.map(toDiagnostic) });
+  },
+);
+
+connection.onInitialize(
+  (): InitializeResult => ({
+    capabilities: {
+      textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+      completionProvider: { triggerCharacters: [':', ' ', '[', ',', '-'] },
+      hoverProvider: true,
+      codeActionProvider: { codeActionKinds: ['quickfix'] },
+      documentSymbolProvider: true,
+      inlayHintProvider: true,
+    },
+    serverInfo: { name: 'sparsity-studio', version: '0.1.0' },
+  }),
+);
+
+documents.onDidOpen((e) => validation.schedule(e.document));
+documents.onDidChangeContent((e) => validation.schedule(e.document));
+documents.onDidClose((e) => {
+  validation.forget(e.document.uri);
+  void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+});
+// Data and model files may appear or vanish: check the open experiments again.
+connection.onDidChangeWatchedFiles(() => validation.invalidateAll(documents.all()));
+
+const withDocument = <T>(uri: string, fallback: T, answer: (doc: TextDocument) => T): T => {
+  const doc = documents.get(uri);
+  return doc ? answer(doc) : fallback;
+};
+
+connection.onCompletion((params) =>
+  withDocument(params.textDocument.uri, [], (doc) =>
+    complete(validation.resultFor(doc), params.position).map(toCompletionItem),
+  ),
+);
+
+connection.onHover((params) =>
+  withDocument(params.textDocument.uri, null, (doc) => {
+    const result = hover(validation.resultFor(doc), params.position);
+    return result ? { contents: { kind: 'markdown', value: result.markdown }, range: result.range } : null;
+  }),
+);
+
+connection.onCodeAction((params) =>
+  withDocument(params.textDocument.uri, [], (doc) =>
+    codeActions(validation.resultFor(doc).diagnostics, params.range).map((a) => toCodeAction(doc.uri, a)),
+  ),
+);
+
+connection.onDocumentSymbol((params) =>
+  withDocument(params.textDocument.uri, [], (doc) =>
+    documentSymbols(validation.resultFor(doc).document).map(toDocumentSymbol),
+  ),
+);
+
+connection.languages.inlayHint.on((params) =>
+  withDocument(params.textDocument.uri, [], (doc) =>
+    inlayHints(validation.resultFor(doc), params.range.start.line, params.range.end.line).map((h) => ({
+      position: h.position,
+      label: h.label,
+      tooltip: h.tooltip,
+      paddingLeft: true,
+    })),
+  ),
+);
+
+connection.onRequest(ExperimentTemplateRequest, (params) => {
+  const name = ExperimentSchema.shape.name.safeParse(params.name);
+  if (!name.success || !isTemplateKind(params.template))
+    return new ResponseError(
+      ErrorCodes.InvalidParams,
+      `invalid experiment name or template: ${JSON.stringify(params)}`,
+    );
+  return { text: experimentTemplate(name.data, params.template) };
+});
+
+documents.listen(connection);
+connection.listen();

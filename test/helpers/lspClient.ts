@@ -1,0 +1,100 @@
+/**
+ * A real JSON-RPC client connection to the built language server (`dist/server.js --stdio`):
+ * initialize, open/change documents, wait for published diagnostics, send requests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  createMessageConnection,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type MessageConnection,
+} from 'vscode-jsonrpc/node';
+import type { Diagnostic, PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
+import { ROOT } from './experimentFixtures';
+
+export class LspTestClient {
+  readonly connection: MessageConnection;
+  private readonly process: ChildProcess;
+  private readonly versions = new Map<string, number>();
+  private readonly waiters: { uri: string; version: number; resolve: (d: Diagnostic[]) => void }[] = [];
+  readonly published: PublishDiagnosticsParams[] = [];
+  stderr = '';
+  exitCode: number | null = null;
+
+  constructor() {
+    this.process = spawn(process.execPath, [join(ROOT, 'dist', 'server.js'), '--stdio'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.process.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
+    this.process.on('exit', (code) => (this.exitCode = code));
+    this.connection = createMessageConnection(
+      new StreamMessageReader(this.process.stdout!),
+      new StreamMessageWriter(this.process.stdin!),
+    );
+    this.connection.onNotification('textDocument/publishDiagnostics', (params: PublishDiagnosticsParams) => {
+      this.published.push(params);
+      for (const waiter of [...this.waiters]) {
+        if (waiter.uri === params.uri && (params.version === undefined || params.version >= waiter.version)) {
+          this.waiters.splice(this.waiters.indexOf(waiter), 1);
+          waiter.resolve(params.diagnostics);
+        }
+      }
+    });
+    this.connection.listen();
+  }
+
+  async initialize(): Promise<unknown> {
+    const result = await this.connection.sendRequest('initialize', {
+      processId: process.pid,
+      rootUri: pathToFileURL(ROOT).href,
+      capabilities: {},
+    });
+    await this.connection.sendNotification('initialized', {});
+    return result;
+  }
+
+  /** Opens a document and resolves with its first diagnostics. */
+  open(uri: string, text: string): Promise<Diagnostic[]> {
+    this.versions.set(uri, 1);
+    const diagnostics = this.diagnosticsFor(uri, 1);
+    void this.connection.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'prune-yaml', version: 1, text },
+    });
+    return diagnostics;
+  }
+
+  /** Replaces the whole text and resolves with the diagnostics of the new version. */
+  change(uri: string, text: string): Promise<Diagnostic[]> {
+    const version = (this.versions.get(uri) ?? 1) + 1;
+    this.versions.set(uri, version);
+    const diagnostics = this.diagnosticsFor(uri, version);
+    void this.connection.sendNotification('textDocument/didChange', {
+      textDocument: { uri, version },
+      contentChanges: [{ text }],
+    });
+    return diagnostics;
+  }
+
+  request<R>(method: string, params: object): Promise<R> {
+    return this.connection.sendRequest(method, params);
+  }
+
+  private diagnosticsFor(uri: string, version: number): Promise<Diagnostic[]> {
+    return new Promise((resolve) => this.waiters.push({ uri, version, resolve }));
+  }
+
+  async shutdown(): Promise<void> {
+    await this.connection.sendRequest('shutdown');
+    await this.connection.sendNotification('exit');
+    await new Promise<void>((resolve) =>
+      this.exitCode !== null ? resolve() : this.process.once('exit', () => resolve()),
+    );
+    this.connection.dispose();
+  }
+
+  get alive(): boolean {
+    return this.exitCode === null && !this.process.killed;
+  }
+}

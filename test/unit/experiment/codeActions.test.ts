@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { applyEdits, codeActions } from '../../../server/src/experiment/codeActions';
+import { validateExperiment } from '../../../server/src/experiment/validate';
+import { LineIndex } from '../../../server/src/experiment/yamlDocument';
+import { brokenFixtures, hostFor } from '../../helpers/experimentFixtures';
+
+/** Fixture, the fix title we expect, and the text the fix must write into the file. */
+const FIXES: [fixture: string, title: RegExp, written: RegExp][] = [
+  ['unknown-key.prune.yaml', /Change to `hidden`/, /^ {2}hidden: \[512, 256\]$/m],
+  ['out-of-range.prune.yaml', /Change to 0\.9 \(90%\)/, /^ {2}sparsity: 0\.9$/m],
+  ['bad-enum.prune.yaml', /Change to `adam`/, /^ {2}optimizer: adam$/m],
+  ['block-edge.prune.yaml', /Use 8x8 blocks/, /^ {2}block: 8$/m],
+  ['pattern-no-match.prune.yaml', /Change to `output`/, /exclude: \[output\]/],
+  ['schedule-sum.prune.yaml', /Renormalise/, /dense_warmup: 0\.181818/],
+  ['mutually-exclusive.prune.yaml', /Remove `epochs`/, /^ {2}steps: 3000\npruning:/m],
+  ['sparsity-gap.prune.yaml', /min_blocks: 4096/, /min_blocks: 4096/],
+];
+
+describe('quick fixes: applying the fix removes the diagnostic', () => {
+  const fixtures = new Map(brokenFixtures().map((f) => [f.name, f]));
+  for (const [name, title, written] of FIXES) {
+    it(`${name}: ${title.source}`, () => {
+      const fixture = fixtures.get(name)!;
+      const before = validateExperiment(fixture.text, hostFor(fixture.path));
+      const target = before.diagnostics.find((d) => d.fixes.some((f) => title.test(f.title)));
+      assert.ok(target, `a diagnostic offers ${title}`);
+      const actions = codeActions(before.diagnostics, target.range).filter((a) => title.test(a.title));
+      assert.equal(actions.length, 1);
+      const lines = new LineIndex(fixture.text);
+      const fixed = applyEdits(fixture.text, actions[0]!.edits, (p) => lines.offsetAt(p));
+      assert.match(fixed, written);
+      const after = validateExperiment(fixed, hostFor(fixture.path));
+      assert.ok(
+        !after.diagnostics.some((d) => d.code === target.code),
+        `${target.code} is gone: ${after.diagnostics.map((d) => d.message).join('; ')}`,
+      );
+      assert.ok(
+        after.diagnostics.every((d) => d.severity !== 'error'),
+        'no error left',
+      );
+    });
+  }
+
+  it('renormalising a schedule makes its fractions add up to exactly 1', () => {
+    const fixture = brokenFixtures().find((f) => f.name === 'schedule-sum.prune.yaml')!;
+    const result = validateExperiment(fixture.text, hostFor(fixture.path));
+    const fix = result.diagnostics.find((d) => d.code === 'schedule-sum')!.fixes[0]!;
+    const lines = new LineIndex(fixture.text);
+    const after = validateExperiment(
+      applyEdits(fixture.text, fix.edits, (p) => lines.offsetAt(p)),
+      hostFor(fixture.path),
+    );
+    const s = after.config!.pruning;
+    assert.ok(s.method === 'sapp');
+    const sum =
+      s.schedule.dense_warmup + s.schedule.cycles * s.schedule.cycle + s.schedule.extension + s.schedule.final_sparse;
+    assert.ok(Math.abs(sum - 1) < 1e-5, String(sum));
+  });
+
+  it('offers no action away from a diagnostic', () => {
+    const fixture = brokenFixtures().find((f) => f.name === 'unknown-key.prune.yaml')!;
+    const result = validateExperiment(fixture.text, hostFor(fixture.path));
+    assert.deepEqual(
+      codeActions(result.diagnostics, { start: { line: 1, character: 0 }, end: { line: 1, character: 3 } }),
+      [],
+    );
+  });
+});
