@@ -11,6 +11,7 @@ const watch = process.argv.includes('--watch');
 
 /** Node bundles (CommonJS). `vscode` exists only inside the extension host. */
 const nodeEntries = [
+  { in: 'client/src/extension.ts', out: 'client' },
   { in: 'server/src/server.ts', out: 'server' },
   { in: 'server/src/cli.ts', out: 'cli' },
 ];

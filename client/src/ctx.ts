@@ -1,0 +1,64 @@
+/**
+ * The one object that owns the extension's lifetime: the language client, the output channel and
+ * every disposable. Commands reach the server only through it.
+ */
+import * as vscode from 'vscode';
+import {
+  LanguageClient,
+  TransportKind,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from 'vscode-languageclient/node';
+import { Config } from './config';
+import { LANGUAGE_ID, SETTINGS_SECTION } from './contributions';
+
+export class Ctx implements vscode.Disposable {
+  readonly config = new Config();
+  readonly output = vscode.window.createOutputChannel('Sparsity Studio', { log: true });
+  private languageClient: LanguageClient | undefined;
+  private readonly disposables: vscode.Disposable[] = [this.output];
+
+  constructor(readonly extension: vscode.ExtensionContext) {}
+
+  get client(): LanguageClient {
+    if (!this.languageClient) throw new Error('the Sparsity Studio language server is not running');
+    return this.languageClient;
+  }
+
+  register(...disposables: vscode.Disposable[]): void {
+    this.disposables.push(...disposables);
+  }
+
+  async start(): Promise<void> {
+    const module = this.extension.asAbsolutePath('dist/server.js');
+    const serverOptions: ServerOptions = {
+      run: { module, transport: TransportKind.ipc },
+      debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ language: LANGUAGE_ID }],
+      outputChannel: this.output,
+      synchronize: {
+        // Data and model files the experiments point at: diagnostics follow them appearing or vanishing.
+        fileEvents: vscode.workspace.createFileSystemWatcher('**/*.{json,gz,csv,tsv,idx,ubyte,bin}'),
+      },
+    };
+    // The client id makes vscode-languageclient honour `sparsityStudio.trace.server`.
+    this.languageClient = new LanguageClient(SETTINGS_SECTION, 'Sparsity Studio', serverOptions, clientOptions);
+    await this.languageClient.start();
+  }
+
+  async restart(): Promise<void> {
+    const old = this.languageClient;
+    this.languageClient = undefined;
+    if (old) await old.dispose();
+    await this.start();
+  }
+
+  async dispose(): Promise<void> {
+    const client = this.languageClient;
+    this.languageClient = undefined;
+    if (client) await client.dispose();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}

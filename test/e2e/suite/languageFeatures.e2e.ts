@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { EXTENSION_ID, openExperiment, waitForDiagnostics, workspaceFile } from './host';
+
+const codeOf = (d: vscode.Diagnostic) => String(typeof d.code === 'object' ? d.code.value : d.code);
+
+suite('Sparsity Studio in a real VS Code', () => {
+  suiteSetup(() => {
+    const extension = vscode.extensions.getExtension(EXTENSION_ID);
+    assert.ok(extension, 'the extension under development is loaded');
+  });
+
+  test('a broken experiment gets its diagnostics with code, source and range', async () => {
+    const editor = await openExperiment('broken.prune.yaml');
+    assert.equal(editor.document.languageId, 'prune-yaml');
+    const diagnostics = await waitForDiagnostics(editor.document.uri, (ds) => ds.length >= 2);
+    const unknown = diagnostics.find((d) => codeOf(d) === 'unknown-key')!;
+    assert.ok(unknown, 'unknown-key is reported');
+    assert.equal(unknown.source, 'sparsity-studio');
+    assert.equal(unknown.severity, vscode.DiagnosticSeverity.Error);
+    assert.deepEqual([unknown.range.start.line, unknown.range.start.character, unknown.range.end.character], [8, 2, 7]);
+    assert.match(unknown.message, /Did you mean `hidden`\?/);
+    assert.ok(diagnostics.some((d) => codeOf(d) === 'out-of-range'));
+  });
+
+  test('completion offers the keys of the chosen method', async () => {
+    const editor = await openExperiment('broken.prune.yaml');
+    const line = editor.document
+      .getText()
+      .split('\n')
+      .findIndex((l) => l.startsWith('pruning:'));
+    const list = await vscode.commands.executeCommand<vscode.CompletionList>(
+      'vscode.executeCompletionItemProvider',
+      editor.document.uri,
+      new vscode.Position(line + 1, 2),
+    );
+    const labels = list.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
+    for (const key of ['schedule', 'exponent', 'min_blocks', 'exclude'])
+      assert.ok(labels.includes(key), `${key} in ${labels.join(',')}`);
+    assert.ok(!labels.includes('sparse_share'), 'an acdc key is not offered for sapp');
+  });
+
+  test('a quick fix applies and its diagnostic disappears', async () => {
+    const editor = await openExperiment('broken.prune.yaml');
+    const uri = editor.document.uri;
+    const [diagnostic] = await waitForDiagnostics(uri, (ds) => ds.some((d) => codeOf(d) === 'out-of-range'));
+    const target = vscode.languages.getDiagnostics(uri).find((d) => codeOf(d) === 'out-of-range') ?? diagnostic!;
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      uri,
+      target.range,
+    );
+    const fix = actions.find((a) => a.title === 'Change to 0.75 (75%)');
+    assert.ok(fix?.edit, `fix offered among ${actions.map((a) => a.title).join(', ')}`);
+    assert.ok(await vscode.workspace.applyEdit(fix.edit));
+    await waitForDiagnostics(uri, (ds) => !ds.some((d) => codeOf(d) === 'out-of-range'));
+    assert.match(editor.document.getText(), /^ {2}sparsity: 0\.75$/m);
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+  });
+
+  test('New Experiment writes a file that has no diagnostics', async () => {
+    const folder = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+    const uri = await vscode.commands.executeCommand<vscode.Uri>('sparsityStudio.newExperiment', {
+      name: 'e2e-new',
+      template: 'teacher',
+      folder,
+    });
+    assert.ok(uri, 'the command returns the new file');
+    assert.equal(uri.fsPath, workspaceFile('e2e-new.prune.yaml').fsPath);
+    const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+    assert.match(text, /^name: e2e-new$/m);
+    assert.equal(vscode.window.activeTextEditor?.document.uri.toString(), uri.toString());
+    // A clean file publishes an empty list; wait for the server to have seen it, then check.
+    await waitForDiagnostics(uri, (ds) => ds.length === 0);
+    await new Promise<void>((resolve, reject) => {
+      vscode.commands
+        .executeCommand('vscode.executeHoverProvider', uri, new vscode.Position(3, 1))
+        .then(() => resolve(), reject);
+    });
+    assert.deepEqual(vscode.languages.getDiagnostics(uri), []);
+  });
+
+  test('Restart Language Server brings diagnostics back', async () => {
+    const editor = await openExperiment('broken.prune.yaml');
+    await vscode.commands.executeCommand('sparsityStudio.restartServer');
+    const diagnostics = await waitForDiagnostics(editor.document.uri, (ds) =>
+      ds.some((d) => codeOf(d) === 'unknown-key'),
+    );
+    assert.ok(diagnostics.length >= 2);
+  });
+});

@@ -1,0 +1,15 @@
+/** The shape of a UI test module under test/e2e/ui/: each exports `tests`. */
+import type { Page } from 'playwright-core';
+
+export interface UiTestContext {
+  page: Page;
+  /** Saves `<outDir>/<name>.png` (and keeps it for the README and for reviewers). */
+  shot: (name: string) => Promise<void>;
+  /** The text of a file of the scratch workspace. */
+  fileText: (name: string) => string;
+}
+
+export interface UiTest {
+  name: string;
+  run(context: UiTestContext): Promise<void>;
+}

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { COMMAND_CATEGORY, COMMANDS, LANGUAGE_ID, SETTINGS, SETTINGS_SECTION } from '../../../client/src/contributions';
+import { ROOT } from '../../helpers/experimentFixtures';
+
+interface Manifest {
+  main: string;
+  contributes: {
+    commands: { command: string; title: string; category?: string }[];
+    configuration: { properties: Record<string, { default?: unknown; markdownDescription?: string }> };
+    languages: { id: string; configuration: string; filenamePatterns: string[] }[];
+    grammars: { language: string; path: string }[];
+  };
+}
+
+const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Manifest;
+
+describe('package.json contributions match the code', () => {
+  it('declares exactly the commands of the COMMANDS table, each titled and in the category', () => {
+    const declared = manifest.contributes.commands;
+    assert.deepEqual(declared.map((c) => c.command).sort(), Object.keys(COMMANDS).sort());
+    for (const c of declared) {
+      assert.equal(c.title, COMMANDS[c.command as keyof typeof COMMANDS], c.command);
+      assert.equal(c.category, COMMAND_CATEGORY, c.command);
+    }
+  });
+
+  it('declares exactly the settings the code reads, with the same defaults and docs', () => {
+    const properties = manifest.contributes.configuration.properties;
+    assert.deepEqual(
+      Object.keys(properties).sort(),
+      Object.keys(SETTINGS)
+        .map((k) => `${SETTINGS_SECTION}.${k}`)
+        .sort(),
+    );
+    for (const [key, value] of Object.entries(SETTINGS)) {
+      const property = properties[`${SETTINGS_SECTION}.${key}`]!;
+      assert.equal(property.default, value, key);
+      assert.ok(property.markdownDescription, key);
+    }
+  });
+
+  it('contributes the language with its configuration and grammar files present', () => {
+    const language = manifest.contributes.languages.find((l) => l.id === LANGUAGE_ID)!;
+    assert.deepEqual(language.filenamePatterns, ['*.prune.yaml', '*.prune.yml']);
+    const config = JSON.parse(readFileSync(join(ROOT, language.configuration), 'utf8')) as {
+      comments: { lineComment: string };
+    };
+    assert.equal(config.comments.lineComment, '#');
+    const grammar = manifest.contributes.grammars.find((g) => g.language === LANGUAGE_ID)!;
+    const tm = JSON.parse(readFileSync(join(ROOT, grammar.path), 'utf8')) as { scopeName: string };
+    assert.equal(tm.scopeName, 'source.prune-yaml');
+    assert.equal(manifest.main, './dist/client.js');
+    assert.ok(existsSync(join(ROOT, 'client', 'src', 'extension.ts')));
+  });
+});
