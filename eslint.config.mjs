@@ -16,6 +16,7 @@ export default tseslint.config(
       'dist/',
       'out/',
       '.e2e-tools/',
+      '.bench-tools/',
       '.test-output/',
       'bench/results/',
       '**/*.js',

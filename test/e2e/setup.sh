@@ -26,6 +26,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Under `npm test` the outer npm (Node 20) exports npm_* and NODE variables that make the nested
+# npm run code-server's postinstall on Node 20, which it refuses: start from a clean npm env.
+for v in $(env | grep -o '^npm_[A-Za-z_]*'); do unset "$v"; done
+unset NODE
+
 started=$(date +%s)
 mkdir -p "$T/node24" "$T/cs"
 (cd "$T/node24" && [ -f package.json ] || npm init -y >/dev/null) 

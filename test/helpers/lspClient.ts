@@ -18,15 +18,21 @@ export class LspTestClient {
   readonly connection: MessageConnection;
   private readonly process: ChildProcess;
   private readonly versions = new Map<string, number>();
-  private readonly waiters: { uri: string; version: number; resolve: (d: Diagnostic[]) => void }[] = [];
+  private readonly waiters: {
+    uri: string;
+    version: number;
+    accept: (d: Diagnostic[]) => boolean;
+    resolve: (d: Diagnostic[]) => void;
+  }[] = [];
   readonly published: PublishDiagnosticsParams[] = [];
   stderr = '';
+  /** The language id sent on didOpen (other servers only look at their own languages). */
+  languageId = 'prune-yaml';
   exitCode: number | null = null;
 
-  constructor() {
-    this.process = spawn(process.execPath, [join(ROOT, 'dist', 'server.js'), '--stdio'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+  /** Starts our built server by default; benchmarks pass another server's command line. */
+  constructor(command: string = process.execPath, args: string[] = [join(ROOT, 'dist', 'server.js'), '--stdio']) {
+    this.process = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.process.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
     this.process.on('exit', (code) => (this.exitCode = code));
     this.connection = createMessageConnection(
@@ -36,7 +42,8 @@ export class LspTestClient {
     this.connection.onNotification('textDocument/publishDiagnostics', (params: PublishDiagnosticsParams) => {
       this.published.push(params);
       for (const waiter of [...this.waiters]) {
-        if (waiter.uri === params.uri && (params.version === undefined || params.version >= waiter.version)) {
+        const current = params.version === undefined || params.version >= waiter.version;
+        if (waiter.uri === params.uri && current && waiter.accept(params.diagnostics)) {
           this.waiters.splice(this.waiters.indexOf(waiter), 1);
           waiter.resolve(params.diagnostics);
         }
@@ -45,11 +52,12 @@ export class LspTestClient {
     this.connection.listen();
   }
 
-  async initialize(): Promise<unknown> {
+  async initialize(capabilities: object = {}, initializationOptions?: unknown): Promise<unknown> {
     const result = await this.connection.sendRequest('initialize', {
       processId: process.pid,
       rootUri: pathToFileURL(ROOT).href,
-      capabilities: {},
+      capabilities,
+      initializationOptions,
     });
     await this.connection.sendNotification('initialized', {});
     return result;
@@ -60,16 +68,19 @@ export class LspTestClient {
     this.versions.set(uri, 1);
     const diagnostics = this.diagnosticsFor(uri, 1);
     void this.connection.sendNotification('textDocument/didOpen', {
-      textDocument: { uri, languageId: 'prune-yaml', version: 1, text },
+      textDocument: { uri, languageId: this.languageId, version: 1, text },
     });
     return diagnostics;
   }
 
-  /** Replaces the whole text and resolves with the diagnostics of the new version. */
-  change(uri: string, text: string): Promise<Diagnostic[]> {
+  /**
+   * Replaces the whole text and resolves with the diagnostics of the new version (for servers
+   * that publish without a version, the first publication that `accept`s).
+   */
+  change(uri: string, text: string, accept: (d: Diagnostic[]) => boolean = () => true): Promise<Diagnostic[]> {
     const version = (this.versions.get(uri) ?? 1) + 1;
     this.versions.set(uri, version);
-    const diagnostics = this.diagnosticsFor(uri, version);
+    const diagnostics = this.diagnosticsFor(uri, version, accept);
     void this.connection.sendNotification('textDocument/didChange', {
       textDocument: { uri, version },
       contentChanges: [{ text }],
@@ -81,8 +92,12 @@ export class LspTestClient {
     return this.connection.sendRequest(method, params);
   }
 
-  private diagnosticsFor(uri: string, version: number): Promise<Diagnostic[]> {
-    return new Promise((resolve) => this.waiters.push({ uri, version, resolve }));
+  private diagnosticsFor(
+    uri: string,
+    version: number,
+    accept: (d: Diagnostic[]) => boolean = () => true,
+  ): Promise<Diagnostic[]> {
+    return new Promise((resolve) => this.waiters.push({ uri, version, accept, resolve }));
   }
 
   async shutdown(): Promise<void> {

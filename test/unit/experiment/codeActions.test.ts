@@ -66,4 +66,31 @@ describe('quick fixes: applying the fix removes the diagnostic', () => {
       [],
     );
   });
+
+  const inline: [what: string, text: string, title: RegExp, written: RegExp][] = [
+    ['clamp to an inclusive bound', 'batch_size: 0', /Clamp to 1/, /batch_size: 1$/m],
+    ['round a fraction where an integer belongs', 'batch_size: 12.5', /Round to 13/, /batch_size: 13$/m],
+    [
+      'a fraction written as a percentage',
+      'batch_size: 8\ntraining:\n  weight_decay: 5',
+      /Change to 0\.05 \(5%\)/,
+      /weight_decay: 0\.05$/m,
+    ],
+  ];
+  for (const [what, dataLine, title, written] of inline) {
+    it(what, () => {
+      const text = `version: 1\nname: x\ndata:\n  source: teacher\n  ${dataLine}\nmodel:\n  kind: mlp\npruning:\n  method: sapp\n  sparsity: 0.5\n  layers: [dense_1]\n`;
+      const host = hostFor('/tmp/x.prune.yaml');
+      const before = validateExperiment(text, host);
+      const fix = before.diagnostics.flatMap((d) => d.fixes).find((f) => title.test(f.title));
+      assert.ok(fix, `offered: ${before.diagnostics.flatMap((d) => d.fixes.map((f) => f.title)).join(', ')}`);
+      const lines = new LineIndex(text);
+      const fixed = applyEdits(text, fix.edits, (p) => lines.offsetAt(p));
+      assert.match(fixed, written);
+      assert.deepEqual(
+        validateExperiment(fixed, host).diagnostics.filter((d) => d.severity === 'error'),
+        [],
+      );
+    });
+  }
 });
