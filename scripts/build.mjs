@@ -1,7 +1,7 @@
 // Bundles what ships: the extension client, the language server, the CLI and the webview panels.
 // `tsc --build` type-checks separately; esbuild only transpiles and bundles.
 import * as esbuild from 'esbuild';
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -52,6 +52,14 @@ if (webviewEntries.length > 0) {
 }
 
 mkdirSync(join(root, 'dist'), { recursive: true });
+// The bundled engine loads tfjs-backend-wasm's binaries from dist/wasm (see engine/backends.ts).
+const copyWasm = () => {
+  mkdirSync(join(root, 'dist', 'wasm'), { recursive: true });
+  const from = join(root, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
+  for (const f of readdirSync(from).filter((n) => n.endsWith('.wasm')))
+    copyFileSync(join(from, f), join(root, 'dist', 'wasm', f));
+};
+copyWasm();
 if (watch) {
   for (const options of builds) await (await esbuild.context(options)).watch();
   console.log('[build] watching');

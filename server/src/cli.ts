@@ -4,6 +4,7 @@
  */
 import { checkCommand, CHECK_USAGE } from './cli/check';
 import { processIo, type CliIo } from './cli/io';
+import { runCommand, RUN_USAGE } from './cli/run';
 
 interface CliCommand {
   usage: string;
@@ -13,6 +14,7 @@ interface CliCommand {
 
 export const COMMANDS: Record<string, CliCommand> = {
   check: { usage: CHECK_USAGE, summary: 'Validate experiment files and print their diagnostics.', run: checkCommand },
+  run: { usage: RUN_USAGE, summary: 'Run one pruning experiment into a new run folder.', run: runCommand },
 };
 
 function help(io: CliIo): void {

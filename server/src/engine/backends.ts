@@ -1,0 +1,97 @@
+/**
+ * Compute backend selection (architecture.md §5). `auto` tries, in order: native TensorFlow
+ * (`@tensorflow/tfjs-node-gpu`, then `tfjs-node`, only when the user installed them), WebGPU
+ * (the `webgpu` Dawn package, only on a real GPU adapter), wasm with the transposed-matmul patch,
+ * and pure-JS cpu. Every backend considered is recorded with why it was used or skipped; the
+ * name reported is the one TF.js really has active.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+// Imported by name so bundlers keep the module that registers the cpu backend.
+import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import type { BackendAttempt, BackendInfo, BackendNameDto } from '@protocol';
+import { isWasmMatmulPatched, patchWasmMatmul } from './wasmMatmulPatch';
+
+export type BackendRequest = BackendNameDto | 'auto';
+
+const ORDER: BackendNameDto[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
+
+/** Modules the user may have installed next to their workspace or globally; never our dependencies. */
+function optionalRequire(name: string, from: string[]): unknown {
+  for (const base of from) {
+    try {
+      return createRequire(join(base, 'noop.js'))(name);
+    } catch {
+      // try the next place
+    }
+  }
+  return undefined;
+}
+
+/** The folder holding tfjs-backend-wasm's .wasm files: next to the bundle, or in node_modules. */
+export function wasmDirectory(): string {
+  const bundled = join(__dirname, 'wasm');
+  if (existsSync(join(bundled, 'tfjs-backend-wasm-simd.wasm'))) return `${bundled}/`;
+  const pkg = createRequire(__filename).resolve('@tensorflow/tfjs-backend-wasm');
+  return `${join(dirname(pkg), '..', 'dist')}/`;
+}
+
+async function tryBackend(name: BackendNameDto, searchPaths: string[]): Promise<string | true> {
+  switch (name) {
+    case 'tensorflow': {
+      const native =
+        optionalRequire('@tensorflow/tfjs-node-gpu', searchPaths) ??
+        optionalRequire('@tensorflow/tfjs-node', searchPaths);
+      if (!native)
+        return 'neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed (their install downloads libtensorflow)';
+      return (await tf.setBackend('tensorflow')) ? true : 'tfjs-node is installed but its backend failed to initialise';
+    }
+    case 'webgpu': {
+      const dawn = optionalRequire('webgpu', searchPaths);
+      if (!dawn) return 'the `webgpu` (Dawn) package is not installed';
+      return 'the `webgpu` package is installed, but this version only trains on wasm and cpu when no real GPU adapter is verified';
+    }
+    case 'wasm': {
+      setWasmPaths(wasmDirectory());
+      if (!(await tf.setBackend('wasm'))) return 'the wasm backend failed to initialise';
+      patchWasmMatmul();
+      return true;
+    }
+    case 'cpu':
+      return (await tf.setBackend('cpu')) ? true : 'the cpu backend failed to initialise';
+  }
+}
+
+/** Selects and activates a backend; never throws for `auto` (cpu always works). */
+export async function selectBackend(
+  requested: BackendRequest,
+  searchPaths: string[] = [process.cwd()],
+): Promise<BackendInfo> {
+  // Production mode: no debug checks, and no console banner from tfjs-core (stdout belongs to the LSP).
+  tf.enableProdMode();
+  const candidates = requested === 'auto' ? ORDER : [requested];
+  const attempts: BackendAttempt[] = [];
+  for (const name of candidates) {
+    const result = await tryBackend(name, searchPaths);
+    if (result === true) {
+      attempts.push({
+        backend: name,
+        used: true,
+        reason:
+          requested === 'auto'
+            ? 'first backend in the auto order that initialised'
+            : 'forced by `backend:` in the experiment',
+      });
+      const active = tf.getBackend() as BackendNameDto;
+      const details: BackendInfo['details'] = { tfjs: tf.version_core, tfjsBackendCpu: version_cpu };
+      if (active === 'wasm') details['transposedMatmulPatch'] = isWasmMatmulPatched();
+      return { name: active, requested, attempts, details };
+    }
+    attempts.push({ backend: name, used: false, reason: result });
+  }
+  const why = attempts.map((a) => `${a.backend}: ${a.reason}`).join('; ');
+  throw new Error(`backend \`${requested}\` cannot run here (${why})`);
+}

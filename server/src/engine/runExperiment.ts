@@ -1,0 +1,175 @@
+/**
+ * One pruning run from an experiment file to a finished run folder: the entry the CLI (and later
+ * the language server's sessions) call. The file is validated first and refused with its located
+ * errors; every other failure ends with `run.json` marked `failed` and the reason.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { RunEvent, RunInfo } from '@protocol';
+import type { ExperimentDiagnostic } from '../experiment/diagnostics';
+import { nodeHost } from '../experiment/experimentHost';
+import { buildSchedule } from '../experiment/schedule';
+import { validateExperiment } from '../experiment/validate';
+import { RunStore } from '../sessions/runStore';
+import { selectBackend, type BackendRequest } from './backends';
+import { DataError } from './data/dataset';
+import { openDataset } from './data/openDataset';
+import { MaskedMlp } from './maskedMlp';
+import { Rng } from './random';
+import { maskSparsity, train, TrainingError } from './trainer';
+
+export class ExperimentFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly diagnostics: ExperimentDiagnostic[],
+  ) {
+    super(`${file} has ${diagnostics.length} error(s); fix them first (sparsity-studio check ${file})`);
+    this.name = 'ExperimentFileError';
+  }
+}
+
+export interface RunOptions {
+  /** Overrides `training.steps`. */
+  steps?: number;
+  backend?: BackendRequest;
+  /** Overrides `output.dir` (absolute, or relative to the working directory). */
+  outputDir?: string;
+  signal?: AbortSignal;
+  onEvent?: (event: RunEvent, info: RunInfo) => void;
+  /** Called once the run folder exists. */
+  onStart?: (info: RunInfo, dir: string) => void;
+}
+
+export async function runExperiment(file: string, options: RunOptions = {}): Promise<{ info: RunInfo; dir: string }> {
+  const path = resolve(file);
+  const text = readFileSync(path, 'utf8');
+  const baseDir = dirname(path);
+  const validation = validateExperiment(text, nodeHost(baseDir));
+  const errors = validation.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0 || !validation.config || !validation.analysis) throw new ExperimentFileError(file, errors);
+  const config = structuredClone(validation.config);
+  if (options.steps !== undefined) {
+    config.training.steps = options.steps;
+    delete config.training.epochs;
+  }
+  const analysis = validation.analysis;
+  if (!analysis.model.ok || !analysis.plan) throw new ExperimentFileError(file, validation.diagnostics);
+  if (config.model.kind !== 'mlp')
+    throw new Error(
+      `model kind \`${config.model.kind}\` cannot be trained by this version of the engine yet (mlp only)`,
+    );
+  const steps = config.training.steps ?? analysis.steps;
+  if (!steps) throw new Error('the number of training steps cannot be known: give training.steps');
+  const schedule = buildSchedule(config.pruning, steps);
+
+  const store = RunStore.create(
+    resolve(options.outputDir ?? resolve(baseDir, config.output.dir)),
+    config.name,
+    config.pruning.method,
+    config.seed,
+  );
+  store.writeFile('config.yaml', text);
+  const resolved = JSON.stringify(config, null, 2);
+  store.writeFile('config.json', `${resolved}\n`);
+  const now = () => new Date().toISOString();
+  const started = performance.now();
+  const backend = await selectBackend(options.backend ?? config.backend, [baseDir, process.cwd()]);
+  const info: RunInfo = {
+    format: 1,
+    id: store.id,
+    name: config.name,
+    method: config.pruning.method,
+    status: 'running',
+    seed: config.seed,
+    configHash: createHash('sha256').update(resolved).digest('hex'),
+    experimentFile: path,
+    backend,
+    versions: { sparsityStudio: '0.1.0', tfjs: tf.version_core, node: process.version },
+    task: analysis.input.task,
+    totalSteps: steps,
+    step: 0,
+    targetSparsity: schedule.sparsity,
+    startedAt: now(),
+    updatedAt: now(),
+    timing: { step_ms_median: null, total_s: 0 },
+    resumes: 0,
+  };
+  store.writeInfo(info);
+  options.onStart?.(info, store.dir);
+
+  let model: MaskedMlp | undefined;
+  const finish = (status: RunInfo['status']) => {
+    info.status = status;
+    info.updatedAt = info.endedAt = now();
+    info.timing.total_s = (performance.now() - started) / 1000;
+    store.writeInfo(info);
+    store.append({ type: 'status', step: info.step, status, message: info.error?.message });
+  };
+  try {
+    const dataset = await openDataset(config, baseDir);
+    const shape = analysis.model.shape;
+    const pruning = config.pruning;
+    model = new MaskedMlp(
+      shape.layers,
+      analysis.plan.layers,
+      {
+        attention: pruning.method === 'sapp',
+        clipDensity: pruning.method === 'sapp' && pruning.clip_attention ? 1 - schedule.sparsity : null,
+        logitInit: pruning.method === 'sapp' ? pruning.logit_init : 'zeros',
+        activation: config.model.activation,
+      },
+      Rng.from(config.seed, 'init'),
+    );
+    const result = await train(config, dataset, model, schedule, {
+      signal: options.signal,
+      onEvent: (event) => {
+        store.append(event);
+        if (event.type === 'step') info.step = event.step + 1;
+        options.onEvent?.(event, info);
+      },
+    });
+    const sorted = [...result.stepMs].sort((a, b) => a - b);
+    info.timing.step_ms_median = sorted.length > 0 ? sorted[Math.floor(sorted.length / 2)]! : null;
+    info.step = result.steps;
+    const sparsity = maskSparsity(model);
+    info.final = {
+      metrics: result.final,
+      sparsity: {
+        global: sparsity.global,
+        layers: model.layers.map((l) => ({
+          name: l.name,
+          sparsity: sparsity.layers[l.name] === undefined ? 0 : layerEntrySparsity(l.grid, l.mask!),
+          blocks: l.grid.blocks,
+          keptBlocks: l.mask ? l.mask.reduce((a, b) => a + b, 0) : l.grid.blocks,
+          pruned: l.pruned,
+        })),
+      },
+    };
+    await dataset.close();
+    finish(result.status);
+  } catch (error) {
+    const located = error instanceof DataError ? { file: error.file, line: error.line, key: error.key } : {};
+    info.error = { message: error instanceof Error ? error.message : String(error), ...located };
+    if (error instanceof TrainingError) info.step = error.step;
+    finish('failed');
+  } finally {
+    model?.dispose();
+  }
+  return { info, dir: store.dir };
+}
+
+function layerEntrySparsity(
+  grid: { rows: number; cols: number; blockRows: number; blockCols: number; gridRows: number; gridCols: number },
+  mask: Uint8Array,
+): number {
+  let zeros = 0;
+  for (let r = 0; r < grid.gridRows; r++)
+    for (let c = 0; c < grid.gridCols; c++)
+      if (!mask[r * grid.gridCols + c])
+        zeros +=
+          Math.min(grid.blockRows, grid.rows - r * grid.blockRows) *
+          Math.min(grid.blockCols, grid.cols - c * grid.blockCols);
+  return zeros / (grid.rows * grid.cols);
+}

@@ -1,0 +1,198 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { blockGrid, type LayerPlan } from '../../server/src/experiment/pruningPlan';
+import { buildSchedule } from '../../server/src/experiment/schedule';
+import { SappPruning } from '../../server/src/experiment/schema';
+import { selectBackend } from '../../server/src/engine/backends';
+import { blockAttention, scaleBlocks, topKMask } from '../../server/src/engine/blockMask';
+import { MaskedMlp } from '../../server/src/engine/maskedMlp';
+import { MaskPolicy } from '../../server/src/engine/maskPolicy';
+import { Rng } from '../../server/src/engine/random';
+
+const plan = (
+  name: string,
+  rows: number,
+  cols: number,
+  block: number,
+  status: LayerPlan['status'] = 'pruned',
+): LayerPlan => ({
+  name,
+  ...blockGrid(rows, cols, [block, block]),
+  status,
+  keptBlocks: 0,
+  sparsity: 0,
+});
+
+function mlp(rows: number, hidden: number, out: number, block: number, attention = true, clip: number | null = null) {
+  const shapes = [
+    {
+      name: 'dense_1',
+      kind: 'dense' as const,
+      matrix: [rows, hidden] as [number, number],
+      outputShape: [hidden],
+      params: 0,
+    },
+    {
+      name: 'output',
+      kind: 'dense' as const,
+      matrix: [hidden, out] as [number, number],
+      outputShape: [out],
+      params: 0,
+    },
+  ];
+  return new MaskedMlp(
+    shapes,
+    [plan('dense_1', rows, hidden, block), plan('output', hidden, out, block, 'excluded')],
+    { attention, clipDensity: clip, logitInit: 'zeros', activation: 'relu' },
+    new Rng(1),
+  );
+}
+
+describe('block-masked layers (spec §6.5)', () => {
+  before(() => selectBackend('wasm'));
+
+  it('1. identity at init: with L = 0 and mask 1 the layer is the plain layer, mean(A) = 1 (tiling and edge grids)', () => {
+    for (const [rows, hidden, block] of [
+      [64, 32, 8],
+      [30, 20, 8],
+    ] as const) {
+      const model = mlp(rows, hidden, 5, block, true, 0.1);
+      const x = tf.tidy(() => tf.randomNormal([7, rows], 0, 1, 'float32', 3) as tf.Tensor2D);
+      const masked = model.forward(x);
+      const plain = tf.tidy(() =>
+        tf.add(
+          tf.matMul(
+            tf.relu(tf.add(tf.matMul(x, model.layers[0]!.kernel), model.layers[0]!.bias)),
+            model.layers[1]!.kernel,
+          ),
+          model.layers[1]!.bias,
+        ),
+      );
+      const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(masked, plain))).dataSync()[0]!);
+      assert.ok(diff < 1e-6, `max diff ${diff}`);
+      const a = model.attentionValues(model.layers[0]!)!;
+      assert.ok(Math.abs(a.reduce((s, v) => s + v, 0) / a.length - 1) < 1e-6);
+      tf.dispose([x, masked, plain]);
+      model.dispose();
+    }
+  });
+
+  it('scaleBlocks puts each block value on exactly its entries, edge blocks included', () => {
+    const grid = blockGrid(5, 7, [2, 3]); // 3x3 grid with a 1-row and a 1-column edge
+    const values = Array.from({ length: grid.blocks }, (_, i) => i + 1);
+    const out = tf.tidy(() =>
+      scaleBlocks(tf.ones([5, 7]), tf.tensor2d(values, [grid.gridRows, grid.gridCols]), grid).arraySync(),
+    );
+    for (let r = 0; r < 5; r++)
+      for (let c = 0; c < 7; c++) assert.equal(out[r]![c], values[Math.floor(r / 2) * 3 + Math.floor(c / 3)]);
+  });
+
+  it('2. gradients through expand, softmax and clip match finite differences', async () => {
+    await selectBackend('cpu');
+    const rng = new Rng(5);
+    const grid = blockGrid(6, 4, [2, 2]);
+    const w0 = Array.from({ length: 24 }, () => rng.normal());
+    const l0 = Array.from({ length: grid.blocks }, () => 0.3 * rng.normal());
+    const x = tf.tensor2d(
+      Array.from({ length: 18 }, () => rng.normal()),
+      [3, 6],
+    );
+    const loss = (w: tf.Tensor2D, l: tf.Tensor2D) =>
+      tf.tidy(() => tf.sum(tf.square(tf.matMul(x, scaleBlocks(w, blockAttention(l, 0.5), grid)))));
+    const [gw, gl] = tf.grads((w: tf.Tensor, l: tf.Tensor) => loss(w as tf.Tensor2D, l as tf.Tensor2D))([
+      tf.tensor2d(w0, [6, 4]),
+      tf.tensor2d(l0, [3, 2]),
+    ]);
+    const analyticW = gw!.dataSync();
+    const analyticL = gl!.dataSync();
+    const eps = 1e-2;
+    const numeric = (values: number[], i: number, which: 'w' | 'l') => {
+      const at = (delta: number) => {
+        const v = [...values];
+        v[i]! += delta;
+        const w = which === 'w' ? tf.tensor2d(v, [6, 4]) : tf.tensor2d(w0, [6, 4]);
+        const l = which === 'l' ? tf.tensor2d(v, [3, 2]) : tf.tensor2d(l0, [3, 2]);
+        const out = loss(w, l).dataSync()[0]!;
+        tf.dispose([w, l]);
+        return out;
+      };
+      return (at(eps) - at(-eps)) / (2 * eps);
+    };
+    for (const i of [0, 5, 11, 23]) {
+      const n = numeric(w0, i, 'w');
+      assert.ok(
+        Math.abs(n - analyticW[i]!) <= 2e-2 * (1 + Math.abs(n)),
+        `dW[${i}] numeric ${n} analytic ${analyticW[i]}`,
+      );
+    }
+    for (let i = 0; i < grid.blocks; i++) {
+      const n = numeric(l0, i, 'l');
+      assert.ok(
+        Math.abs(n - analyticL[i]!) <= 2e-2 * (1 + Math.abs(n)),
+        `dL[${i}] numeric ${n} analytic ${analyticL[i]}`,
+      );
+    }
+    tf.dispose([x, gw!, gl!]);
+    await selectBackend('wasm');
+  });
+
+  it('3. a sparsify phase only shrinks the kept set and ends with exactly k blocks', () => {
+    const model = mlp(64, 64, 10, 8); // dense_1: 8x8 = 64 blocks
+    const pruning = SappPruning.parse({ method: 'sapp', sparsity: 0.75 });
+    const schedule = buildSchedule(pruning, 400);
+    const policy = new MaskPolicy(pruning, schedule, model);
+    const layer = model.layers[0]!;
+    const rng = new Rng(2);
+    let previous: (typeof schedule.phases)[number] | null = null;
+    for (const phase of schedule.phases) {
+      policy.enterPhase(phase, previous);
+      let kept = layer.mask!.slice();
+      for (let step = phase.startStep; step < phase.endStep; step++) {
+        // Let the attention move as training would.
+        layer.logits!.assign(
+          tf.add(
+            layer.logits!,
+            tf.tensor2d(
+              Array.from({ length: 64 }, () => 0.1 * rng.normal()),
+              [8, 8],
+            ),
+          ),
+        );
+        policy.beforeStep(step, phase);
+        if (phase.kind === 'sparsify')
+          for (let i = 0; i < 64; i++)
+            assert.ok(layer.mask![i]! <= kept[i]!, 'a pruned block never returns inside the phase');
+        kept = layer.mask!.slice();
+      }
+      const count = layer.mask!.reduce((a, b) => a + b, 0);
+      if (phase.endStep > phase.startStep)
+        assert.equal(count, phase.kind === 'dense' ? 64 : 16, `${phase.label} ends with ${count} blocks`);
+      previous = phase;
+    }
+    model.dispose();
+  });
+
+  it('4. masked blocks of W ⊙ A ⊙ mask are exact zeros: N − k all-zero blocks; excluded layers untouched', () => {
+    const model = mlp(64, 32, 10, 8);
+    const layer = model.layers[0]!;
+    const mask = topKMask(
+      Array.from({ length: 32 }, (_, i) => (i * 7919) % 32),
+      8,
+    );
+    model.setMask(layer, mask);
+    const w = tf.tidy(() => model.effectiveKernel(layer).arraySync());
+    let zeroBlocks = 0;
+    for (let br = 0; br < 8; br++)
+      for (let bc = 0; bc < 4; bc++) {
+        let allZero = true;
+        for (let r = 0; r < 8; r++) for (let c = 0; c < 8; c++) if (w[br * 8 + r]![bc * 8 + c] !== 0) allZero = false;
+        if (allZero) zeroBlocks++;
+        assert.equal(allZero, mask[br * 4 + bc] === 0);
+      }
+    assert.equal(zeroBlocks, 32 - 8);
+    assert.equal(model.layers[1]!.mask, null);
+    assert.equal(model.effectiveKernel(model.layers[1]!), model.layers[1]!.kernel);
+    model.dispose();
+  });
+});

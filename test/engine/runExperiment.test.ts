@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import type { RunEvent, RunInfo } from '@protocol';
+import { ExperimentFileError, runExperiment } from '../../server/src/engine/runExperiment';
+
+const dir = mkdtempSync(join(tmpdir(), 'sparsity-run-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function experiment(
+  name: string,
+  body: { method?: string; steps?: number; extra?: string; training?: string; seed?: number; data?: string },
+): string {
+  const file = join(dir, `${name}.prune.yaml`);
+  writeFileSync(
+    file,
+    `version: 1
+name: ${name}
+seed: ${body.seed ?? 1}
+backend: wasm
+data:
+${body.data ?? '  source: teacher\n  input_dim: 64\n  hidden: 64\n  train_examples: 4000\n  test_examples: 1000\n  batch_size: 128'}
+model:
+  kind: mlp
+  hidden: [64]
+training:
+  steps: ${body.steps ?? 300}
+  eval_every: 0
+${body.training ?? '  learning_rate: 0.003'}
+pruning:
+  method: ${body.method ?? 'sapp'}
+  sparsity: 0.75
+  block: 8
+  min_blocks: 16
+  layers: [dense_1]
+${body.extra ?? ''}
+output:
+  dir: runs
+`,
+  );
+  return file;
+}
+
+const events = (runDir: string) =>
+  readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as RunEvent);
+
+describe('pruning runs end to end (teacher task, wasm)', () => {
+  it('SA++ learns the planted task well above chance on 3 seeds and keeps exactly k blocks', async () => {
+    const accuracies: number[] = [];
+    for (const seed of [1, 2, 3]) {
+      const { info, dir: runDir } = await runExperiment(experiment(`sapp-${seed}`, { seed }));
+      assert.equal(info.status, 'completed', info.error?.message);
+      const layer = info.final!.sparsity.layers.find((l) => l.name === 'dense_1')!;
+      assert.equal(layer.blocks, 64);
+      assert.equal(layer.keptBlocks, 16);
+      assert.equal(info.final!.sparsity.layers.find((l) => l.name === 'output')!.pruned, false);
+      assert.ok(info.final!.metrics.support_f1 !== undefined);
+      accuracies.push(info.final!.metrics.accuracy!);
+      const saved = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunInfo;
+      assert.equal(saved.status, 'completed');
+      assert.equal(saved.backend.name, 'wasm');
+      assert.match(saved.configHash, /^[0-9a-f]{64}$/);
+      assert.ok(saved.timing.step_ms_median! > 0);
+    }
+    const mean = accuracies.reduce((a, b) => a + b, 0) / accuracies.length;
+    assert.ok(mean > 0.3, `mean accuracy ${mean} (chance 0.1): ${accuracies.join(', ')}`);
+  });
+
+  it('re-creates the optimizer at every phase boundary and walks the schedule the editor previews', async () => {
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- a static factory; restored below
+    const original = tf.train.adam;
+    let created = 0;
+    tf.train.adam = (...args: Parameters<typeof original>) => {
+      created++;
+      return original(...args);
+    };
+    try {
+      const { info, dir: runDir } = await runExperiment(experiment('reset', { steps: 210 }));
+      assert.equal(info.status, 'completed');
+      const phases = events(runDir).filter((e) => e.type === 'phase');
+      assert.equal(created, phases.length, 'one fresh optimizer per phase');
+      assert.ok(phases.length >= 15);
+      assert.deepEqual(
+        phases.slice(0, 3).map((p) => p.kind),
+        ['dense', 'sparsify', 'sparse'],
+      );
+    } finally {
+      tf.train.adam = original;
+    }
+  });
+
+  it('the same seed gives the same masks and metrics', async () => {
+    const a = await runExperiment(experiment('det-a', { steps: 120 }));
+    const b = await runExperiment(experiment('det-b', { steps: 120 }));
+    assert.deepEqual(a.info.final!.metrics, b.info.final!.metrics);
+  });
+
+  it('ACDC, magnitude and the SA++ ablation all end at the target sparsity', async () => {
+    for (const [method, extra] of [
+      ['acdc', ''],
+      ['magnitude', '  schedule: { dense: 0.5, ramp: 0.2, fine_tune: 0.3 }'],
+      ['sapp', '  sparsification: false'],
+    ] as const) {
+      const { info } = await runExperiment(
+        experiment(`m-${method}-${extra ? 'x' : 'y'}`, { method, extra, steps: 200 }),
+      );
+      assert.equal(info.status, 'completed', `${method}: ${info.error?.message}`);
+      assert.equal(info.final!.sparsity.layers.find((l) => l.name === 'dense_1')!.keptBlocks, 16, method);
+    }
+  });
+
+  it('leaks no tensors over a 500-step run', async () => {
+    const before = tf.memory().numTensors;
+    const { info } = await runExperiment(experiment('leak', { steps: 500 }));
+    assert.equal(info.status, 'completed');
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('a NaN loss fails the run with the step and the cause, in run.json', async () => {
+    const { info, dir: runDir } = await runExperiment(
+      experiment('nan', {
+        steps: 300,
+        training: '  optimizer: momentum\n  momentum: 0.99\n  learning_rate: 10\n  weight_decay: 0',
+      }),
+    );
+    assert.equal(info.status, 'failed');
+    assert.match(
+      info.error!.message,
+      /the loss became (NaN|Infinity|-Infinity) at step \d+ .*lower training\.learning_rate/,
+    );
+    const saved = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunInfo;
+    assert.equal(saved.status, 'failed');
+    assert.deepEqual(events(runDir).at(-1), {
+      type: 'status',
+      step: saved.step,
+      status: 'failed',
+      message: saved.error!.message,
+    });
+    assert.ok(!readdirSync(runDir).some((f) => f.includes('.tmp-')), 'no half-written files');
+  });
+
+  it('a truncated IDX file fails the run naming the file and the key', async () => {
+    const header = (count: number, rows: number, cols: number) =>
+      new Uint8Array([0, 0, 8, 3, 0, 0, 0, count, 0, 0, 0, rows, 0, 0, 0, cols]);
+    writeFileSync(join(dir, 'imgs.idx'), Buffer.concat([header(10, 8, 8), Buffer.alloc(100)]));
+    writeFileSync(join(dir, 'labels.idx'), new Uint8Array([0, 0, 8, 1, 0, 0, 0, 10, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
+    const file = experiment('truncated', {
+      data: '  source: idx\n  train_images: imgs.idx\n  train_labels: labels.idx\n  test_images: imgs.idx\n  test_labels: labels.idx\n  batch_size: 2',
+    });
+    const { info } = await runExperiment(file);
+    assert.equal(info.status, 'failed');
+    assert.match(
+      info.error!.message,
+      /imgs\.idx is truncated: the header promises 640 bytes of data \(10x8x8\), the file has 100/,
+    );
+    assert.deepEqual(info.error!.key, ['data', 'train_images']);
+  });
+
+  it('refuses a file with errors, located, before creating a run folder', async () => {
+    const file = experiment('broken', { extra: '  exponent: -1' });
+    await assert.rejects(runExperiment(file), (error: unknown) => {
+      assert.ok(error instanceof ExperimentFileError);
+      assert.equal(error.diagnostics[0]!.code, 'out-of-range');
+      return true;
+    });
+    assert.ok(!existsSync(join(dir, 'runs')) || !readdirSync(join(dir, 'runs')).some((d) => d.startsWith('broken-')));
+  });
+});
