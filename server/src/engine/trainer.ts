@@ -338,8 +338,7 @@ async function captureState(
   stepMs: number[],
 ): Promise<TrainState> {
   const variables: TrainState['variables'] = {};
-  for (const v of [...model.weights(), ...model.logitVariables()])
-    variables[v.name] = { shape: v.shape, data: (await v.data()) as Float32Array };
+  for (const [name, v] of model.namedVariables()) variables[name] = { shape: v.shape, data: (await v.data()) as Float32Array };
   const masks: TrainState['masks'] = {};
   for (const l of model.layers) if (l.mask) masks[l.name] = l.mask.slice();
   const optimizerState: TrainState['optimizer'] = [];
@@ -354,9 +353,9 @@ async function captureState(
 }
 
 function restoreModel(model: MaskedMlp, state: TrainState): void {
-  for (const v of [...model.weights(), ...model.logitVariables()]) {
-    const saved = state.variables[v.name];
-    if (!saved) throw new Error(`the checkpoint has no value for ${v.name}: it belongs to another model`);
+  for (const [name, v] of model.namedVariables()) {
+    const saved = state.variables[name];
+    if (!saved) throw new Error(`the checkpoint has no value for ${name}: it belongs to another model`);
     tf.tidy(() => v.assign(tf.tensor(saved.data, saved.shape)));
   }
   for (const l of model.layers) {
