@@ -21,6 +21,7 @@ import { DataError } from './data/dataset';
 import { openDataset } from './data/openDataset';
 import { MaskedMlp } from './maskedMlp';
 import { Rng } from './random';
+import { exportModel } from './export';
 import { maskSparsity, train, TrainingError, type TrainState } from './trainer';
 
 export class ExperimentFileError extends Error {
@@ -232,6 +233,10 @@ async function execute(
       },
     };
     await dataset.close();
+    if (config.output.export && result.status === 'completed') {
+      const warnings = await exportModel(model, join(store.dir, 'export'));
+      for (const message of warnings) store.append({ type: 'status', step: info.step, status: 'running', message });
+    }
     finish(result.status);
   } catch (error) {
     const located = error instanceof DataError ? { file: error.file, line: error.line, key: error.key } : {};

@@ -338,7 +338,8 @@ async function captureState(
   stepMs: number[],
 ): Promise<TrainState> {
   const variables: TrainState['variables'] = {};
-  for (const [name, v] of model.namedVariables()) variables[name] = { shape: v.shape, data: (await v.data()) as Float32Array };
+  for (const [name, v] of model.namedVariables())
+    variables[name] = { shape: v.shape, data: (await v.data()) as Float32Array };
   const masks: TrainState['masks'] = {};
   for (const l of model.layers) if (l.mask) masks[l.name] = l.mask.slice();
   const optimizerState: TrainState['optimizer'] = [];
