@@ -136,7 +136,9 @@ async function main(): Promise<void> {
   for (const s of SPARSITIES)
     for (const m of METHODS)
       for (const seed of SEEDS) await record(`${m.key}@${s}`, file(`${m.key}-${s}-${seed}`, seed, m.pruning, s));
-  for (const m of METHODS) for (const seed of FASHION_SEEDS) await record(`fashion-${m.key}`, fashionFile(`fashion-${m.key}-${seed}`, seed, m.pruning));
+  for (const m of METHODS)
+    for (const seed of FASHION_SEEDS)
+      await record(`fashion-${m.key}`, fashionFile(`fashion-${m.key}-${seed}`, seed, m.pruning));
   const minutes = (performance.now() - started) / 60_000;
 
   const cell = (key: string) => stats(results.get(key)!.acc).text;
