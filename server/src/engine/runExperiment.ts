@@ -159,6 +159,8 @@ function checkTrainable(
     throw new Error(
       `model kind \`${config.model.kind}\` cannot be trained by this version of the engine yet (mlp and cnn only)`,
     );
+  if ('dropout' in config.model && config.model.dropout > 0)
+    throw new Error('model.dropout is not implemented by this version of the engine yet: set it to 0');
   const steps = config.training.steps ?? analysis.steps;
   if (!steps) throw new Error('the number of training steps cannot be known: give training.steps');
   return steps;
