@@ -96,3 +96,57 @@ export async function assertDeterministicSplit(split: DataSplit, batchSize: numb
   const other = await pass(0, { shuffleSeed: seed + 1 });
   assert.notDeepEqual(other, first, 'another seed gives another order');
 }
+
+/**
+ * Fits a logistic regression (numeric weights + one weight per categorical bucket) by SGD on the
+ * train batches and returns the test log-loss next to that of predicting the train click rate:
+ * the check that CTR labels are learnable from the features.
+ */
+export function logisticCheck(
+  train: ExampleBatch[],
+  test: ExampleBatch[],
+  layout: { numeric: number; categorical: number; buckets: number },
+  epochs = 5,
+  learningRate = 0.003,
+): { baseLoss: number; modelLoss: number } {
+  const { numeric, categorical, buckets } = layout;
+  const wn = new Float64Array(numeric);
+  const wc = new Float64Array(categorical * buckets);
+  let bias = 0;
+  let clicks = 0;
+  let count = 0;
+  for (const b of train) for (const l of b.labels) [clicks, count] = [clicks + l, count + 1];
+  const rate = clicks / count;
+  bias = Math.log(rate / (1 - rate));
+  const logit = (b: ExampleBatch, i: number) => {
+    let z = bias;
+    for (let f = 0; f < numeric; f++) z += wn[f]! * b.features[i * numeric + f]!;
+    for (let f = 0; f < categorical; f++) z += wc[f * buckets + b.categorical![i * categorical + f]!]!;
+    return z;
+  };
+  for (let e = 0; e < epochs; e++) {
+    for (const b of train) {
+      for (let i = 0; i < b.size; i++) {
+        const g = 1 / (1 + Math.exp(-logit(b, i))) - b.labels[i]!;
+        bias -= learningRate * g;
+        for (let f = 0; f < numeric; f++) wn[f]! -= learningRate * g * b.features[i * numeric + f]!;
+        for (let f = 0; f < categorical; f++)
+          wc[f * buckets + b.categorical![i * categorical + f]!]! -= learningRate * g;
+      }
+    }
+  }
+  let baseLoss = 0;
+  let modelLoss = 0;
+  let n = 0;
+  const clip = (p: number) => Math.min(1 - 1e-7, Math.max(1e-7, p));
+  for (const b of test) {
+    for (let i = 0; i < b.size; i++) {
+      const y = b.labels[i]!;
+      const p = clip(1 / (1 + Math.exp(-logit(b, i))));
+      modelLoss -= y ? Math.log(p) : Math.log(1 - p);
+      baseLoss -= y ? Math.log(rate) : Math.log(1 - rate);
+      n += 1;
+    }
+  }
+  return { baseLoss: baseLoss / n, modelLoss: modelLoss / n };
+}
