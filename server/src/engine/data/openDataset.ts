@@ -1,0 +1,32 @@
+/**
+ * The one entry point from an experiment to its data: picks the source module for
+ * `config.data.source`. Paths are relative to `baseDir` (the experiment file's folder); synthetic
+ * sources are seeded by `config.seed` (or their own `teacher_seed`); bad data throws a located
+ * `DataError`.
+ */
+import type { ExperimentConfig } from '../../experiment/schema';
+import { openCriteoDataset } from './criteo';
+import { openCsvDataset } from './csv';
+import type { Dataset } from './dataset';
+import { openFashionMnist } from './fashionMnist';
+import { openIdxDataset } from './idxDataset';
+import { openSyntheticCtrDataset } from './syntheticCtr';
+import { openTeacherDataset } from './teacher';
+
+export function openDataset(config: Pick<ExperimentConfig, 'seed' | 'data'>, baseDir: string): Promise<Dataset> {
+  const { data, seed } = config;
+  switch (data.source) {
+    case 'fashion-mnist':
+      return openFashionMnist(data, baseDir);
+    case 'idx':
+      return openIdxDataset(data, baseDir, seed);
+    case 'csv':
+      return openCsvDataset(data, baseDir, seed);
+    case 'criteo':
+      return openCriteoDataset(data, baseDir);
+    case 'teacher':
+      return Promise.resolve(openTeacherDataset(data, seed));
+    case 'synthetic-ctr':
+      return Promise.resolve(openSyntheticCtrDataset(data, seed));
+  }
+}
