@@ -173,6 +173,17 @@ describe('criteo source', () => {
     });
   });
 
+  it('close() ends a pass that is still reading, without counting it as complete', async () => {
+    const data = await openCriteoDataset(config({}), repo, { shuffleBuffer: 100 });
+    const iterator = data.train.batches({ batchSize: 10, epoch: 0, shuffleSeed: 1 })[Symbol.asyncIterator]();
+    assert.equal((await iterator.next()).value?.size, 10);
+    await data.close();
+    await assert.rejects(async () => {
+      for (let r = await iterator.next(); !r.done; r = await iterator.next());
+    }, /closed/);
+    assert.equal(data.train.size, null);
+  });
+
   it('reads gzipped files and CRLF line ends', async () => {
     const lines = Array.from({ length: 30 }, (_, i) => plain(i));
     const file = join(tmp.dir, 'small.tsv.gz');

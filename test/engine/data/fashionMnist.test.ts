@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
 import { openFashionMnist, type FashionMnistDataConfig } from '../../../server/src/engine/data/fashionMnist';
 import { DataSchema, DEFAULT_FASHION_MNIST_PATH } from '../../../server/src/experiment/schema';
 import { assertDataError, assertDeterministicSplit, collect, tempDir } from './dataTestUtils';
@@ -67,8 +68,6 @@ describe('fashion-mnist source', () => {
   it('reads uncompressed files too', async () => {
     const dir = join(tmp.dir, 'raw');
     mkdirSync(dir);
-    const { gunzipSync } = await import('node:zlib');
-    const { readFileSync } = await import('node:fs');
     for (const name of [
       'train-images-idx3-ubyte',
       'train-labels-idx1-ubyte',

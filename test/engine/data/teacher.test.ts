@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Dataset } from '../../../server/src/engine/data/dataset';
-import { makeTeacher, openTeacherDataset, type TeacherDataConfig } from '../../../server/src/engine/data/teacher';
+import {
+  makeTeacher,
+  openTeacherDataset,
+  teacherLogits,
+  type TeacherDataConfig,
+} from '../../../server/src/engine/data/teacher';
 import { DataSchema } from '../../../server/src/experiment/schema';
 import { assertDeterministicSplit, collect } from './dataTestUtils';
 
@@ -135,6 +140,29 @@ describe('teacher source', () => {
     const longer = await whole(openTeacherDataset(config({ ...small, train_examples: 400 }), 5).train);
     assert.deepEqual(longer.features.subarray(0, 300 * 64), a.features, 'more examples extend the same stream');
     await assertDeterministicSplit(c.train, 32);
+  });
+
+  it('computes the same logits as the dense product relu(x W1) W2', () => {
+    for (const [density, seed] of [
+      [0.25, 1],
+      [0.6, 2],
+      [1, 3],
+    ] as const) {
+      const teacher = makeTeacher(config({ input_dim: 20, hidden: 30, classes: 4, block: 8, density }), seed);
+      const x = Float32Array.from({ length: 3 * 20 }, (_, i) => Math.sin(i * 1.7) * 2);
+      const logits = teacherLogits(teacher, x, 3);
+      for (let n = 0; n < 3; n++) {
+        const h = Array.from({ length: 30 }, (_, j) => {
+          let sum = 0;
+          for (let i = 0; i < 20; i++) sum += x[n * 20 + i]! * teacher.w1[i * 30 + j]!;
+          return Math.max(0, sum);
+        });
+        for (let k = 0; k < 4; k++) {
+          const expected = h.reduce((sum, hj, j) => sum + hj * teacher.w2[j * 4 + k]!, 0);
+          assert.ok(Math.abs(logits[n * 4 + k]! - expected) < 1e-9, `density ${density}: logit ${n},${k}`);
+        }
+      }
+    }
   });
 
   it('gives each block of inputs one log-uniform scale in [0.1, 10] when heterogeneous', () => {

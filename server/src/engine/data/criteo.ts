@@ -146,6 +146,7 @@ export interface CriteoSplitOptions {
 export class CriteoSplit implements DataSplit {
   private counted: number | null = null;
   private readonly open = new Set<Readable>();
+  private closed = false;
   readonly stats: StreamStats = { maxBufferedExamples: 0, maxCarryBytes: 0, linesRead: 0 };
 
   constructor(private readonly options: CriteoSplitOptions) {}
@@ -156,11 +157,13 @@ export class CriteoSplit implements DataSplit {
 
   /** Destroys any stream still open (a pass abandoned by its reader). */
   close(): void {
+    this.closed = true;
     for (const stream of this.open) stream.destroy();
     this.open.clear();
   }
 
   private openStream(): Readable {
+    if (this.closed) throw new Error(`${this.options.file}: the dataset is closed`);
     const file = createReadStream(this.options.file, { highWaterMark: READ_CHUNK_BYTES });
     const stream: Readable = this.options.file.endsWith('.gz') ? file.pipe(createGunzip()) : file;
     if (stream !== file) file.on('error', (error) => stream.destroy(error));
@@ -221,11 +224,14 @@ export class CriteoSplit implements DataSplit {
         if (parsed.count > 0) yield parsed;
         if (cap !== undefined && taken >= cap) return;
       }
+      // A stream destroyed by close() may just end: that pass is not complete.
+      if (this.closed) throw new Error(`${file}: the dataset was closed during a pass`);
       const last = parseLines(carry, true);
       this.stats.linesRead = lineNo;
       if (last.count > 0) yield last;
     } catch (error) {
       if (error instanceof DataError) throw error;
+      if (this.closed) throw new Error(`${file}: the dataset was closed during a pass`);
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new DataError(`Criteo file not found: ${file}`, file, undefined, key);
       throw new DataError(`${file}: cannot read (${(error as Error).message})`, file, undefined, key);

@@ -74,7 +74,7 @@ export function makeTeacher(data: TeacherDataConfig, seed: number): Teacher {
   };
 }
 
-/** Row and column ranges of the kept blocks, for loops that visit only them. */
+/** Row and column ranges of the kept blocks (neighbours in a block row merged), for loops that visit only them. */
 function keptBlockRanges(teacher: Teacher): Int32Array {
   const { gridRows, gridCols, support, block } = teacher.support;
   const side = block[0];
@@ -82,12 +82,10 @@ function keptBlockRanges(teacher: Teacher): Int32Array {
   for (let r = 0; r < gridRows; r++) {
     for (let c = 0; c < gridCols; c++) {
       if (!support[r * gridCols + c]) continue;
-      ranges.push(
-        r * side,
-        Math.min(teacher.inputDim, (r + 1) * side),
-        c * side,
-        Math.min(teacher.hidden, (c + 1) * side),
-      );
+      let end = c + 1;
+      while (end < gridCols && support[r * gridCols + end]) end++;
+      ranges.push(r * side, Math.min(teacher.inputDim, (r + 1) * side), c * side, Math.min(teacher.hidden, end * side));
+      c = end;
     }
   }
   return Int32Array.from(ranges);
