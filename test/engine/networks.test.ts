@@ -162,7 +162,7 @@ describe('networks: built-in models, convolutions, embeddings, user tfjs models'
     assert.deepEqual(conv.kernel.shape, [9, 8]);
     const x = tf.tidy(() => tf.randomNormal([2, 28, 28, 1], 0, 1, 'float32', 5) as tf.Tensor4D);
     const plain = tf.tidy(() => {
-      const y = tf.relu(tf.add(tf.conv2d(x, conv.kernel.reshape([3, 3, 1, 8]), 1, 'same'), conv.bias!));
+      const y = tf.relu(tf.add(tf.conv2d(x, tf.reshape<tf.Rank.R4>(conv.kernel, [3, 3, 1, 8]), 1, 'same'), conv.bias!));
       const pooled = tf.maxPool(y as tf.Tensor4D, 2, 2, 'valid');
       return tf.add(tf.matMul(pooled.reshape([2, -1]), model.layers[1]!.kernel), model.layers[1]!.bias!);
     });
