@@ -42,7 +42,7 @@ TMPDIR="$RUN/tmp" XDG_RUNTIME_DIR="$RUN/tmp" XDG_CONFIG_HOME="$RUN/xdg" XDG_DATA
   --user-data-dir "$RUN/ud" --extensions-dir "$RUN/exts" \
   --vscode-option enable-smoke-test-driver > "$OUT/code-server.log" 2>&1 &
 CS=$!
-stop() { kill -- -"$CS" 2>/dev/null; wait "$CS" 2>/dev/null; }
+stop() { kill -- -"$CS" 2>/dev/null; wait "$CS" 2>/dev/null; rm -rf "$RUN"; }
 trap stop EXIT
 
 ready=0
@@ -64,17 +64,19 @@ count() { # adds "N passed, N failed" from the last matching line of a log to th
   passed=$((passed + $(echo "$line" | cut -d' ' -f1))); failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
 }
 
+t0=$SECONDS
 echo "[e2e] in-host tests"
 node --import tsx test/e2e/runHostTests.ts 2>&1 | tee "$OUT/host.log"; host_rc=${PIPESTATUS[0]}
 count "$OUT/host.log"
+echo "[e2e] in-host tests took $((SECONDS - t0)) s"; t0=$SECONDS
 echo "[e2e] UI tests"
 node --import tsx test/e2e/runUiTests.ts 2>&1 | tee "$OUT/ui.log"; ui_rc=${PIPESTATUS[0]}
 count "$OUT/ui.log"
+echo "[e2e] UI tests took $((SECONDS - t0)) s"
 if [ "$host_rc" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
 if [ "$ui_rc" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
 
 echo "{\"passed\": $passed, \"failed\": $failed}" > "$SUMMARY"
-echo "[e2e] $passed passed, $failed failed (screenshots in $OUT)"
+echo "[e2e] $passed passed, $failed failed in $SECONDS s (screenshots and logs in $OUT)"
 stop; trap - EXIT
-rm -rf "$RUN"
 [ "$failed" = 0 ]
