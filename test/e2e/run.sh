@@ -8,7 +8,17 @@ cd "$(dirname "$0")/../.."
 ROOT="$PWD"
 T="$ROOT/.e2e-tools"
 OUT="$ROOT/.test-output/e2e"
-PORT="${E2E_PORT:-$((18000 + RANDOM % 1000))}"
+# A free loopback port: other worktrees may run their own code-server at the same time, and a
+# health check answered by theirs would send our tests to the wrong server.
+port_busy() { curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1/" && return 0; return 1; }
+PORT="${E2E_PORT:-}"
+if [ -z "$PORT" ]; then
+  for _ in $(seq 20); do
+    PORT=$((18000 + RANDOM % 2000))
+    port_busy "$PORT" || break
+  done
+fi
+if port_busy "$PORT"; then echo "[e2e] port $PORT is already in use"; exit 1; fi
 rm -rf "$OUT" && mkdir -p "$OUT"
 SUMMARY="$ROOT/.test-output/e2e-summary.json"
 echo '{"passed": 0, "failed": 1}' > "$SUMMARY"
@@ -51,8 +61,8 @@ for _ in $(seq 600); do
   kill -0 "$CS" 2>/dev/null || break
   sleep 0.1
 done
-if [ "$ready" != 1 ]; then
-  echo "[e2e] code-server did not come up; log:" && tail -20 "$OUT/code-server.log"
+if [ "$ready" != 1 ] || ! grep -q "HTTP server listening on http://127.0.0.1:$PORT/" "$OUT/code-server.log"; then
+  echo "[e2e] our code-server did not come up on port $PORT within 60 s; log:" && tail -20 "$OUT/code-server.log"
   exit 1
 fi
 

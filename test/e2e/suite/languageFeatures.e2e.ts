@@ -86,6 +86,20 @@ suite('Sparsity Studio in a real VS Code', () => {
     assert.match(new TextDecoder().decode(await vscode.workspace.fs.readFile(uri)), /^ {2}method: sapp$/m);
   });
 
+  test('New Experiment without a folder writes next to the active file', async () => {
+    const nested = workspaceFile('nested');
+    await vscode.workspace.fs.createDirectory(nested);
+    const beside = vscode.Uri.joinPath(nested, 'beside.prune.yaml');
+    await vscode.workspace.fs.copy(workspaceFile('valid.prune.yaml'), beside, { overwrite: true });
+    await vscode.window.showTextDocument(beside);
+    const uri = await vscode.commands.executeCommand<vscode.Uri>('sparsityStudio.newExperiment', {
+      name: 'e2e-beside',
+      template: 'magnitude',
+    });
+    assert.equal(uri.fsPath, vscode.Uri.joinPath(nested, 'e2e-beside.prune.yaml').fsPath);
+    assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, uri.fsPath);
+  });
+
   test('Restart Language Server clears the old diagnostics and brings them back', async () => {
     const editor = await openExperiment('broken.prune.yaml');
     const uri = editor.document.uri;
