@@ -74,15 +74,21 @@ count() { # adds "N passed, N failed" from the last matching line of a log to th
   passed=$((passed + $(echo "$line" | cut -d' ' -f1))); failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
 }
 
-t0=$SECONDS
-echo "[e2e] in-host tests"
-node --import tsx test/e2e/runHostTests.ts 2>&1 | tee "$OUT/host.log"; host_rc=${PIPESTATUS[0]}
-count "$OUT/host.log"
-echo "[e2e] in-host tests took $((SECONDS - t0)) s"; t0=$SECONDS
-echo "[e2e] UI tests"
-node --import tsx test/e2e/runUiTests.ts 2>&1 | tee "$OUT/ui.log"; ui_rc=${PIPESTATUS[0]}
-count "$OUT/ui.log"
-echo "[e2e] UI tests took $((SECONDS - t0)) s"
+# E2E_ONLY=host or E2E_ONLY=ui runs one driver (for working on a test; npm test runs both).
+ONLY="${E2E_ONLY:-}"
+host_rc=0; ui_rc=0; t0=$SECONDS
+if [ "$ONLY" != ui ]; then
+  echo "[e2e] in-host tests"
+  node --import tsx test/e2e/runHostTests.ts 2>&1 | tee "$OUT/host.log"; host_rc=${PIPESTATUS[0]}
+  count "$OUT/host.log"
+  echo "[e2e] in-host tests took $((SECONDS - t0)) s"; t0=$SECONDS
+fi
+if [ "$ONLY" != host ]; then
+  echo "[e2e] UI tests"
+  node --import tsx test/e2e/runUiTests.ts 2>&1 | tee "$OUT/ui.log"; ui_rc=${PIPESTATUS[0]}
+  count "$OUT/ui.log"
+  echo "[e2e] UI tests took $((SECONDS - t0)) s"
+fi
 if [ "$host_rc" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
 if [ "$ui_rc" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
 

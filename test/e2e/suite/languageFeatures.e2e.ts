@@ -100,6 +100,22 @@ suite('Sparsity Studio in a real VS Code', () => {
     assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, uri.fsPath);
   });
 
+  test('diagnostics follow a data file appearing and vanishing', async () => {
+    const editor = await openExperiment('broken-missing-data.prune.yaml');
+    const uri = editor.document.uri;
+    await waitForDiagnostics(uri, (ds) => ds.length === 1 && codeOf(ds[0]!) === 'path-missing');
+    const csv = workspaceFile('data/e2e-train.csv');
+    const header = [...Array.from({ length: 16 }, (_, i) => `x${i}`), 'label'].join(',');
+    const rows = Array.from({ length: 4 }, (_, r) => [...Array<string>(16).fill('0.5'), String(r % 2)].join(','));
+    await vscode.workspace.fs.writeFile(csv, new TextEncoder().encode([header, ...rows, ''].join('\n')));
+    try {
+      await waitForDiagnostics(uri, (ds) => ds.length === 0);
+    } finally {
+      await vscode.workspace.fs.delete(csv);
+    }
+    await waitForDiagnostics(uri, (ds) => ds.some((d) => codeOf(d) === 'path-missing'));
+  });
+
   test('Restart Language Server clears the old diagnostics and brings them back', async () => {
     const editor = await openExperiment('broken.prune.yaml');
     const uri = editor.document.uri;
