@@ -4,10 +4,11 @@
  * Ctrl-C stops the run cleanly: its folder is marked `cancelled` and the command exits 130.
  */
 import type { BackendNameDto } from '@protocol';
-import { ExperimentFileError, runExperiment } from '../engine/runExperiment';
+import { ExperimentFileError, resumeRun, runExperiment, type RunOptions } from '../engine/runExperiment';
 import type { CliIo } from './io';
 
-export const RUN_USAGE = 'sparsity-studio run FILE [--steps N] [--backend auto|wasm|cpu|webgpu|tensorflow] [--out DIR]';
+export const RUN_USAGE =
+  'sparsity-studio run FILE [--steps N] [--backend auto|wasm|cpu|webgpu|tensorflow] [--out DIR] | run --resume RUN_DIR';
 
 const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
 
@@ -16,6 +17,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   let steps: number | undefined;
   let backend: BackendNameDto | 'auto' | undefined;
   let outputDir: string | undefined;
+  let resumeDir: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const value = () => args[++i] ?? '';
@@ -27,11 +29,13 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       if (!BACKENDS.includes(b)) return usage(io, `--backend must be one of ${BACKENDS.join(', ')}`);
       backend = b as BackendNameDto | 'auto';
     } else if (arg === '--out') outputDir = value();
+    else if (arg === '--resume') resumeDir = value();
     else if (arg.startsWith('-')) return usage(io, `unknown option ${arg}`);
     else if (file) return usage(io, 'give one experiment file');
     else file = arg;
   }
-  if (!file) return usage(io, 'no experiment file given');
+  if (!file && !resumeDir) return usage(io, 'no experiment file given');
+  if (file && resumeDir) return usage(io, 'give an experiment file or --resume RUN_DIR, not both');
 
   const controller = new AbortController();
   const onSignal = () => {
@@ -44,12 +48,11 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const tty = process.stderr.isTTY;
   let lastLine = 0;
   try {
-    const { info, dir } = await runExperiment(file, {
-      steps,
+    const common: RunOptions = {
       backend,
-      outputDir,
       signal: controller.signal,
-      onStart: (run) => {
+      onStart: (run, dir) => {
+        io.error(`run folder: ${dir}${run.resumes > 0 ? ` (resumed from step ${run.step})` : ''}`);
         const skipped = run.backend.attempts.filter((a) => !a.used).map((a) => `${a.backend} (${a.reason})`);
         io.error(`backend: ${run.backend.name}${skipped.length ? `; skipped ${skipped.join('; ')}` : ''}`);
       },
@@ -70,7 +73,10 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
         if (tty) process.stderr.write(`\r${line.padEnd(100)}`);
         else io.error(line);
       },
-    });
+    };
+    const { info, dir } = resumeDir
+      ? await resumeRun(resumeDir, common)
+      : await runExperiment(file!, { ...common, steps, outputDir });
     if (tty) process.stderr.write('\n');
     const final = info.final;
     if (info.status === 'failed') {

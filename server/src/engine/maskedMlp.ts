@@ -80,7 +80,6 @@ export class MaskedMlp {
                     [grid.gridRows, grid.gridCols],
                   ),
                   true,
-                  `${shape.name}/logits`,
                 ),
               )
             : null;
@@ -88,8 +87,8 @@ export class MaskedMlp {
         return {
           name: shape.name,
           grid,
-          kernel: tf.tidy(() => tf.variable(tf.tensor2d(w, [rows, cols]), true, `${shape.name}/kernel`)),
-          bias: tf.tidy(() => tf.variable(tf.zeros([cols]), true, `${shape.name}/bias`)),
+          kernel: tf.tidy(() => tf.variable(tf.tensor2d(w, [rows, cols]), true)),
+          bias: tf.tidy(() => tf.variable(tf.zeros([cols]), true)),
           logits,
           mask,
           maskTensor: mask ? tf.keep(tf.ones([grid.gridRows, grid.gridCols]) as tf.Tensor2D) : null,
@@ -138,6 +137,18 @@ export class MaskedMlp {
   attentionValues(layer: MaskedDense): Float32Array | null {
     if (!layer.logits) return null;
     return tf.tidy(() => blockAttention(layer.logits!, this.options.clipDensity).dataSync() as Float32Array);
+  }
+
+  /**
+   * Every variable under a stable name (`dense_1/kernel`, `dense_1/bias`, `dense_1/logits`), for
+   * checkpoints. TF.js variable names stay engine-generated so several models can coexist.
+   */
+  namedVariables(): [string, tf.Variable][] {
+    return this.layers.flatMap((l): [string, tf.Variable][] => [
+      [`${l.name}/kernel`, l.kernel],
+      [`${l.name}/bias`, l.bias],
+      ...(l.logits ? ([[`${l.name}/logits`, l.logits]] as [string, tf.Variable][]) : []),
+    ]);
   }
 
   weights(): tf.Variable[] {

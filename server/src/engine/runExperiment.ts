@@ -1,16 +1,19 @@
 /**
- * One pruning run from an experiment file to a finished run folder: the entry the CLI (and later
- * the language server's sessions) call. The file is validated first and refused with its located
- * errors; every other failure ends with `run.json` marked `failed` and the reason.
+ * One pruning run from an experiment file to a finished run folder, and the resumption of a run
+ * from its last checkpoint: the entries the CLI (and later the language server's sessions) call.
+ * The file is validated first and refused with its located errors; every other failure ends with
+ * `run.json` marked `failed` and the reason.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunEvent, RunInfo } from '@protocol';
+import { analyzeExperiment, type ExperimentAnalysis } from '../experiment/analysis';
 import type { ExperimentDiagnostic } from '../experiment/diagnostics';
 import { nodeHost } from '../experiment/experimentHost';
 import { buildSchedule } from '../experiment/schedule';
+import { ExperimentSchema, type ExperimentConfig } from '../experiment/schema';
 import { validateExperiment } from '../experiment/validate';
 import { RunStore } from '../sessions/runStore';
 import { selectBackend, type BackendRequest } from './backends';
@@ -18,7 +21,8 @@ import { DataError } from './data/dataset';
 import { openDataset } from './data/openDataset';
 import { MaskedMlp } from './maskedMlp';
 import { Rng } from './random';
-import { maskSparsity, train, TrainingError } from './trainer';
+import { exportModel } from './export';
+import { maskSparsity, train, TrainingError, type TrainState } from './trainer';
 
 export class ExperimentFileError extends Error {
   constructor(
@@ -42,7 +46,14 @@ export interface RunOptions {
   onStart?: (info: RunInfo, dir: string) => void;
 }
 
-export async function runExperiment(file: string, options: RunOptions = {}): Promise<{ info: RunInfo; dir: string }> {
+export interface RunResult {
+  info: RunInfo;
+  dir: string;
+}
+
+const hashOf = (resolvedConfig: string) => createHash('sha256').update(resolvedConfig).digest('hex');
+
+export async function runExperiment(file: string, options: RunOptions = {}): Promise<RunResult> {
   const path = resolve(file);
   const text = readFileSync(path, 'utf8');
   const baseDir = dirname(path);
@@ -54,15 +65,8 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
     config.training.steps = options.steps;
     delete config.training.epochs;
   }
-  const analysis = validation.analysis;
-  if (!analysis.model.ok || !analysis.plan) throw new ExperimentFileError(file, validation.diagnostics);
-  if (config.model.kind !== 'mlp')
-    throw new Error(
-      `model kind \`${config.model.kind}\` cannot be trained by this version of the engine yet (mlp only)`,
-    );
-  const steps = config.training.steps ?? analysis.steps;
-  if (!steps) throw new Error('the number of training steps cannot be known: give training.steps');
-  const schedule = buildSchedule(config.pruning, steps);
+  const analysis = analyzeExperiment(config, nodeHost(baseDir));
+  const steps = checkTrainable(config, analysis, file, validation.diagnostics);
 
   const store = RunStore.create(
     resolve(options.outputDir ?? resolve(baseDir, config.output.dir)),
@@ -73,9 +77,8 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
   store.writeFile('config.yaml', text);
   const resolved = JSON.stringify(config, null, 2);
   store.writeFile('config.json', `${resolved}\n`);
-  const now = () => new Date().toISOString();
-  const started = performance.now();
   const backend = await selectBackend(options.backend ?? config.backend, [baseDir, process.cwd()]);
+  const now = new Date().toISOString();
   const info: RunInfo = {
     format: 1,
     id: store.id,
@@ -83,51 +86,133 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
     method: config.pruning.method,
     status: 'running',
     seed: config.seed,
-    configHash: createHash('sha256').update(resolved).digest('hex'),
+    configHash: hashOf(resolved),
     experimentFile: path,
     backend,
     versions: { sparsityStudio: '0.1.0', tfjs: tf.version_core, node: process.version },
     task: analysis.input.task,
     totalSteps: steps,
     step: 0,
-    targetSparsity: schedule.sparsity,
-    startedAt: now(),
-    updatedAt: now(),
+    targetSparsity: buildSchedule(config.pruning, steps).sparsity,
+    startedAt: now,
+    updatedAt: now,
     timing: { step_ms_median: null, total_s: 0 },
     resumes: 0,
   };
   store.writeInfo(info);
   options.onStart?.(info, store.dir);
+  return execute(store, info, config, analysis, baseDir, options);
+}
 
+/** Continues a run folder from its last checkpoint, into the same folder. */
+export async function resumeRun(
+  runDir: string,
+  options: Omit<RunOptions, 'steps' | 'outputDir'> = {},
+): Promise<RunResult> {
+  const store = RunStore.open(runDir);
+  const info = store.readInfo();
+  if (info.status === 'completed') throw new Error(`${runDir} has already completed; nothing to resume`);
+  const resolved = readFileSync(join(store.dir, 'config.json'), 'utf8').trimEnd();
+  if (hashOf(resolved) !== info.configHash)
+    throw new Error(
+      `${runDir}/config.json does not match the run's config_hash: the folder was edited; start a new run instead`,
+    );
+  const state = store.readCheckpoint();
+  if (!state) throw new Error(`${runDir} has no checkpoint to resume from (output.checkpoint_every writes them)`);
+  const config = ExperimentSchema.parse(JSON.parse(resolved));
+  const baseDir = dirname(info.experimentFile);
+  const analysis = analyzeExperiment(config, nodeHost(baseDir));
+  checkTrainable(config, analysis, info.experimentFile, []);
+  info.backend = await selectBackend(options.backend ?? config.backend, [baseDir, process.cwd()]);
+  info.status = 'running';
+  info.resumes += 1;
+  delete info.error;
+  info.step = state.step;
+  store.writeInfo(info);
+  store.append({ type: 'status', step: state.step, status: 'resumed', message: `resumed from step ${state.step}` });
+  options.onStart?.(info, store.dir);
+  return execute(store, info, config, analysis, baseDir, options, state);
+}
+
+function checkTrainable(
+  config: ExperimentConfig,
+  analysis: ExperimentAnalysis,
+  file: string,
+  diagnostics: ExperimentDiagnostic[],
+): number {
+  if (!analysis.model.ok || !analysis.plan) throw new ExperimentFileError(file, diagnostics);
+  if (config.model.kind !== 'mlp')
+    throw new Error(
+      `model kind \`${config.model.kind}\` cannot be trained by this version of the engine yet (mlp only)`,
+    );
+  const steps = config.training.steps ?? analysis.steps;
+  if (!steps) throw new Error('the number of training steps cannot be known: give training.steps');
+  return steps;
+}
+
+async function execute(
+  store: RunStore,
+  info: RunInfo,
+  config: ExperimentConfig,
+  analysis: ExperimentAnalysis,
+  baseDir: string,
+  options: RunOptions,
+  resume?: TrainState,
+): Promise<RunResult> {
+  const schedule = buildSchedule(config.pruning, info.totalSteps);
+  const started = performance.now();
+  const previousSeconds = info.timing.total_s;
   let model: MaskedMlp | undefined;
   const finish = (status: RunInfo['status']) => {
     info.status = status;
-    info.updatedAt = info.endedAt = now();
-    info.timing.total_s = (performance.now() - started) / 1000;
+    info.updatedAt = new Date().toISOString();
+    if (status !== 'running') info.endedAt = info.updatedAt;
+    info.timing.total_s = previousSeconds + (performance.now() - started) / 1000;
     store.writeInfo(info);
     store.append({ type: 'status', step: info.step, status, message: info.error?.message });
   };
   try {
     const dataset = await openDataset(config, baseDir);
-    const shape = analysis.model.shape;
     const pruning = config.pruning;
+    if (!analysis.model.ok || !analysis.plan) throw new Error('unreachable: checked before');
     model = new MaskedMlp(
-      shape.layers,
+      analysis.model.shape.layers,
       analysis.plan.layers,
       {
         attention: pruning.method === 'sapp',
         clipDensity: pruning.method === 'sapp' && pruning.clip_attention ? 1 - schedule.sparsity : null,
         logitInit: pruning.method === 'sapp' ? pruning.logit_init : 'zeros',
-        activation: config.model.activation,
+        activation: config.model.kind === 'tfjs' ? 'relu' : config.model.activation,
       },
       Rng.from(config.seed, 'init'),
     );
     const result = await train(config, dataset, model, schedule, {
       signal: options.signal,
+      resume,
       onEvent: (event) => {
         store.append(event);
-        if (event.type === 'step') info.step = event.step + 1;
+        if (event.type === 'step') {
+          info.step = event.step + 1;
+          info.updatedAt = new Date().toISOString();
+        }
         options.onEvent?.(event, info);
+      },
+      checkpoint: {
+        every: config.output.checkpoint_every,
+        save: (state) => {
+          store.writeCheckpoint(state);
+          info.step = state.step;
+          info.timing.total_s = previousSeconds + (performance.now() - started) / 1000;
+          store.writeInfo(info);
+          return Promise.resolve();
+        },
+      },
+      snapshot: {
+        count: config.output.snapshots,
+        save: (step, phase, score, layers) => {
+          const event = store.writeSnapshot(step, phase, score, layers);
+          options.onEvent?.(event, info);
+        },
       },
     });
     const sorted = [...result.stepMs].sort((a, b) => a - b);
@@ -140,7 +225,7 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
         global: sparsity.global,
         layers: model.layers.map((l) => ({
           name: l.name,
-          sparsity: sparsity.layers[l.name] === undefined ? 0 : layerEntrySparsity(l.grid, l.mask!),
+          sparsity: l.mask ? layerEntrySparsity(l.grid, l.mask) : 0,
           blocks: l.grid.blocks,
           keptBlocks: l.mask ? l.mask.reduce((a, b) => a + b, 0) : l.grid.blocks,
           pruned: l.pruned,
@@ -148,6 +233,10 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
       },
     };
     await dataset.close();
+    if (config.output.export && result.status === 'completed') {
+      const warnings = await exportModel(model, join(store.dir, 'export'));
+      for (const message of warnings) store.append({ type: 'status', step: info.step, status: 'running', message });
+    }
     finish(result.status);
   } catch (error) {
     const located = error instanceof DataError ? { file: error.file, line: error.line, key: error.key } : {};

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { FinalMetrics, RunEvent } from '@protocol';
 import type { ExperimentConfig } from '../experiment/schema';
 import { learningRateAt, phaseAt, targetSparsityAt, type Phase, type Schedule } from '../experiment/schedule';
-import { countKept } from './blockMask';
+import { blockNorms, countKept } from './blockMask';
 import type { Dataset, ExampleBatch, GroundTruthSupport } from './data/dataset';
 import type { MaskedMlp } from './maskedMlp';
 import { MaskPolicy } from './maskPolicy';
@@ -25,9 +25,42 @@ export class TrainingError extends Error {
   }
 }
 
+/** Everything a resumed run needs to continue exactly as the uninterrupted one would. */
+export interface TrainState {
+  /** The next step to run. */
+  step: number;
+  /** Index of the phase the last completed step belonged to (-1 before the first step). */
+  phaseIndex: number;
+  /** Model variables by name (kernels, biases, logits). */
+  variables: Record<string, { shape: number[]; data: Float32Array }>;
+  /** Masks of the pruned layers, by layer name. */
+  masks: Record<string, Uint8Array>;
+  /** The optimizer's own variables (moments, step count), in `getWeights()` order; empty before the first step of a phase. */
+  optimizer: { name: string; shape: number[]; data: Float32Array }[];
+  stepMs: number[];
+}
+
+/** Block scores and masks of the pruned layers at one step. */
+export interface SnapshotLayerData {
+  name: string;
+  gridRows: number;
+  gridCols: number;
+  scores: Float32Array;
+  mask: Uint8Array;
+}
+
 export interface TrainOptions {
   signal?: AbortSignal;
   onEvent: (event: RunEvent) => void;
+  /** Continue from a checkpoint instead of step 0. */
+  resume?: TrainState;
+  /** Called every `every` steps, at phase boundaries and on cancel, with the state after the last completed step. */
+  checkpoint?: { every: number; save: (state: TrainState) => Promise<void> };
+  /** Called at every phase boundary and about `count` times evenly over the run. */
+  snapshot?: {
+    count: number;
+    save: (step: number, phase: number, score: 'attention' | 'magnitude', layers: SnapshotLayerData[]) => void;
+  };
 }
 
 export interface TrainResult {
@@ -122,16 +155,27 @@ export async function evaluate(model: MaskedMlp, dataset: Dataset): Promise<Fina
   return metrics;
 }
 
-/** Endless training batches: epoch after epoch, each in its own seeded order. */
-async function* trainingBatches(config: ExperimentConfig, dataset: Dataset): AsyncGenerator<ExampleBatch> {
+/**
+ * Endless training batches: epoch after epoch, each in its own seeded order. Starting at
+ * `fromStep` yields exactly the batches an uninterrupted run would have seen from that step on.
+ */
+async function* trainingBatches(
+  config: ExperimentConfig,
+  dataset: Dataset,
+  fromStep: number,
+): AsyncGenerator<ExampleBatch> {
   const shuffleSeed = config.data.shuffle ? deriveSeed(config.seed, 'shuffle') : null;
-  for (let epoch = 0; ; epoch++) {
+  const size = dataset.train.size;
+  const perEpoch = size === null ? null : Math.floor(size / config.data.batch_size);
+  const firstEpoch = perEpoch ? Math.floor(fromStep / perEpoch) : 0;
+  for (let epoch = firstEpoch; ; epoch++) {
     let any = false;
     for await (const batch of dataset.train.batches({
       batchSize: config.data.batch_size,
       epoch,
       shuffleSeed,
       dropRemainder: true,
+      startBatch: perEpoch && epoch === firstEpoch ? fromStep % perEpoch : 0,
     })) {
       any = true;
       yield batch;
@@ -155,18 +199,54 @@ export async function train(
   const kernels = model.layers.map((l) => l.kernel);
   const logits = model.logitVariables();
   const variables = [...model.weights(), ...logits];
-  const batches = trainingBatches(config, dataset);
-  const stepMs: number[] = [];
+  const resume = options.resume;
+  const batches = trainingBatches(config, dataset, resume?.step ?? 0);
+  const stepMs: number[] = resume ? [...resume.stepMs] : [];
   let optimizer: tf.Optimizer | null = null;
   let phase: Phase | null = null;
   let step = 0;
+  if (resume) {
+    restoreModel(model, resume);
+    phase = resume.phaseIndex >= 0 ? (schedule.phases[resume.phaseIndex] ?? null) : null;
+    step = resume.step;
+    if (resume.optimizer.length > 0) {
+      optimizer = makeOptimizer(config, learningRateAt(config.training, step, schedule.totalSteps));
+      const saved = resume.optimizer.map((w) => ({ name: w.name, tensor: tf.tensor(w.data, w.shape) }));
+      await optimizer.setWeights(saved);
+      tf.dispose(saved.map((w) => w.tensor)); // the optimizer keeps variables of its own
+    }
+  }
+  const snapshotEvery = options.snapshot
+    ? Math.max(1, Math.floor(schedule.totalSteps / Math.max(1, options.snapshot.count)))
+    : 0;
+  const takeSnapshot = (at: number, phaseIndex: number) => {
+    if (!options.snapshot) return;
+    const layers = model.layers
+      .filter((l) => l.pruned)
+      .map((l) => ({
+        name: l.name,
+        gridRows: l.grid.gridRows,
+        gridCols: l.grid.gridCols,
+        scores: blockScores(model, l),
+        mask: l.mask!.slice(),
+      }));
+    if (layers.length > 0)
+      options.snapshot.save(at, phaseIndex, config.pruning.method === 'sapp' ? 'attention' : 'magnitude', layers);
+  };
+  const saveCheckpoint = async (next: number) => {
+    if (!options.checkpoint) return;
+    await options.checkpoint.save(await captureState(model, optimizer, next, phase?.index ?? -1, stepMs));
+  };
   try {
     for (; step < schedule.totalSteps; step++) {
-      if (options.signal?.aborted)
+      if (options.signal?.aborted) {
+        await saveCheckpoint(step);
         return { status: 'cancelled', steps: step, final: await evaluate(model, dataset), stepMs };
+      }
       const started = performance.now();
       const current = phaseAt(schedule, step);
       if (current !== phase) {
+        if (phase) await saveCheckpoint(step);
         // A fresh optimizer (moments and step count) at every phase boundary.
         optimizer?.dispose();
         optimizer = null;
@@ -181,6 +261,7 @@ export async function train(
           startStep: current.startStep,
           endStep: current.endStep,
         });
+        takeSnapshot(step, current.index);
       }
       const lr = learningRateAt(config.training, step, schedule.totalSteps);
       if (!optimizer) optimizer = makeOptimizer(config, lr);
@@ -225,12 +306,61 @@ export async function train(
       const every = config.training.eval_every;
       if (every > 0 && step > 0 && step % every === 0)
         options.onEvent({ type: 'eval', step, metrics: await evaluate(model, dataset) });
+      if (snapshotEvery > 0 && (step + 1) % snapshotEvery === 0) takeSnapshot(step + 1, current.index);
+      if (options.checkpoint && options.checkpoint.every > 0 && (step + 1) % options.checkpoint.every === 0)
+        await saveCheckpoint(step + 1);
     }
+    // The final masks are always on disk, whatever the snapshot spacing.
+    if (snapshotEvery === 0 || step % snapshotEvery !== 0) takeSnapshot(step, phase?.index ?? 0);
     const final = await evaluate(model, dataset);
     options.onEvent({ type: 'eval', step, metrics: final });
     return { status: 'completed', steps: step, final, stepMs };
   } finally {
     optimizer?.dispose();
     await batches.return(undefined);
+  }
+}
+
+/** Block scores for snapshots: the attention `A` for SA++, block norms over their mean otherwise. */
+function blockScores(model: MaskedMlp, layer: MaskedMlp['layers'][number]): Float32Array {
+  const attention = model.attentionValues(layer);
+  if (attention) return attention;
+  const norms = blockNorms(layer.kernel, layer.grid);
+  const mean = norms.reduce((a, b) => a + b, 0) / Math.max(1, norms.length);
+  return mean > 0 ? norms.map((v) => v / mean) : norms;
+}
+
+async function captureState(
+  model: MaskedMlp,
+  optimizer: tf.Optimizer | null,
+  step: number,
+  phaseIndex: number,
+  stepMs: number[],
+): Promise<TrainState> {
+  const variables: TrainState['variables'] = {};
+  for (const [name, v] of model.namedVariables())
+    variables[name] = { shape: v.shape, data: (await v.data()) as Float32Array };
+  const masks: TrainState['masks'] = {};
+  for (const l of model.layers) if (l.mask) masks[l.name] = l.mask.slice();
+  const optimizerState: TrainState['optimizer'] = [];
+  if (optimizer) {
+    for (const w of await optimizer.getWeights()) {
+      optimizerState.push({ name: w.name, shape: w.tensor.shape, data: (await w.tensor.data()) as Float32Array });
+      // The step count comes back as a fresh scalar; the moments are the optimizer's own variables.
+      if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose();
+    }
+  }
+  return { step, phaseIndex, variables, masks, optimizer: optimizerState, stepMs: [...stepMs] };
+}
+
+function restoreModel(model: MaskedMlp, state: TrainState): void {
+  for (const [name, v] of model.namedVariables()) {
+    const saved = state.variables[name];
+    if (!saved) throw new Error(`the checkpoint has no value for ${name}: it belongs to another model`);
+    tf.tidy(() => v.assign(tf.tensor(saved.data, saved.shape)));
+  }
+  for (const l of model.layers) {
+    const mask = state.masks[l.name];
+    if (l.pruned && mask) model.setMask(l, mask);
   }
 }
