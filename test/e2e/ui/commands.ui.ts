@@ -3,17 +3,15 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMAND_CATEGORY, COMMANDS } from '../../../client/src/contributions';
 import type { UiTest } from '../uiTest';
-import { quickInput, runCommand } from '../uiActions';
+import { quickInput, runCommand, showInPalette } from '../uiActions';
 
 export const tests: UiTest[] = [
   {
     name: 'the palette lists every command; New Experiment prompts, validates the name and writes the file',
     async run({ page, workspace, fileText, shot }) {
       const { widget, input, row } = quickInput(page);
-      await page.keyboard.press('F1');
-      await input.fill(`>${COMMAND_CATEGORY}:`);
-      for (const title of Object.values(COMMANDS))
-        await row(`${COMMAND_CATEGORY}: ${title}`).waitFor({ timeout: 15_000 });
+      const titles = Object.values(COMMANDS).map((title) => `${COMMAND_CATEGORY}: ${title}`);
+      await showInPalette(page, `${COMMAND_CATEGORY}:`, titles);
       await page.keyboard.press('Escape');
       await widget.waitFor({ state: 'hidden', timeout: 10_000 });
 
