@@ -85,6 +85,20 @@ describe('the prune-yaml grammar', () => {
   });
 });
 
+describe('the prune-yaml language defaults', () => {
+  it('turns quick suggestions on in strings, since a key being typed is a plain-scalar string token', () => {
+    const plain = grammar.repository.value!.patterns!.find((p) => p.name === 'string.unquoted.prune-yaml')!;
+    assert.ok(regex(plain.match!).test('ex'), 'a bare word is scoped as a string');
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      contributes: { configurationDefaults: Record<string, Record<string, { strings?: string }>> };
+    };
+    assert.equal(
+      manifest.contributes.configurationDefaults['[prune-yaml]']?.['editor.quickSuggestions']?.strings,
+      'on',
+    );
+  });
+});
+
 describe('the prune-yaml language configuration', () => {
   it('pairs and auto-closes [] {} "" and \'\'', () => {
     assert.deepEqual(languageConfig.brackets, [
