@@ -81,6 +81,12 @@ export default tseslint.config(
     },
   },
   {
+    // tfjs-core's rank generics resolve differently for the type-aware linter and for tsc (the
+    // chained-op augmentation), so the two disagree on which tensor casts are needed.
+    files: ['server/src/engine/**/*.ts', 'test/engine/**/*.ts', 'bench/**/*.ts'],
+    rules: { '@typescript-eslint/no-unnecessary-type-assertion': 'off' },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

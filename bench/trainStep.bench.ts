@@ -14,14 +14,14 @@ import { describeModel, describeInput } from '../server/src/experiment/modelShap
 import { planPruning } from '../server/src/experiment/pruningPlan';
 import { MlpModel, PruningSchema, FashionMnistData } from '../server/src/experiment/schema';
 import { selectBackend } from '../server/src/engine/backends';
-import { MaskedMlp } from '../server/src/engine/maskedMlp';
+import { MaskedNetwork } from '../server/src/engine/maskedNetwork';
 import { Rng } from '../server/src/engine/random';
 import { patchWasmMatmul, unpatchWasmMatmul } from '../server/src/engine/wasmMatmulPatch';
 
 const STEPS = Number(process.argv[2] ?? 60);
 const BATCH = 128;
 
-function build(method: 'none' | 'sapp'): MaskedMlp {
+function build(method: 'none' | 'sapp'): MaskedNetwork {
   const input = describeInput(FashionMnistData.parse({ source: 'fashion-mnist' }));
   const shape = describeModel(MlpModel.parse({ kind: 'mlp', hidden: [512, 512] }), input);
   if (!shape.ok) throw new Error(shape.error.message);
@@ -29,7 +29,7 @@ function build(method: 'none' | 'sapp'): MaskedMlp {
     method === 'none' ? { method } : { method, sparsity: 0.9, block: 8, exclude: ['output'] },
   );
   const plan = planPruning(shape.shape, pruning);
-  return new MaskedMlp(
+  return new MaskedNetwork(
     shape.shape.layers,
     plan.layers,
     {
@@ -43,7 +43,7 @@ function build(method: 'none' | 'sapp'): MaskedMlp {
 }
 
 /** A training-step timer for one model: warm it up, then time steps in rounds the caller interleaves. */
-function stepper(model: MaskedMlp): { run: (steps: number) => void; times: number[]; dispose: () => void } {
+function stepper(model: MaskedNetwork): { run: (steps: number) => void; times: number[]; dispose: () => void } {
   const rng = new Rng(2);
   const x = tf.tensor2d(
     Float32Array.from({ length: BATCH * 784 }, () => rng.normal()),
@@ -82,7 +82,7 @@ function stepper(model: MaskedMlp): { run: (steps: number) => void; times: numbe
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Median ms per step of each model, timed in interleaved rounds so machine load hits all alike. */
-function interleaved(models: MaskedMlp[], rounds = 4): number[] {
+function interleaved(models: MaskedNetwork[], rounds = 4): number[] {
   const steppers = models.map(stepper);
   for (let r = 0; r < rounds; r++) for (const s of steppers) s.run(Math.ceil(STEPS / rounds));
   const result = steppers.map((s) => median(s.times));

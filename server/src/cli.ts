@@ -4,6 +4,7 @@
  */
 import { checkCommand, CHECK_USAGE } from './cli/check';
 import { processIo, type CliIo } from './cli/io';
+import { compareCommand, COMPARE_USAGE, reportCommand, REPORT_USAGE } from './cli/report';
 import { runCommand, RUN_USAGE } from './cli/run';
 
 interface CliCommand {
@@ -15,6 +16,8 @@ interface CliCommand {
 export const COMMANDS: Record<string, CliCommand> = {
   check: { usage: CHECK_USAGE, summary: 'Validate experiment files and print their diagnostics.', run: checkCommand },
   run: { usage: RUN_USAGE, summary: 'Run one pruning experiment into a new run folder.', run: runCommand },
+  report: { usage: REPORT_USAGE, summary: 'Write a self-contained HTML report of one run.', run: reportCommand },
+  compare: { usage: COMPARE_USAGE, summary: 'Compare several runs in one table.', run: compareCommand },
 };
 
 function help(io: CliIo): void {

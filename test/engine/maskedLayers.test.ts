@@ -6,7 +6,7 @@ import { buildSchedule } from '../../server/src/experiment/schedule';
 import { SappPruning } from '../../server/src/experiment/schema';
 import { selectBackend } from '../../server/src/engine/backends';
 import { blockAttention, scaleBlocks, topKMask } from '../../server/src/engine/blockMask';
-import { MaskedMlp } from '../../server/src/engine/maskedMlp';
+import { MaskedNetwork } from '../../server/src/engine/maskedNetwork';
 import { MaskPolicy } from '../../server/src/engine/maskPolicy';
 import { Rng } from '../../server/src/engine/random';
 
@@ -41,7 +41,7 @@ function mlp(rows: number, hidden: number, out: number, block: number, attention
       params: 0,
     },
   ];
-  return new MaskedMlp(
+  return new MaskedNetwork(
     shapes,
     [plan('dense_1', rows, hidden, block), plan('output', hidden, out, block, 'excluded')],
     { attention, clipDensity: clip, logitInit: 'zeros', activation: 'relu' },

@@ -9,6 +9,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
+// Gradients are opt-in with tfjs-core alone (the `@tensorflow/tfjs` umbrella imports them).
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 // Imported by name so bundlers keep the module that registers the cpu backend.
 import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -69,13 +71,18 @@ async function tryBackend(name: BackendNameDto, searchPaths: string[]): Promise<
 export async function selectBackend(
   requested: BackendRequest,
   searchPaths: string[] = [process.cwd()],
+  /** Kernels the model needs (e.g. conv gradients); a backend without them is skipped with that reason. */
+  requiredKernels: string[] = [],
 ): Promise<BackendInfo> {
   // Production mode: no debug checks, and no console banner from tfjs-core (stdout belongs to the LSP).
   tf.enableProdMode();
   const candidates = requested === 'auto' ? ORDER : [requested];
   const attempts: BackendAttempt[] = [];
   for (const name of candidates) {
-    const result = await tryBackend(name, searchPaths);
+    let result = await tryBackend(name, searchPaths);
+    const missing = result === true ? requiredKernels.filter((k) => !tf.getKernel(k, tf.getBackend())) : [];
+    if (missing.length > 0)
+      result = `tfjs ${tf.version_core} has no ${missing.join(', ')} kernel(s) for ${name}, which this model needs to train`;
     if (result === true) {
       attempts.push({
         backend: name,

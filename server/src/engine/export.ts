@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { ActivationName } from '../experiment/schema';
-import type { MaskedMlp } from './maskedMlp';
+import type { MaskedNetwork } from './maskedNetwork';
 
 export interface BlockSparseLayer {
   name: string;
@@ -36,7 +36,7 @@ export interface BlockSparseManifest {
 
 /** Folded kernels and biases of every layer, as plain arrays. */
 export function foldedWeights(
-  model: MaskedMlp,
+  model: MaskedNetwork,
 ): { name: string; kernel: Float32Array; bias: Float32Array; rows: number; cols: number }[] {
   return model.layers.map((l) => ({
     name: l.name,
@@ -48,7 +48,9 @@ export function foldedWeights(
 }
 
 /** Writes both formats; returns what could not be written (a LayersModel has no gelu of ours). */
-export async function exportModel(model: MaskedMlp, dir: string): Promise<string[]> {
+export async function exportModel(model: MaskedNetwork, dir: string): Promise<string[]> {
+  if (model.layers.some((l) => l.kind === 'conv2d'))
+    return ['export: convolutional models are not exported by this version (dense models only)'];
   const folded = foldedWeights(model);
   mkdirSync(dir, { recursive: true });
   writeBlockSparse(model, folded, dir);
@@ -94,7 +96,7 @@ export async function exportModel(model: MaskedMlp, dir: string): Promise<string
   return [];
 }
 
-function writeBlockSparse(model: MaskedMlp, folded: ReturnType<typeof foldedWeights>, dir: string): void {
+function writeBlockSparse(model: MaskedNetwork, folded: ReturnType<typeof foldedWeights>, dir: string): void {
   const parts: Buffer[] = [];
   let offset = 0;
   const layers: BlockSparseLayer[] = model.layers.map((l, i) => {

@@ -11,13 +11,13 @@
 import type { PruningConfig } from '../experiment/schema';
 import { keptBlocks, keptBlocksAt, type Phase, type Schedule } from '../experiment/schedule';
 import { blockNorms, countKept, topKMask } from './blockMask';
-import type { MaskedDense, MaskedMlp } from './maskedMlp';
+import type { MaskedDense, MaskedNetwork } from './maskedNetwork';
 
 export class MaskPolicy {
   constructor(
     private readonly pruning: PruningConfig,
     private readonly schedule: Schedule,
-    private readonly model: MaskedMlp,
+    private readonly model: MaskedNetwork,
   ) {}
 
   private get pruned(): MaskedDense[] {

@@ -19,7 +19,7 @@ import { RunStore } from '../sessions/runStore';
 import { selectBackend, type BackendRequest } from './backends';
 import { DataError } from './data/dataset';
 import { openDataset } from './data/openDataset';
-import { MaskedMlp } from './maskedMlp';
+import { MaskedNetwork } from './maskedNetwork';
 import { Rng } from './random';
 import { exportModel } from './export';
 import { maskSparsity, train, TrainingError, type TrainState } from './trainer';
@@ -77,7 +77,11 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
   store.writeFile('config.yaml', text);
   const resolved = JSON.stringify(config, null, 2);
   store.writeFile('config.json', `${resolved}\n`);
-  const backend = await selectBackend(options.backend ?? config.backend, [baseDir, process.cwd()]);
+  const backend = await selectBackend(
+    options.backend ?? config.backend,
+    [baseDir, process.cwd()],
+    requiredKernels(config),
+  );
   const now = new Date().toISOString();
   const info: RunInfo = {
     format: 1,
@@ -123,7 +127,11 @@ export async function resumeRun(
   const baseDir = dirname(info.experimentFile);
   const analysis = analyzeExperiment(config, nodeHost(baseDir));
   checkTrainable(config, analysis, info.experimentFile, []);
-  info.backend = await selectBackend(options.backend ?? config.backend, [baseDir, process.cwd()]);
+  info.backend = await selectBackend(
+    options.backend ?? config.backend,
+    [baseDir, process.cwd()],
+    requiredKernels(config),
+  );
   info.status = 'running';
   info.resumes += 1;
   delete info.error;
@@ -134,6 +142,12 @@ export async function resumeRun(
   return execute(store, info, config, analysis, baseDir, options, state);
 }
 
+/** Gradient kernels a model needs beyond the dense ones every backend has. */
+function requiredKernels(config: ExperimentConfig): string[] {
+  // The filter gradient is ours (conv2dSame.ts); the input gradient and pooling come from the backend.
+  return config.model.kind === 'cnn' ? ['Conv2DBackpropInput', 'MaxPoolGrad'] : [];
+}
+
 function checkTrainable(
   config: ExperimentConfig,
   analysis: ExperimentAnalysis,
@@ -141,10 +155,12 @@ function checkTrainable(
   diagnostics: ExperimentDiagnostic[],
 ): number {
   if (!analysis.model.ok || !analysis.plan) throw new ExperimentFileError(file, diagnostics);
-  if (config.model.kind !== 'mlp')
+  if (config.model.kind !== 'mlp' && config.model.kind !== 'cnn')
     throw new Error(
-      `model kind \`${config.model.kind}\` cannot be trained by this version of the engine yet (mlp only)`,
+      `model kind \`${config.model.kind}\` cannot be trained by this version of the engine yet (mlp and cnn only)`,
     );
+  if ('dropout' in config.model && config.model.dropout > 0)
+    throw new Error('model.dropout is not implemented by this version of the engine yet: set it to 0');
   const steps = config.training.steps ?? analysis.steps;
   if (!steps) throw new Error('the number of training steps cannot be known: give training.steps');
   return steps;
@@ -162,7 +178,7 @@ async function execute(
   const schedule = buildSchedule(config.pruning, info.totalSteps);
   const started = performance.now();
   const previousSeconds = info.timing.total_s;
-  let model: MaskedMlp | undefined;
+  let model: MaskedNetwork | undefined;
   const finish = (status: RunInfo['status']) => {
     info.status = status;
     info.updatedAt = new Date().toISOString();
@@ -175,7 +191,7 @@ async function execute(
     const dataset = await openDataset(config, baseDir);
     const pruning = config.pruning;
     if (!analysis.model.ok || !analysis.plan) throw new Error('unreachable: checked before');
-    model = new MaskedMlp(
+    model = new MaskedNetwork(
       analysis.model.shape.layers,
       analysis.plan.layers,
       {
@@ -185,6 +201,7 @@ async function execute(
         activation: config.model.kind === 'tfjs' ? 'relu' : config.model.activation,
       },
       Rng.from(config.seed, 'init'),
+      analysis.model.shape.inputShape,
     );
     const result = await train(config, dataset, model, schedule, {
       signal: options.signal,

@@ -11,7 +11,7 @@ import type { ExperimentConfig } from '../experiment/schema';
 import { learningRateAt, phaseAt, targetSparsityAt, type Phase, type Schedule } from '../experiment/schedule';
 import { blockNorms, countKept } from './blockMask';
 import type { Dataset, ExampleBatch, GroundTruthSupport } from './data/dataset';
-import type { MaskedMlp } from './maskedMlp';
+import type { MaskedNetwork } from './maskedNetwork';
 import { MaskPolicy } from './maskPolicy';
 import { deriveSeed } from './random';
 
@@ -88,7 +88,7 @@ function setLearningRate(optimizer: tf.Optimizer, kind: ExperimentConfig['traini
 }
 
 /** Fraction of zero kernel entries over all layers, and masked-block fraction per pruned layer. */
-export function maskSparsity(model: MaskedMlp): { global: number; layers: Record<string, number> } {
+export function maskSparsity(model: MaskedNetwork): { global: number; layers: Record<string, number> } {
   let zeros = 0;
   let total = 0;
   const layers: Record<string, number> = {};
@@ -109,7 +109,7 @@ export function maskSparsity(model: MaskedMlp): { global: number; layers: Record
 }
 
 /** F1 of the kept blocks of the teacher's layer against the planted support. */
-export function supportF1(model: MaskedMlp, truth: GroundTruthSupport): number | undefined {
+export function supportF1(model: MaskedNetwork, truth: GroundTruthSupport): number | undefined {
   const layer = model.layers.find((l) => l.name === truth.layer);
   if (!layer?.mask || layer.grid.gridRows !== truth.gridRows || layer.grid.gridCols !== truth.gridCols)
     return undefined;
@@ -125,7 +125,7 @@ export function supportF1(model: MaskedMlp, truth: GroundTruthSupport): number |
   return tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
 }
 
-export async function evaluate(model: MaskedMlp, dataset: Dataset): Promise<FinalMetrics> {
+export async function evaluate(model: MaskedNetwork, dataset: Dataset): Promise<FinalMetrics> {
   let lossSum = 0;
   let correct = 0;
   let n = 0;
@@ -188,7 +188,7 @@ async function* trainingBatches(
 export async function train(
   config: ExperimentConfig,
   dataset: Dataset,
-  model: MaskedMlp,
+  model: MaskedNetwork,
   schedule: Schedule,
   options: TrainOptions,
 ): Promise<TrainResult> {
@@ -322,7 +322,7 @@ export async function train(
 }
 
 /** Block scores for snapshots: the attention `A` for SA++, block norms over their mean otherwise. */
-function blockScores(model: MaskedMlp, layer: MaskedMlp['layers'][number]): Float32Array {
+function blockScores(model: MaskedNetwork, layer: MaskedNetwork['layers'][number]): Float32Array {
   const attention = model.attentionValues(layer);
   if (attention) return attention;
   const norms = blockNorms(layer.kernel, layer.grid);
@@ -331,7 +331,7 @@ function blockScores(model: MaskedMlp, layer: MaskedMlp['layers'][number]): Floa
 }
 
 async function captureState(
-  model: MaskedMlp,
+  model: MaskedNetwork,
   optimizer: tf.Optimizer | null,
   step: number,
   phaseIndex: number,
@@ -353,7 +353,7 @@ async function captureState(
   return { step, phaseIndex, variables, masks, optimizer: optimizerState, stepMs: [...stepMs] };
 }
 
-function restoreModel(model: MaskedMlp, state: TrainState): void {
+function restoreModel(model: MaskedNetwork, state: TrainState): void {
   for (const [name, v] of model.namedVariables()) {
     const saved = state.variables[name];
     if (!saved) throw new Error(`the checkpoint has no value for ${name}: it belongs to another model`);

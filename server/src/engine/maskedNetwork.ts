@@ -1,7 +1,9 @@
 /**
- * A multi-layer perceptron whose pruned layers compute `x · (W ⊙ A ⊙ mask) + b`: `A` the block
- * attention (SA++ only, from trainable logits), `mask` non-trainable block state. Layer names and
- * kernel shapes come from `describeModel`, so the layers that train are the ones the editor shows.
+ * A network of dense and convolution layers (with max pooling and flatten between them) whose
+ * pruned layers use the kernel `W ⊙ A ⊙ mask`: `A` the block attention (SA++ only, from trainable
+ * logits), `mask` non-trainable block state. Conv kernels are pruned as their `(kh·kw·cin) x cout`
+ * matrix. Layer names and shapes come from `describeModel`, so the layers that train are the ones
+ * the editor shows.
  */
 import * as tf from '@tensorflow/tfjs-core';
 // Chained ops (`x.reshape(...)`, `x.mul(...)`) are opt-in in tfjs-core.
@@ -10,10 +12,14 @@ import type { LayerShape } from '../experiment/modelShape';
 import type { LayerPlan } from '../experiment/pruningPlan';
 import type { ActivationName } from '../experiment/schema';
 import { blockAttention, scaleBlocks } from './blockMask';
+import { conv2dSame } from './conv2dSame';
 import type { Rng } from './random';
 
 export interface MaskedDense {
   name: string;
+  /** `dense`, or `conv2d` with its 4-D kernel shape `[kh, kw, cin, cout]` (the matrix is its reshape). */
+  kind: 'dense' | 'conv2d';
+  convShape: [number, number, number, number] | null;
   grid: LayerPlan;
   kernel: tf.Variable<tf.Rank.R2>;
   bias: tf.Variable<tf.Rank.R1>;
@@ -25,7 +31,7 @@ export interface MaskedDense {
   pruned: boolean;
 }
 
-export interface MaskedMlpOptions {
+export interface MaskedNetworkOptions {
   attention: boolean;
   /** Clip `A` to `[density, 1/density]`; null: no clip. */
   clipDensity: number | null;
@@ -50,19 +56,28 @@ function activate(x: tf.Tensor2D, activation: ActivationName): tf.Tensor2D {
   }
 }
 
-export class MaskedMlp {
+export class MaskedNetwork {
   readonly layers: MaskedDense[];
+  /** Input shape of one example (`[28, 28, 1]`, `[64]`). */
+  readonly inputShape: number[];
 
   constructor(
-    shapes: LayerShape[],
+    private readonly shapes: LayerShape[],
     plan: LayerPlan[],
-    readonly options: MaskedMlpOptions,
+    readonly options: MaskedNetworkOptions,
     rng: Rng,
+    inputShape?: number[],
   ) {
+    this.inputShape = inputShape ?? [shapes.find((s) => s.matrix)?.matrix?.[0] ?? 0];
+    let channels = this.inputShape[this.inputShape.length - 1] ?? 1;
     this.layers = shapes
       .filter((s) => s.matrix !== null)
       .map((shape) => {
         const [rows, cols] = shape.matrix!;
+        const kind = shape.kind === 'conv2d' ? 'conv2d' : 'dense';
+        const k = kind === 'conv2d' ? Math.round(Math.sqrt(rows / channels)) : 0;
+        const convShape: MaskedDense['convShape'] = kind === 'conv2d' ? [k, k, channels, cols] : null;
+        if (kind === 'conv2d') channels = cols;
         const grid = plan.find((p) => p.name === shape.name)!;
         const pruned = grid.status === 'pruned';
         // Glorot-uniform initialisation from our seeded generator (never Math.random).
@@ -86,6 +101,8 @@ export class MaskedMlp {
         const mask = pruned ? new Uint8Array(grid.blocks).fill(1) : null;
         return {
           name: shape.name,
+          kind,
+          convShape,
           grid,
           kernel: tf.tidy(() => tf.variable(tf.tensor2d(w, [rows, cols]), true)),
           bias: tf.tidy(() => tf.variable(tf.zeros([cols]), true)),
@@ -108,15 +125,30 @@ export class MaskedMlp {
     });
   }
 
-  /** Logits (pre-softmax outputs) for a batch of flattened inputs. */
+  /** Logits (pre-softmax outputs) for a batch of flattened inputs `[batch, prod(inputShape)]`. */
   forward(x: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
-      let h = x;
-      this.layers.forEach((layer, i) => {
-        h = tf.add(tf.matMul(h, this.effectiveKernel(layer)), layer.bias);
-        if (i < this.layers.length - 1) h = activate(h, this.options.activation);
-      });
-      return h;
+      const batch = x.shape[0];
+      let h: tf.Tensor = this.inputShape.length > 1 ? x.reshape([batch, ...this.inputShape]) : x;
+      const last = this.layers[this.layers.length - 1];
+      for (const shape of this.shapes) {
+        const layer = this.layers.find((l) => l.name === shape.name);
+        if (layer?.kind === 'dense') {
+          h = tf.add(tf.matMul(h as tf.Tensor2D, this.effectiveKernel(layer)), layer.bias);
+          if (layer !== last) h = activate(h as tf.Tensor2D, this.options.activation);
+        } else if (layer?.kind === 'conv2d') {
+          const kernel = this.effectiveKernel(layer).reshape(layer.convShape!) as tf.Tensor4D;
+          h = activate(
+            tf.add(conv2dSame(h as tf.Tensor4D, kernel), layer.bias) as unknown as tf.Tensor2D,
+            this.options.activation,
+          );
+        } else if (shape.kind === 'maxpool') {
+          const size = (h.shape[1] ?? 1) / (shape.outputShape[0] ?? 1);
+          const pool = Math.max(1, Math.floor(size));
+          h = tf.maxPool(h as tf.Tensor4D, pool, pool, 'valid');
+        } else if (shape.kind === 'flatten') h = h.reshape([batch, -1]);
+      }
+      return h as tf.Tensor2D;
     });
   }
 
