@@ -50,7 +50,14 @@ async function newExperiment(ctx: Ctx, args: NewExperimentArgs = {}): Promise<vs
     void vscode.window.showErrorMessage('Open a folder first: the experiment file is written into it.');
     return undefined;
   }
-  const { text } = await ctx.client.sendRequest(ExperimentTemplateRequest, { name, template });
+  let text: string;
+  try {
+    ({ text } = await ctx.client.sendRequest(ExperimentTemplateRequest, { name, template }));
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    void vscode.window.showErrorMessage(`Sparsity Studio: no experiment written: ${reason}`);
+    return undefined;
+  }
   let uri = vscode.Uri.joinPath(folder, `${name}.prune.yaml`);
   for (let n = 2; await exists(uri); n++) uri = vscode.Uri.joinPath(folder, `${name}-${n}.prune.yaml`);
   await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));

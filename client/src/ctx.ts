@@ -16,7 +16,13 @@ export class Ctx implements vscode.Disposable {
   readonly config = new Config();
   readonly output = vscode.window.createOutputChannel('Sparsity Studio', { log: true });
   private languageClient: LanguageClient | undefined;
-  private readonly disposables: vscode.Disposable[] = [this.output];
+  /**
+   * Data and model files the experiments point at: diagnostics follow them appearing or vanishing.
+   * Made once: the language client hooks its listeners on every start but never disposes the
+   * watcher itself, so one per restart would leak.
+   */
+  private readonly dataFiles = vscode.workspace.createFileSystemWatcher('**/*.{json,gz,csv,tsv,idx,ubyte,bin}');
+  private readonly disposables: vscode.Disposable[] = [this.output, this.dataFiles];
 
   constructor(readonly extension: vscode.ExtensionContext) {}
 
@@ -38,10 +44,7 @@ export class Ctx implements vscode.Disposable {
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ language: LANGUAGE_ID }],
       outputChannel: this.output,
-      synchronize: {
-        // Data and model files the experiments point at: diagnostics follow them appearing or vanishing.
-        fileEvents: vscode.workspace.createFileSystemWatcher('**/*.{json,gz,csv,tsv,idx,ubyte,bin}'),
-      },
+      synchronize: { fileEvents: this.dataFiles },
     };
     // The client id makes vscode-languageclient honour `sparsityStudio.trace.server`.
     this.languageClient = new LanguageClient(SETTINGS_SECTION, 'Sparsity Studio', serverOptions, clientOptions);

@@ -8,7 +8,17 @@ cd "$(dirname "$0")/../.."
 ROOT="$PWD"
 T="$ROOT/.e2e-tools"
 OUT="$ROOT/.test-output/e2e"
-PORT="${E2E_PORT:-$((18000 + RANDOM % 1000))}"
+# A free loopback port: other worktrees may run their own code-server at the same time, and a
+# health check answered by theirs would send our tests to the wrong server.
+port_busy() { curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1/" && return 0; return 1; }
+PORT="${E2E_PORT:-}"
+if [ -z "$PORT" ]; then
+  for _ in $(seq 20); do
+    PORT=$((18000 + RANDOM % 2000))
+    port_busy "$PORT" || break
+  done
+fi
+if port_busy "$PORT"; then echo "[e2e] port $PORT is already in use"; exit 1; fi
 rm -rf "$OUT" && mkdir -p "$OUT"
 SUMMARY="$ROOT/.test-output/e2e-summary.json"
 echo '{"passed": 0, "failed": 1}' > "$SUMMARY"
@@ -42,7 +52,7 @@ TMPDIR="$RUN/tmp" XDG_RUNTIME_DIR="$RUN/tmp" XDG_CONFIG_HOME="$RUN/xdg" XDG_DATA
   --user-data-dir "$RUN/ud" --extensions-dir "$RUN/exts" \
   --vscode-option enable-smoke-test-driver > "$OUT/code-server.log" 2>&1 &
 CS=$!
-stop() { kill -- -"$CS" 2>/dev/null; wait "$CS" 2>/dev/null; }
+stop() { kill -- -"$CS" 2>/dev/null; wait "$CS" 2>/dev/null; rm -rf "$RUN"; }
 trap stop EXIT
 
 ready=0
@@ -51,8 +61,8 @@ for _ in $(seq 600); do
   kill -0 "$CS" 2>/dev/null || break
   sleep 0.1
 done
-if [ "$ready" != 1 ]; then
-  echo "[e2e] code-server did not come up; log:" && tail -20 "$OUT/code-server.log"
+if [ "$ready" != 1 ] || ! grep -q "HTTP server listening on http://127.0.0.1:$PORT/" "$OUT/code-server.log"; then
+  echo "[e2e] our code-server did not come up on port $PORT within 60 s; log:" && tail -20 "$OUT/code-server.log"
   exit 1
 fi
 
@@ -64,17 +74,25 @@ count() { # adds "N passed, N failed" from the last matching line of a log to th
   passed=$((passed + $(echo "$line" | cut -d' ' -f1))); failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
 }
 
-echo "[e2e] in-host tests"
-node --import tsx test/e2e/runHostTests.ts 2>&1 | tee "$OUT/host.log"; host_rc=${PIPESTATUS[0]}
-count "$OUT/host.log"
-echo "[e2e] UI tests"
-node --import tsx test/e2e/runUiTests.ts 2>&1 | tee "$OUT/ui.log"; ui_rc=${PIPESTATUS[0]}
-count "$OUT/ui.log"
+# E2E_ONLY=host or E2E_ONLY=ui runs one driver (for working on a test; npm test runs both).
+ONLY="${E2E_ONLY:-}"
+host_rc=0; ui_rc=0; t0=$SECONDS
+if [ "$ONLY" != ui ]; then
+  echo "[e2e] in-host tests"
+  node --import tsx test/e2e/runHostTests.ts 2>&1 | tee "$OUT/host.log"; host_rc=${PIPESTATUS[0]}
+  count "$OUT/host.log"
+  echo "[e2e] in-host tests took $((SECONDS - t0)) s"; t0=$SECONDS
+fi
+if [ "$ONLY" != host ]; then
+  echo "[e2e] UI tests"
+  node --import tsx test/e2e/runUiTests.ts 2>&1 | tee "$OUT/ui.log"; ui_rc=${PIPESTATUS[0]}
+  count "$OUT/ui.log"
+  echo "[e2e] UI tests took $((SECONDS - t0)) s"
+fi
 if [ "$host_rc" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
 if [ "$ui_rc" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
 
 echo "{\"passed\": $passed, \"failed\": $failed}" > "$SUMMARY"
-echo "[e2e] $passed passed, $failed failed (screenshots in $OUT)"
+echo "[e2e] $passed passed, $failed failed in $SECONDS s (screenshots and logs in $OUT)"
 stop; trap - EXIT
-rm -rf "$RUN"
 [ "$failed" = 0 ]

@@ -12,7 +12,7 @@ async function main(): Promise<number> {
       if (m) summary = m[1]!;
       console.log(line);
     });
-    await page.goto(workbenchUrl(env, join(env.extensionPath, 'out', 'e2e', 'suite', 'index')));
+    await page.goto(workbenchUrl(env, { testsPath: join(env.extensionPath, 'out', 'e2e', 'suite', 'index') }));
     return await withTimeout(exited, 240_000, 'the in-host tests to finish');
   } catch (error) {
     console.error(error);

@@ -1,11 +1,12 @@
 /**
  * Runs every UI test module in test/e2e/ui/ against the workbench, each test in a fresh browser
- * page on the extension under development. Prints `ui: N passed, N failed`.
+ * profile on its own fresh copy of the e2e workspace, with the extension under development.
+ * Prints `ui: N passed, N failed`; `UI_FILTER=text` runs the tests whose name contains it.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { UiTest } from './uiTest';
-import { e2eEnv, launchBrowser, withTimeout, workbenchUrl } from './workbench';
+import { e2eEnv, freshWorkspace, launchBrowser, withTimeout, workbenchUrl } from './workbench';
 
 async function main(): Promise<number> {
   const env = e2eEnv();
@@ -21,15 +22,17 @@ async function main(): Promise<number> {
       if (filter && !test.name.includes(filter)) continue;
       const { context, page } = await launchBrowser(env);
       const slug = test.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
+      const workspace = freshWorkspace(env, 'ui');
       try {
-        await page.goto(workbenchUrl(env));
+        await page.goto(workbenchUrl(env, { folder: workspace }));
         await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
         await page.locator('.explorer-viewlet .monaco-list-row').first().waitFor({ timeout: 60_000 });
         await withTimeout(
           test.run({
             page,
             shot: async (name) => void (await page.screenshot({ path: join(env.outDir, `${name}.png`) })),
-            fileText: (name) => readFileSync(join(env.workspace, name), 'utf8'),
+            workspace,
+            fileText: (name) => readFileSync(join(workspace, name), 'utf8'),
           }),
           120_000,
           test.name,

@@ -5,7 +5,9 @@ export interface UiTestContext {
   page: Page;
   /** Saves `<outDir>/<name>.png` (and keeps it for the README and for reviewers). */
   shot: (name: string) => Promise<void>;
-  /** The text of a file of the scratch workspace. */
+  /** This test's own copy of test/fixtures/e2e-workspace, opened as the workspace folder. */
+  workspace: string;
+  /** The text of a file of this test's workspace, as on disk. */
   fileText: (name: string) => string;
 }
 

@@ -3,8 +3,8 @@
  * the extension-development payload, a fresh browser profile per run, and the two page functions
  * VS Code's smoke-test driver reports through (`codeAutomationLog`, `codeAutomationExit`).
  */
-import { mkdtempSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, mkdtempSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { format } from 'node:util';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
@@ -13,7 +13,7 @@ export interface E2eEnv {
   base: string;
   /** Absolute path of the extension under development (the repository root). */
   extensionPath: string;
-  /** Absolute path of the scratch workspace folder. */
+  /** Absolute path of the scratch workspace folder (a copy of test/fixtures/e2e-workspace). */
   workspace: string;
   /** Where screenshots and logs go. */
   outDir: string;
@@ -33,16 +33,30 @@ export function e2eEnv(): E2eEnv {
   };
 }
 
-/** The workbench URL that loads our extension in development mode (and its tests, when given). */
-export function workbenchUrl(env: E2eEnv, testsPath?: string): string {
+/**
+ * The workbench URL that loads our extension in development mode on `folder` (default: the
+ * scratch workspace), and runs the in-host tests at `testsPath` when given.
+ */
+export function workbenchUrl(env: E2eEnv, options: { folder?: string; testsPath?: string } = {}): string {
   const host = new URL(env.base).host;
   const payload: [string, string][] = [['extensionDevelopmentPath', `vscode-remote://${host}${env.extensionPath}`]];
-  if (testsPath) payload.push(['extensionTestsPath', `vscode-remote://${host}${testsPath}`]);
-  return `${env.base}/?folder=${encodeURIComponent(env.workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  if (options.testsPath) payload.push(['extensionTestsPath', `vscode-remote://${host}${options.testsPath}`]);
+  const folder = options.folder ?? env.workspace;
+  return `${env.base}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+}
+
+/**
+ * A new copy of the e2e fixture workspace next to the scratch one. A new folder is a new
+ * workspace for VS Code, so no editor state or unsaved text of an earlier test is restored in it.
+ */
+export function freshWorkspace(env: E2eEnv, label: string): string {
+  const folder = mkdtempSync(join(dirname(env.workspace), `${label}-`));
+  cpSync(join(env.extensionPath, 'test', 'fixtures', 'e2e-workspace'), folder, { recursive: true });
+  return folder;
 }
 
 export async function launchBrowser(env: E2eEnv): Promise<{ context: BrowserContext; page: Page }> {
-  const profile = mkdtempSync(join(env.outDir, 'chromium-'));
+  const profile = mkdtempSync(join(dirname(env.workspace), 'chromium-')); // scratch, removed by run.sh
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,

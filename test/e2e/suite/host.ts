@@ -9,6 +9,11 @@ export function workspaceFile(name: string): vscode.Uri {
   return vscode.Uri.joinPath(folder.uri, name);
 }
 
+/** A diagnostic's code as a string (`unknown-key`), whether VS Code holds it plain or with a link. */
+export function codeOf(diagnostic: vscode.Diagnostic): string {
+  return String(typeof diagnostic.code === 'object' ? diagnostic.code.value : diagnostic.code);
+}
+
 /** Resolves with the diagnostics of `uri` once `predicate` holds, or rejects after `timeoutMs`. */
 export function waitForDiagnostics(
   uri: vscode.Uri,
@@ -29,8 +34,10 @@ export function waitForDiagnostics(
     });
     const timer = setTimeout(() => {
       subscription.dispose();
-      const now = vscode.languages.getDiagnostics(uri).map((d) => d.message);
-      reject(new Error(`diagnostics of ${uri.fsPath} never matched; now: ${JSON.stringify(now)}`));
+      const now = vscode.languages.getDiagnostics(uri).map((d) => `${codeOf(d)}: ${d.message}`);
+      reject(
+        new Error(`diagnostics of ${uri.fsPath} never matched within ${timeoutMs} ms; now: ${JSON.stringify(now)}`),
+      );
     }, timeoutMs);
     check();
   });
@@ -39,4 +46,25 @@ export function waitForDiagnostics(
 export async function openExperiment(name: string): Promise<vscode.TextEditor> {
   const document = await vscode.workspace.openTextDocument(workspaceFile(name));
   return vscode.window.showTextDocument(document);
+}
+
+/**
+ * Asserts that the language server checked the editor's text and found nothing. An empty list is
+ * also what a file the server never saw has, so this breaks the file first (an unknown top-level
+ * key on line 1), waits for that error, removes the line again, waits for the list to become
+ * empty, and saves the unchanged text so the editor is not left dirty.
+ */
+export async function expectNoDiagnostics(editor: vscode.TextEditor): Promise<void> {
+  const { document } = editor;
+  const probe = new vscode.WorkspaceEdit();
+  probe.insert(document.uri, new vscode.Position(0, 0), 'e2e_probe_key: 1\n');
+  if (!(await vscode.workspace.applyEdit(probe))) throw new Error('could not insert the probe line');
+  await waitForDiagnostics(document.uri, (ds) =>
+    ds.some((d) => codeOf(d) === 'unknown-key' && d.range.start.line === 0),
+  );
+  const restore = new vscode.WorkspaceEdit();
+  restore.delete(document.uri, new vscode.Range(0, 0, 1, 0));
+  if (!(await vscode.workspace.applyEdit(restore))) throw new Error('could not remove the probe line');
+  await waitForDiagnostics(document.uri, (ds) => ds.length === 0);
+  await document.save();
 }

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { EXTENSION_ID, openExperiment, waitForDiagnostics, workspaceFile } from './host';
-
-const codeOf = (d: vscode.Diagnostic) => String(typeof d.code === 'object' ? d.code.value : d.code);
+import { codeOf, EXTENSION_ID, expectNoDiagnostics, openExperiment, waitForDiagnostics, workspaceFile } from './host';
 
 suite('Sparsity Studio in a real VS Code', () => {
   suiteSetup(() => {
@@ -58,7 +56,7 @@ suite('Sparsity Studio in a real VS Code', () => {
     await vscode.commands.executeCommand('workbench.action.files.revert');
   });
 
-  test('New Experiment writes a file that has no diagnostics', async () => {
+  test('New Experiment writes a file that has no diagnostics, and opens it', async () => {
     const folder = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
     const uri = await vscode.commands.executeCommand<vscode.Uri>('sparsityStudio.newExperiment', {
       name: 'e2e-new',
@@ -69,23 +67,70 @@ suite('Sparsity Studio in a real VS Code', () => {
     assert.equal(uri.fsPath, workspaceFile('e2e-new.prune.yaml').fsPath);
     const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
     assert.match(text, /^name: e2e-new$/m);
-    assert.equal(vscode.window.activeTextEditor?.document.uri.toString(), uri.toString());
-    // A clean file publishes an empty list; wait for the server to have seen it, then check.
-    await waitForDiagnostics(uri, (ds) => ds.length === 0);
-    await new Promise<void>((resolve, reject) => {
-      vscode.commands
-        .executeCommand('vscode.executeHoverProvider', uri, new vscode.Position(3, 1))
-        .then(() => resolve(), reject);
-    });
-    assert.deepEqual(vscode.languages.getDiagnostics(uri), []);
+    const editor = vscode.window.activeTextEditor;
+    assert.equal(editor?.document.uri.toString(), uri.toString());
+    assert.equal(editor.document.languageId, 'prune-yaml');
+    await expectNoDiagnostics(editor);
   });
 
-  test('Restart Language Server brings diagnostics back', async () => {
+  test('New Experiment never overwrites: the same name gets a numbered file', async () => {
+    const first = workspaceFile('e2e-new.prune.yaml');
+    const before = await vscode.workspace.fs.readFile(first);
+    const uri = await vscode.commands.executeCommand<vscode.Uri>('sparsityStudio.newExperiment', {
+      name: 'e2e-new',
+      template: 'sapp',
+      folder: vscode.workspace.workspaceFolders![0]!.uri.fsPath,
+    });
+    assert.equal(uri.fsPath, workspaceFile('e2e-new-2.prune.yaml').fsPath);
+    assert.deepEqual(await vscode.workspace.fs.readFile(first), before, 'the existing file is untouched');
+    assert.match(new TextDecoder().decode(await vscode.workspace.fs.readFile(uri)), /^ {2}method: sapp$/m);
+  });
+
+  test('New Experiment without a folder writes next to the active file', async () => {
+    const nested = workspaceFile('nested');
+    await vscode.workspace.fs.createDirectory(nested);
+    const beside = vscode.Uri.joinPath(nested, 'beside.prune.yaml');
+    await vscode.workspace.fs.copy(workspaceFile('valid.prune.yaml'), beside, { overwrite: true });
+    await vscode.window.showTextDocument(beside);
+    const uri = await vscode.commands.executeCommand<vscode.Uri>('sparsityStudio.newExperiment', {
+      name: 'e2e-beside',
+      template: 'magnitude',
+    });
+    assert.equal(uri.fsPath, vscode.Uri.joinPath(nested, 'e2e-beside.prune.yaml').fsPath);
+    assert.equal(vscode.window.activeTextEditor?.document.uri.fsPath, uri.fsPath);
+  });
+
+  test('diagnostics follow a data file appearing and vanishing', async () => {
+    const editor = await openExperiment('broken-missing-data.prune.yaml');
+    const uri = editor.document.uri;
+    await waitForDiagnostics(uri, (ds) => ds.length === 1 && codeOf(ds[0]!) === 'path-missing');
+    const csv = workspaceFile('data/e2e-train.csv');
+    const header = [...Array.from({ length: 16 }, (_, i) => `x${i}`), 'label'].join(',');
+    const rows = Array.from({ length: 4 }, (_, r) => [...Array<string>(16).fill('0.5'), String(r % 2)].join(','));
+    await vscode.workspace.fs.writeFile(csv, new TextEncoder().encode([header, ...rows, ''].join('\n')));
+    try {
+      await waitForDiagnostics(uri, (ds) => ds.length === 0);
+    } finally {
+      await vscode.workspace.fs.delete(csv);
+    }
+    await waitForDiagnostics(uri, (ds) => ds.some((d) => codeOf(d) === 'path-missing'));
+  });
+
+  test('Restart Language Server clears the old diagnostics and brings them back', async () => {
     const editor = await openExperiment('broken.prune.yaml');
-    await vscode.commands.executeCommand('sparsityStudio.restartServer');
-    const diagnostics = await waitForDiagnostics(editor.document.uri, (ds) =>
-      ds.some((d) => codeOf(d) === 'unknown-key'),
-    );
-    assert.ok(diagnostics.length >= 2);
+    const uri = editor.document.uri;
+    await waitForDiagnostics(uri, (ds) => ds.some((d) => codeOf(d) === 'unknown-key'));
+    let cleared = false;
+    const watch = vscode.languages.onDidChangeDiagnostics((e) => {
+      if (e.uris.some((u) => u.toString() === uri.toString()) && vscode.languages.getDiagnostics(uri).length === 0)
+        cleared = true;
+    });
+    try {
+      await vscode.commands.executeCommand('sparsityStudio.restartServer');
+      const diagnostics = await waitForDiagnostics(uri, (ds) => cleared && ds.some((d) => codeOf(d) === 'unknown-key'));
+      assert.deepEqual(diagnostics.map(codeOf).sort(), ['out-of-range', 'unknown-key']);
+    } finally {
+      watch.dispose();
+    }
   });
 });
