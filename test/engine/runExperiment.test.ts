@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunEvent, RunInfo } from '@protocol';
 import { ExperimentFileError, runExperiment } from '../../server/src/engine/runExperiment';
+import { ROOT as ROOT_DIR } from '../helpers/experimentFixtures';
 
 const dir = mkdtempSync(join(tmpdir(), 'sparsity-run-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -167,5 +168,13 @@ describe('pruning runs end to end (teacher task, wasm)', () => {
       return true;
     });
     assert.ok(!existsSync(join(dir, 'runs')) || !readdirSync(join(dir, 'runs')).some((d) => d.startsWith('broken-')));
+  });
+  it('the Fashion-MNIST MLP sample trains on image inputs (an mlp flattens them)', async () => {
+    const { info } = await runExperiment(join(ROOT_DIR, 'samples', 'fashion-mlp-sapp.prune.yaml'), {
+      steps: 30,
+      outputDir: join(dir, 'fashion'),
+    });
+    assert.equal(info.status, 'completed', info.error?.message);
+    assert.ok(info.final!.metrics.accuracy! > 0.3, String(info.final!.metrics.accuracy));
   });
 });

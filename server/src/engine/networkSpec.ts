@@ -167,7 +167,10 @@ export function builtInNetworkSpec(
         throw new Error(`a ${model.kind} model has no ${l.kind} layer`);
     }
   });
-  return { inputShape: shape.inputShape, layers, outputUnits: kernelMatrix(lastKernel(layers))[1] };
+  // An mlp sees every input flattened (describeModel sizes dense_1 by the product of the input
+  // shape); dense layers on a 3-D image would act on its last axis only.
+  const inputShape = model.kind === 'mlp' ? [shape.inputShape.reduce((a, b) => a * b, 1)] : shape.inputShape;
+  return { inputShape, layers, outputUnits: kernelMatrix(lastKernel(layers))[1] };
 }
 
 function lastKernel(layers: LayerSpec[]): KernelSpec {
