@@ -14,36 +14,33 @@ import { describeModel, describeInput } from '../server/src/experiment/modelShap
 import { planPruning } from '../server/src/experiment/pruningPlan';
 import { MlpModel, PruningSchema, FashionMnistData } from '../server/src/experiment/schema';
 import { selectBackend } from '../server/src/engine/backends';
-import { MaskedNetwork } from '../server/src/engine/maskedNetwork';
+import { MaskedModel } from '../server/src/engine/maskedModel';
+import { builtInNetworkSpec } from '../server/src/engine/networkSpec';
 import { Rng } from '../server/src/engine/random';
 import { patchWasmMatmul, unpatchWasmMatmul } from '../server/src/engine/wasmMatmulPatch';
 
 const STEPS = Number(process.argv[2] ?? 60);
 const BATCH = 128;
 
-function build(method: 'none' | 'sapp'): MaskedNetwork {
+function build(method: 'none' | 'sapp'): MaskedModel {
   const input = describeInput(FashionMnistData.parse({ source: 'fashion-mnist' }));
-  const shape = describeModel(MlpModel.parse({ kind: 'mlp', hidden: [512, 512] }), input);
+  const mlp = MlpModel.parse({ kind: 'mlp', hidden: [512, 512] });
+  const shape = describeModel(mlp, input);
   if (!shape.ok) throw new Error(shape.error.message);
   const pruning = PruningSchema.parse(
     method === 'none' ? { method } : { method, sparsity: 0.9, block: 8, exclude: ['output'] },
   );
   const plan = planPruning(shape.shape, pruning);
-  return new MaskedNetwork(
-    shape.shape.layers,
+  return new MaskedModel(
+    builtInNetworkSpec(mlp, shape.shape, input),
     plan.layers,
-    {
-      attention: method === 'sapp',
-      clipDensity: method === 'sapp' ? 0.1 : null,
-      logitInit: 'zeros',
-      activation: 'relu',
-    },
+    { attention: method === 'sapp', clipDensity: method === 'sapp' ? 0.1 : null, logitInit: 'zeros' },
     new Rng(1),
   );
 }
 
 /** A training-step timer for one model: warm it up, then time steps in rounds the caller interleaves. */
-function stepper(model: MaskedNetwork): { run: (steps: number) => void; times: number[]; dispose: () => void } {
+function stepper(model: MaskedModel): { run: (steps: number) => void; times: number[]; dispose: () => void } {
   const rng = new Rng(2);
   const x = tf.tensor2d(
     Float32Array.from({ length: BATCH * 784 }, () => rng.normal()),
@@ -82,7 +79,7 @@ function stepper(model: MaskedNetwork): { run: (steps: number) => void; times: n
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Median ms per step of each model, timed in interleaved rounds so machine load hits all alike. */
-function interleaved(models: MaskedNetwork[], rounds = 4): number[] {
+function interleaved(models: MaskedModel[], rounds = 4): number[] {
   const steppers = models.map(stepper);
   for (let r = 0; r < rounds; r++) for (const s of steppers) s.run(Math.ceil(STEPS / rounds));
   const result = steppers.map((s) => median(s.times));

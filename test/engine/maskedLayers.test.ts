@@ -6,8 +6,9 @@ import { buildSchedule } from '../../server/src/experiment/schedule';
 import { SappPruning } from '../../server/src/experiment/schema';
 import { selectBackend } from '../../server/src/engine/backends';
 import { blockAttention, scaleBlocks, topKMask } from '../../server/src/engine/blockMask';
-import { MaskedNetwork } from '../../server/src/engine/maskedNetwork';
+import { MaskedModel } from '../../server/src/engine/maskedModel';
 import { MaskPolicy } from '../../server/src/engine/maskPolicy';
+import type { NetworkSpec } from '../../server/src/engine/networkSpec';
 import { Rng } from '../../server/src/engine/random';
 
 const plan = (
@@ -25,26 +26,18 @@ const plan = (
 });
 
 function mlp(rows: number, hidden: number, out: number, block: number, attention = true, clip: number | null = null) {
-  const shapes = [
-    {
-      name: 'dense_1',
-      kind: 'dense' as const,
-      matrix: [rows, hidden] as [number, number],
-      outputShape: [hidden],
-      params: 0,
-    },
-    {
-      name: 'output',
-      kind: 'dense' as const,
-      matrix: [hidden, out] as [number, number],
-      outputShape: [out],
-      params: 0,
-    },
-  ];
-  return new MaskedNetwork(
-    shapes,
+  const spec: NetworkSpec = {
+    inputShape: [rows],
+    outputUnits: out,
+    layers: [
+      { kind: 'dense', name: 'dense_1', rows, cols: hidden, activation: 'relu', useBias: true },
+      { kind: 'dense', name: 'output', rows: hidden, cols: out, activation: 'linear', useBias: true },
+    ],
+  };
+  return new MaskedModel(
+    spec,
     [plan('dense_1', rows, hidden, block), plan('output', hidden, out, block, 'excluded')],
-    { attention, clipDensity: clip, logitInit: 'zeros', activation: 'relu' },
+    { attention, clipDensity: clip, logitInit: 'zeros' },
     new Rng(1),
   );
 }
@@ -63,10 +56,10 @@ describe('block-masked layers (spec §6.5)', () => {
       const plain = tf.tidy(() =>
         tf.add(
           tf.matMul(
-            tf.relu(tf.add(tf.matMul(x, model.layers[0]!.kernel), model.layers[0]!.bias)),
+            tf.relu(tf.add(tf.matMul(x, model.layers[0]!.kernel), model.layers[0]!.bias!)),
             model.layers[1]!.kernel,
           ),
-          model.layers[1]!.bias,
+          model.layers[1]!.bias!,
         ),
       );
       const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(masked, plain))).dataSync()[0]!);

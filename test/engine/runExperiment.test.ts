@@ -155,10 +155,7 @@ describe('pruning runs end to end (teacher task, wasm)', () => {
     });
     const { info } = await runExperiment(file);
     assert.equal(info.status, 'failed');
-    assert.match(
-      info.error!.message,
-      /imgs\.idx is truncated: the header promises 640 bytes of data \(10x8x8\), the file has 100/,
-    );
+    assert.match(info.error!.message, /imgs\.idx.*truncated.*640 bytes.*100/);
     assert.deepEqual(info.error!.key, ['data', 'train_images']);
   });
 

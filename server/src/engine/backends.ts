@@ -16,6 +16,7 @@ import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendAttempt, BackendInfo, BackendNameDto } from '@protocol';
 import { isWasmMatmulPatched, patchWasmMatmul } from './wasmMatmulPatch';
+import { registerWasmSegmentSum } from './wasmSegmentSum';
 
 export type BackendRequest = BackendNameDto | 'auto';
 
@@ -41,6 +42,69 @@ export function wasmDirectory(): string {
   return `${join(dirname(pkg), '..', 'dist')}/`;
 }
 
+/** What the adapter says about itself (GPUAdapterInfo fields; all optional across Dawn versions). */
+export interface AdapterDescription {
+  isFallbackAdapter?: boolean;
+  vendor?: string;
+  architecture?: string;
+  device?: string;
+  description?: string;
+}
+
+/** CPU rasterizers that expose a WebGPU adapter but are 6-12x slower than wasm (notes/compute.md §9c). */
+const SOFTWARE_ADAPTERS = /llvmpipe|lavapipe|swiftshader|softpipe|software rasterizer|microsoft basic render/i;
+
+/** Null when the adapter is a real GPU; otherwise why it is refused. */
+export function refuseAdapter(adapter: AdapterDescription | null): string | null {
+  if (!adapter) return 'no WebGPU adapter is available';
+  if (adapter.isFallbackAdapter) return 'the only WebGPU adapter is a fallback (software) adapter';
+  const text = [adapter.vendor, adapter.architecture, adapter.device, adapter.description].filter(Boolean).join(' ');
+  const software = SOFTWARE_ADAPTERS.exec(text);
+  if (software) return `the WebGPU adapter is a CPU rasterizer (${software[0]}), not a GPU`;
+  return null;
+}
+
+interface DawnModule {
+  create(options: string[]): {
+    requestAdapter(): Promise<
+      | (AdapterDescription & { info?: AdapterDescription; requestAdapterInfo?: () => Promise<AdapterDescription> })
+      | null
+    >;
+  };
+  globals?: Record<string, unknown>;
+}
+
+async function tryWebGpu(searchPaths: string[]): Promise<string | true> {
+  const dawn = optionalRequire('webgpu', searchPaths) as DawnModule | undefined;
+  if (!dawn || typeof dawn.create !== 'function') return 'the `webgpu` (Dawn) package is not installed';
+  let gpu: ReturnType<DawnModule['create']>;
+  let adapter: Awaited<ReturnType<ReturnType<DawnModule['create']>['requestAdapter']>>;
+  try {
+    gpu = dawn.create([]);
+    adapter = await gpu.requestAdapter();
+  } catch (error) {
+    return `the \`webgpu\` package failed to start: ${(error as Error).message}`;
+  }
+  const info: AdapterDescription | null = adapter
+    ? {
+        isFallbackAdapter: adapter.isFallbackAdapter,
+        ...(adapter.info ?? (await adapter.requestAdapterInfo?.()) ?? {}),
+      }
+    : null;
+  const refused = refuseAdapter(info);
+  if (refused) return refused;
+  // tfjs-backend-webgpu registers itself only when navigator.gpu exists (Node has no navigator).
+  const g = globalThis as Record<string, unknown>;
+  if (!g['navigator']) g['navigator'] = { gpu };
+  if (dawn.globals) Object.assign(globalThis, dawn.globals);
+  if (!optionalRequire('@tensorflow/tfjs-backend-webgpu', searchPaths))
+    return 'a GPU adapter exists, but @tensorflow/tfjs-backend-webgpu is not installed';
+  webGpuAdapter = [info?.vendor, info?.architecture, info?.device].filter(Boolean).join(' ');
+  return (await tf.setBackend('webgpu')) ? true : 'the webgpu backend failed to initialise on the GPU adapter';
+}
+
+let webGpuAdapter = '';
+
 async function tryBackend(name: BackendNameDto, searchPaths: string[]): Promise<string | true> {
   switch (name) {
     case 'tensorflow': {
@@ -51,15 +115,13 @@ async function tryBackend(name: BackendNameDto, searchPaths: string[]): Promise<
         return 'neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed (their install downloads libtensorflow)';
       return (await tf.setBackend('tensorflow')) ? true : 'tfjs-node is installed but its backend failed to initialise';
     }
-    case 'webgpu': {
-      const dawn = optionalRequire('webgpu', searchPaths);
-      if (!dawn) return 'the `webgpu` (Dawn) package is not installed';
-      return 'the `webgpu` package is installed, but this version only trains on wasm and cpu when no real GPU adapter is verified';
-    }
+    case 'webgpu':
+      return tryWebGpu(searchPaths);
     case 'wasm': {
       setWasmPaths(wasmDirectory());
       if (!(await tf.setBackend('wasm'))) return 'the wasm backend failed to initialise';
       patchWasmMatmul();
+      registerWasmSegmentSum();
       return true;
     }
     case 'cpu':
@@ -95,6 +157,7 @@ export async function selectBackend(
       const active = tf.getBackend() as BackendNameDto;
       const details: BackendInfo['details'] = { tfjs: tf.version_core, tfjsBackendCpu: version_cpu };
       if (active === 'wasm') details['transposedMatmulPatch'] = isWasmMatmulPatched();
+      if (active === 'webgpu') details['adapter'] = webGpuAdapter;
       return { name: active, requested, attempts, details };
     }
     attempts.push({ backend: name, used: false, reason: result });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { ActivationName } from '../experiment/schema';
-import type { MaskedNetwork } from './maskedNetwork';
+import type { MaskedModel } from './maskedModel';
 
 export interface BlockSparseLayer {
   name: string;
@@ -35,27 +35,35 @@ export interface BlockSparseManifest {
 }
 
 /** Folded kernels and biases of every layer, as plain arrays. */
-export function foldedWeights(
-  model: MaskedNetwork,
-): { name: string; kernel: Float32Array; bias: Float32Array; rows: number; cols: number }[] {
+export function foldedWeights(model: MaskedModel): {
+  name: string;
+  kernel: Float32Array;
+  bias: Float32Array;
+  rows: number;
+  cols: number;
+  activation: ActivationName;
+}[] {
   return model.layers.map((l) => ({
     name: l.name,
     rows: l.grid.rows,
     cols: l.grid.cols,
     kernel: tf.tidy(() => model.effectiveKernel(l).dataSync() as Float32Array).slice(),
-    bias: l.bias.dataSync().slice() as Float32Array,
+    bias: l.bias ? (l.bias.dataSync().slice() as Float32Array) : new Float32Array(l.grid.cols),
+    activation: l.spec.activation,
   }));
 }
 
 /** Writes both formats; returns what could not be written (a LayersModel has no gelu of ours). */
-export async function exportModel(model: MaskedNetwork, dir: string): Promise<string[]> {
-  if (model.layers.some((l) => l.kind === 'conv2d'))
-    return ['export: convolutional models are not exported by this version (dense models only)'];
+export async function exportModel(model: MaskedModel, dir: string): Promise<string[]> {
+  const others = model.spec.layers.filter((l) => l.kind !== 'dense' && l.kind !== 'dropout');
+  if (others.length > 0)
+    return [
+      `export: only stacks of dense layers are exported in this version; this model has ${others.map((l) => `${l.kind} \`${l.name}\``).join(', ')}`,
+    ];
   const folded = foldedWeights(model);
   mkdirSync(dir, { recursive: true });
   writeBlockSparse(model, folded, dir);
-  const activation = model.options.activation;
-  if (activation === 'gelu')
+  if (folded.some((f) => f.activation === 'gelu'))
     return [
       'export/model: TF.js Dense layers have no gelu matching ours (x·sigmoid(1.702x)); only the block-sparse model was written',
     ];
@@ -66,7 +74,7 @@ export async function exportModel(model: MaskedNetwork, dir: string): Promise<st
     layers.add(
       tfl.layers.dense({
         units: f.cols,
-        activation: last ? 'linear' : activation,
+        activation: last ? 'linear' : f.activation,
         name: f.name,
         ...(i === 0 ? { inputShape: [f.rows] } : {}),
       }),
@@ -96,7 +104,7 @@ export async function exportModel(model: MaskedNetwork, dir: string): Promise<st
   return [];
 }
 
-function writeBlockSparse(model: MaskedNetwork, folded: ReturnType<typeof foldedWeights>, dir: string): void {
+function writeBlockSparse(model: MaskedModel, folded: ReturnType<typeof foldedWeights>, dir: string): void {
   const parts: Buffer[] = [];
   let offset = 0;
   const layers: BlockSparseLayer[] = model.layers.map((l, i) => {
@@ -126,7 +134,7 @@ function writeBlockSparse(model: MaskedNetwork, folded: ReturnType<typeof folded
       gridCols: g.gridCols,
       kept,
       offset,
-      activation: i === model.layers.length - 1 ? 'softmax-logits' : model.options.activation,
+      activation: i === model.layers.length - 1 ? 'softmax-logits' : f.activation,
     };
     parts.push(Buffer.from(data.buffer));
     offset += data.byteLength;

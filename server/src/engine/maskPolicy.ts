@@ -11,16 +11,16 @@
 import type { PruningConfig } from '../experiment/schema';
 import { keptBlocks, keptBlocksAt, type Phase, type Schedule } from '../experiment/schedule';
 import { blockNorms, countKept, topKMask } from './blockMask';
-import type { MaskedDense, MaskedNetwork } from './maskedNetwork';
+import type { KernelLayer, MaskedModel } from './maskedModel';
 
 export class MaskPolicy {
   constructor(
     private readonly pruning: PruningConfig,
     private readonly schedule: Schedule,
-    private readonly model: MaskedNetwork,
+    private readonly model: MaskedModel,
   ) {}
 
-  private get pruned(): MaskedDense[] {
+  private get pruned(): KernelLayer[] {
     return this.model.layers.filter((l) => l.pruned);
   }
 
@@ -31,11 +31,11 @@ export class MaskPolicy {
     );
   }
 
-  private scores(layer: MaskedDense): ArrayLike<number> {
+  private scores(layer: KernelLayer): ArrayLike<number> {
     return this.pruning.method === 'sapp' ? this.model.attentionValues(layer)! : blockNorms(layer.kernel, layer.grid);
   }
 
-  private keep(layer: MaskedDense, k: number, amongKept: boolean): void {
+  private keep(layer: KernelLayer, k: number, amongKept: boolean): void {
     const mask = topKMask(this.scores(layer), k, amongKept ? layer.mask! : undefined);
     this.model.setMask(layer, mask);
     if (this.zeroes) this.model.zeroMaskedWeights(layer);

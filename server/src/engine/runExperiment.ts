@@ -19,10 +19,13 @@ import { RunStore } from '../sessions/runStore';
 import { selectBackend, type BackendRequest } from './backends';
 import { DataError } from './data/dataset';
 import { openDataset } from './data/openDataset';
-import { MaskedNetwork } from './maskedNetwork';
-import { Rng } from './random';
+import { MaskedModel, type InitialWeights } from './maskedModel';
+import { maskSparsity, maskedEntries } from './metrics';
+import { builtInNetworkSpec, type NetworkSpec } from './networkSpec';
+import { loadTfjsModel } from './tfjsModel';
+import { deriveSeed, Rng } from './random';
 import { exportModel } from './export';
-import { maskSparsity, train, TrainingError, type TrainState } from './trainer';
+import { train, TrainingError, type TrainState } from './trainer';
 
 export class ExperimentFileError extends Error {
   constructor(
@@ -77,11 +80,7 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
   store.writeFile('config.yaml', text);
   const resolved = JSON.stringify(config, null, 2);
   store.writeFile('config.json', `${resolved}\n`);
-  const backend = await selectBackend(
-    options.backend ?? config.backend,
-    [baseDir, process.cwd()],
-    requiredKernels(config),
-  );
+  const backend = await selectBackend(options.backend ?? config.backend, [baseDir, process.cwd()]);
   const now = new Date().toISOString();
   const info: RunInfo = {
     format: 1,
@@ -127,11 +126,7 @@ export async function resumeRun(
   const baseDir = dirname(info.experimentFile);
   const analysis = analyzeExperiment(config, nodeHost(baseDir));
   checkTrainable(config, analysis, info.experimentFile, []);
-  info.backend = await selectBackend(
-    options.backend ?? config.backend,
-    [baseDir, process.cwd()],
-    requiredKernels(config),
-  );
+  info.backend = await selectBackend(options.backend ?? config.backend, [baseDir, process.cwd()]);
   info.status = 'running';
   info.resumes += 1;
   delete info.error;
@@ -142,12 +137,6 @@ export async function resumeRun(
   return execute(store, info, config, analysis, baseDir, options, state);
 }
 
-/** Gradient kernels a model needs beyond the dense ones every backend has. */
-function requiredKernels(config: ExperimentConfig): string[] {
-  // The filter gradient is ours (conv2dSame.ts); the input gradient and pooling come from the backend.
-  return config.model.kind === 'cnn' ? ['Conv2DBackpropInput', 'MaxPoolGrad'] : [];
-}
-
 function checkTrainable(
   config: ExperimentConfig,
   analysis: ExperimentAnalysis,
@@ -155,12 +144,6 @@ function checkTrainable(
   diagnostics: ExperimentDiagnostic[],
 ): number {
   if (!analysis.model.ok || !analysis.plan) throw new ExperimentFileError(file, diagnostics);
-  if (config.model.kind !== 'mlp' && config.model.kind !== 'cnn')
-    throw new Error(
-      `model kind \`${config.model.kind}\` cannot be trained by this version of the engine yet (mlp and cnn only)`,
-    );
-  if ('dropout' in config.model && config.model.dropout > 0)
-    throw new Error('model.dropout is not implemented by this version of the engine yet: set it to 0');
   const steps = config.training.steps ?? analysis.steps;
   if (!steps) throw new Error('the number of training steps cannot be known: give training.steps');
   return steps;
@@ -178,7 +161,7 @@ async function execute(
   const schedule = buildSchedule(config.pruning, info.totalSteps);
   const started = performance.now();
   const previousSeconds = info.timing.total_s;
-  let model: MaskedNetwork | undefined;
+  let model: MaskedModel | undefined;
   const finish = (status: RunInfo['status']) => {
     info.status = status;
     info.updatedAt = new Date().toISOString();
@@ -191,17 +174,18 @@ async function execute(
     const dataset = await openDataset(config, baseDir);
     const pruning = config.pruning;
     if (!analysis.model.ok || !analysis.plan) throw new Error('unreachable: checked before');
-    model = new MaskedNetwork(
-      analysis.model.shape.layers,
+    const network = networkOf(config, analysis, baseDir);
+    model = new MaskedModel(
+      network.spec,
       analysis.plan.layers,
       {
         attention: pruning.method === 'sapp',
         clipDensity: pruning.method === 'sapp' && pruning.clip_attention ? 1 - schedule.sparsity : null,
         logitInit: pruning.method === 'sapp' ? pruning.logit_init : 'zeros',
-        activation: config.model.kind === 'tfjs' ? 'relu' : config.model.activation,
       },
       Rng.from(config.seed, 'init'),
-      analysis.model.shape.inputShape,
+      deriveSeed(config.seed, 'dropout'),
+      network.weights,
     );
     const result = await train(config, dataset, model, schedule, {
       signal: options.signal,
@@ -242,7 +226,7 @@ async function execute(
         global: sparsity.global,
         layers: model.layers.map((l) => ({
           name: l.name,
-          sparsity: l.mask ? layerEntrySparsity(l.grid, l.mask) : 0,
+          sparsity: l.mask ? maskedEntries(l.grid, l.mask) / (l.grid.rows * l.grid.cols) : 0,
           blocks: l.grid.blocks,
           keptBlocks: l.mask ? l.mask.reduce((a, b) => a + b, 0) : l.grid.blocks,
           pruned: l.pruned,
@@ -266,16 +250,14 @@ async function execute(
   return { info, dir: store.dir };
 }
 
-function layerEntrySparsity(
-  grid: { rows: number; cols: number; blockRows: number; blockCols: number; gridRows: number; gridCols: number },
-  mask: Uint8Array,
-): number {
-  let zeros = 0;
-  for (let r = 0; r < grid.gridRows; r++)
-    for (let c = 0; c < grid.gridCols; c++)
-      if (!mask[r * grid.gridCols + c])
-        zeros +=
-          Math.min(grid.blockRows, grid.rows - r * grid.blockRows) *
-          Math.min(grid.blockCols, grid.cols - c * grid.blockCols);
-  return zeros / (grid.rows * grid.cols);
+/** The network to train: a built-in model from the shapes the editor shows, or the user's LayersModel. */
+function networkOf(
+  config: ExperimentConfig,
+  analysis: ExperimentAnalysis,
+  baseDir: string,
+): { spec: NetworkSpec; weights: InitialWeights } {
+  if (!analysis.model.ok) throw new Error('unreachable: checked before');
+  const model = config.model;
+  if (model.kind === 'tfjs') return loadTfjsModel(resolve(baseDir, model.path));
+  return { spec: builtInNetworkSpec(model, analysis.model.shape, analysis.input), weights: new Map() };
 }

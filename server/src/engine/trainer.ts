@@ -9,9 +9,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { FinalMetrics, RunEvent } from '@protocol';
 import type { ExperimentConfig } from '../experiment/schema';
 import { learningRateAt, phaseAt, targetSparsityAt, type Phase, type Schedule } from '../experiment/schedule';
-import { blockNorms, countKept } from './blockMask';
-import type { Dataset, ExampleBatch, GroundTruthSupport } from './data/dataset';
-import type { MaskedNetwork } from './maskedNetwork';
+import { blockNorms } from './blockMask';
+import type { Dataset, ExampleBatch } from './data/dataset';
+import type { MaskedModel, ModelInput } from './maskedModel';
+import { auc, logLoss, maskSparsity, modelSupportF1 } from './metrics';
 import { MaskPolicy } from './maskPolicy';
 import { deriveSeed } from './random';
 
@@ -87,69 +88,71 @@ function setLearningRate(optimizer: tf.Optimizer, kind: ExperimentConfig['traini
   else (optimizer as tf.SGDOptimizer).setLearningRate(lr);
 }
 
-/** Fraction of zero kernel entries over all layers, and masked-block fraction per pruned layer. */
-export function maskSparsity(model: MaskedNetwork): { global: number; layers: Record<string, number> } {
-  let zeros = 0;
-  let total = 0;
-  const layers: Record<string, number> = {};
-  for (const l of model.layers) {
-    const g = l.grid;
-    total += g.rows * g.cols;
-    if (!l.mask) continue;
-    layers[l.name] = 1 - countKept(l.mask) / g.blocks;
-    for (let r = 0; r < g.gridRows; r++)
-      for (let c = 0; c < g.gridCols; c++) {
-        if (l.mask[r * g.gridCols + c]) continue;
-        const h = Math.min(g.blockRows, g.rows - r * g.blockRows);
-        const w = Math.min(g.blockCols, g.cols - c * g.blockCols);
-        zeros += h * w;
-      }
-  }
-  return { global: total > 0 ? zeros / total : 0, layers };
+function disposeInput(input: ModelInput): void {
+  if (input instanceof tf.Tensor) input.dispose();
+  else tf.dispose([input.numeric, input.categorical]);
 }
 
-/** F1 of the kept blocks of the teacher's layer against the planted support. */
-export function supportF1(model: MaskedNetwork, truth: GroundTruthSupport): number | undefined {
-  const layer = model.layers.find((l) => l.name === truth.layer);
-  if (!layer?.mask || layer.grid.gridRows !== truth.gridRows || layer.grid.gridCols !== truth.gridCols)
-    return undefined;
-  let tp = 0;
-  let fp = 0;
-  let fn = 0;
-  truth.support.forEach((t, i) => {
-    const kept = layer.mask![i] === 1;
-    if (kept && t) tp++;
-    else if (kept) fp++;
-    else if (t) fn++;
-  });
-  return tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
+/** The training loss of a batch: softmax cross-entropy over classes, or sigmoid cross-entropy of the click logit. */
+function batchLoss(dataset: Dataset, labels: tf.Tensor, logits: tf.Tensor2D): tf.Scalar {
+  return dataset.task === 'ctr'
+    ? tf.losses.sigmoidCrossEntropy(labels, logits)
+    : tf.losses.softmaxCrossEntropy(labels, logits);
 }
 
-export async function evaluate(model: MaskedNetwork, dataset: Dataset): Promise<FinalMetrics> {
+function labelTensor(dataset: Dataset, batch: ExampleBatch): tf.Tensor {
+  return tf.tidy(() =>
+    dataset.task === 'ctr'
+      ? tf.tensor2d(Float32Array.from(batch.labels), [batch.size, 1])
+      : tf.oneHot(tf.tensor1d(batch.labels, 'int32'), dataset.classes),
+  );
+}
+
+/** Held-out metrics: loss and accuracy (classification) or log-loss and AUC (CTR); support F1 on teacher data. */
+export async function evaluate(model: MaskedModel, dataset: Dataset): Promise<FinalMetrics> {
   let lossSum = 0;
   let correct = 0;
   let n = 0;
+  const probabilities: number[] = [];
+  const clicks: number[] = [];
   for await (const batch of dataset.test.batches({ batchSize: 1000, epoch: 0, shuffleSeed: null })) {
-    const [loss, hits] = tf.tidy(() => {
-      const logits = model.forward(tf.tensor2d(batch.features, [batch.size, batch.features.length / batch.size]));
-      const labels = tf.tensor1d(batch.labels, 'int32');
-      const l = tf.losses.softmaxCrossEntropy(
-        tf.oneHot(labels, dataset.classes),
-        logits,
-        undefined,
-        0,
-        tf.Reduction.SUM,
-      );
-      const h = tf.equal(tf.argMax(logits, 1), labels).sum();
-      return [l.dataSync()[0]!, h.dataSync()[0]!];
-    });
-    lossSum += loss;
-    correct += hits;
+    const input = model.inputFromBatch(batch);
+    if (dataset.task === 'ctr') {
+      const p = tf.tidy(() => tf.sigmoid(model.forward(input)));
+      const values = await p.data();
+      p.dispose();
+      for (let i = 0; i < batch.size; i++) {
+        probabilities.push(values[i]!);
+        clicks.push(batch.labels[i]!);
+      }
+    } else {
+      const sums = tf.tidy(() => {
+        const logits = model.forward(input);
+        const labels = tf.tensor1d(batch.labels, 'int32');
+        const l = tf.losses.softmaxCrossEntropy(
+          tf.oneHot(labels, dataset.classes),
+          logits,
+          undefined,
+          0,
+          tf.Reduction.SUM,
+        );
+        return tf.stack([l, tf.equal(tf.argMax(logits, 1), labels).sum().toFloat()]);
+      });
+      const [loss, hits] = await sums.data();
+      sums.dispose();
+      lossSum += loss!;
+      correct += hits!;
+    }
+    disposeInput(input);
     n += batch.size;
   }
-  const metrics: FinalMetrics = { loss: lossSum / Math.max(1, n), accuracy: correct / Math.max(1, n) };
+  let metrics: FinalMetrics;
+  if (dataset.task === 'ctr') {
+    const ll = logLoss(probabilities, clicks);
+    metrics = { loss: ll, log_loss: ll, auc: auc(probabilities, clicks) };
+  } else metrics = { loss: lossSum / Math.max(1, n), accuracy: correct / Math.max(1, n) };
   if (dataset.groundTruth) {
-    const f1 = supportF1(model, dataset.groundTruth);
+    const f1 = modelSupportF1(model, dataset.groundTruth);
     if (f1 !== undefined) metrics.support_f1 = f1;
   }
   return metrics;
@@ -188,15 +191,14 @@ async function* trainingBatches(
 export async function train(
   config: ExperimentConfig,
   dataset: Dataset,
-  model: MaskedNetwork,
+  model: MaskedModel,
   schedule: Schedule,
   options: TrainOptions,
 ): Promise<TrainResult> {
   const policy = new MaskPolicy(config.pruning, schedule, model);
-  const width = dataset.inputShape.reduce((a, b) => a * b, 1);
   const weightDecay = config.training.weight_decay;
   const logitDecay = config.training.logit_weight_decay ?? weightDecay;
-  const kernels = model.layers.map((l) => l.kernel);
+  const decayed = model.decayedWeights();
   const logits = model.logitVariables();
   const variables = [...model.weights(), ...logits];
   const resume = options.resume;
@@ -270,17 +272,24 @@ export async function train(
       const next = await batches.next();
       const batch = next.value as ExampleBatch;
       const log = step % config.training.log_every === 0 || step === schedule.totalSteps - 1;
-      const x = tf.tensor2d(batch.features, [batch.size, width]);
-      const y = tf.tidy(() => tf.oneHot(tf.tensor1d(batch.labels, 'int32'), dataset.classes));
-      const lossTensor = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.forward(x)), log, variables);
-      tf.dispose([x, y]);
+      const input = model.inputFromBatch(batch);
+      const labels = labelTensor(dataset, batch);
+      const context = { training: true, step };
+      const lossTensor = optimizer.minimize(
+        () => batchLoss(dataset, labels, model.forward(input, context)),
+        log,
+        variables,
+      );
+      disposeInput(input);
+      labels.dispose();
+      model.commitBatchStats();
       tf.tidy(() => {
-        if (weightDecay > 0) for (const k of kernels) k.assign(k.mul(1 - lr * weightDecay));
+        if (weightDecay > 0) for (const k of decayed) k.assign(k.mul(1 - lr * weightDecay));
         if (logitDecay > 0) for (const l of logits) l.assign(l.mul(1 - lr * logitDecay));
       });
       let loss = NaN;
       if (lossTensor) {
-        loss = lossTensor.dataSync()[0]!;
+        loss = (await lossTensor.data())[0]!;
         lossTensor.dispose();
         if (!Number.isFinite(loss))
           throw new TrainingError(
@@ -322,7 +331,7 @@ export async function train(
 }
 
 /** Block scores for snapshots: the attention `A` for SA++, block norms over their mean otherwise. */
-function blockScores(model: MaskedNetwork, layer: MaskedNetwork['layers'][number]): Float32Array {
+function blockScores(model: MaskedModel, layer: MaskedModel['layers'][number]): Float32Array {
   const attention = model.attentionValues(layer);
   if (attention) return attention;
   const norms = blockNorms(layer.kernel, layer.grid);
@@ -331,7 +340,7 @@ function blockScores(model: MaskedNetwork, layer: MaskedNetwork['layers'][number
 }
 
 async function captureState(
-  model: MaskedNetwork,
+  model: MaskedModel,
   optimizer: tf.Optimizer | null,
   step: number,
   phaseIndex: number,
@@ -353,7 +362,7 @@ async function captureState(
   return { step, phaseIndex, variables, masks, optimizer: optimizerState, stepMs: [...stepMs] };
 }
 
-function restoreModel(model: MaskedNetwork, state: TrainState): void {
+function restoreModel(model: MaskedModel, state: TrainState): void {
   for (const [name, v] of model.namedVariables()) {
     const saved = state.variables[name];
     if (!saved) throw new Error(`the checkpoint has no value for ${name}: it belongs to another model`);

@@ -1,0 +1,284 @@
+/**
+ * What the editor's validator can learn about the data section cheaply (a few ms, no whole-file
+ * reads): the input shape and example count from IDX headers, the column count from a CSV's
+ * first line, the field count of a Criteo file's first line, and which configured files are
+ * missing, each located by its config key.
+ */
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { DataProbe } from '../../experiment/modelShape';
+import type { DataConfig } from '../../experiment/schema';
+import { CRITEO_FIELDS } from './criteo';
+import { readCsvWidthSync, splitCsvLine } from './csv';
+import { DataError } from './dataset';
+import { FASHION_MNIST_FILES, fashionMnistFolderProblem, findFashionMnistFile } from './fashionMnist';
+import { idxInputShape, readIdxHeaderSync, type ConfigKey } from './idx';
+
+export interface DataProblem {
+  message: string;
+  /** The config key the problem belongs to, e.g. `['data', 'train_images']`. */
+  key: ConfigKey;
+  file?: string;
+  /** 1-based line (CSV, Criteo) or record (IDX labels) when known. */
+  line?: number;
+}
+
+export interface MissingDataFile {
+  file: string;
+  key: ConfigKey;
+}
+
+export interface DataProbeResult {
+  probe: DataProbe;
+  /** Every problem found, missing files included. */
+  problems: DataProblem[];
+  missing: MissingDataFile[];
+}
+
+class ProbeCollector {
+  readonly probe: DataProbe = {};
+  readonly problems: DataProblem[] = [];
+  readonly missing: MissingDataFile[] = [];
+
+  /** True when `file` exists; records it as missing (with `message`) otherwise. */
+  exists(file: string, key: ConfigKey, what: string): boolean {
+    if (existsSync(file) && statSync(file).isFile()) return true;
+    this.missing.push({ file, key });
+    this.problems.push({ message: `${what} not found: ${file}`, key, file });
+    return false;
+  }
+
+  /** Runs a check; a `DataError` becomes a problem at its key, any other failure one at `fallbackKey`. */
+  attempt<T>(fallbackKey: ConfigKey, check: () => T): T | undefined {
+    try {
+      return check();
+    } catch (error) {
+      if (!(error instanceof DataError)) {
+        this.problems.push({ message: `cannot read the data: ${String(error)}`, key: fallbackKey });
+        return undefined;
+      }
+      this.problems.push({
+        message: error.message,
+        key: error.key ?? fallbackKey,
+        ...(error.file !== undefined && { file: error.file }),
+        ...(error.line !== undefined && { line: error.line }),
+      });
+      return undefined;
+    }
+  }
+
+  result(): DataProbeResult {
+    return { probe: this.probe, problems: this.problems, missing: this.missing };
+  }
+}
+
+/** Examples left for training after a seeded `test_split` (same rule as the loaders). */
+function trainCountAfterSplit(count: number, testSplit: number): number {
+  return count - Math.min(count - 1, Math.max(1, Math.round(count * testSplit)));
+}
+
+/** The first line of a file (at most 64 KiB read). */
+function firstLine(file: string): string {
+  const fd = openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(65_536);
+    const text = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('latin1');
+    const end = text.indexOf('\n');
+    return (end < 0 ? text : text.slice(0, end)).replace(/\r$/, '');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function probeIdx(data: Extract<DataConfig, { source: 'idx' }>, baseDir: string, c: ProbeCollector): void {
+  const key = (name: string) => ['data', name];
+  const header = (name: 'train_images' | 'train_labels' | 'test_images' | 'test_labels', kind: 'images' | 'labels') => {
+    const path = data[name];
+    if (path === undefined) return undefined;
+    const file = resolve(baseDir, path);
+    if (!c.exists(file, key(name), `IDX ${kind} file`)) return undefined;
+    return c.attempt(key(name), () => readIdxHeaderSync(file, kind, key(name)));
+  };
+  const trainImages = header('train_images', 'images');
+  const trainLabels = header('train_labels', 'labels');
+  const testImages = header('test_images', 'images');
+  const testLabels = header('test_labels', 'labels');
+  if ((data.test_images === undefined) !== (data.test_labels === undefined)) {
+    const given = data.test_images === undefined ? 'test_labels' : 'test_images';
+    const other = given === 'test_images' ? 'test_labels' : 'test_images';
+    c.problems.push({
+      message: `data.${given} is set but data.${other} is not: give both or neither`,
+      key: key(given),
+    });
+  }
+  const mismatch = (
+    images: typeof trainImages,
+    labels: typeof trainLabels,
+    labelsKey: 'train_labels' | 'test_labels',
+  ) => {
+    const labelsPath = data[labelsKey];
+    if (images && labels && labelsPath !== undefined && images.dims[0] !== labels.dims[0]) {
+      c.problems.push({
+        message: `count mismatch: ${labels.dims[0]} labels for ${images.dims[0]} images`,
+        key: key(labelsKey),
+        file: resolve(baseDir, labelsPath),
+      });
+    }
+  };
+  mismatch(trainImages, trainLabels, 'train_labels');
+  mismatch(testImages, testLabels, 'test_labels');
+  if (trainImages) c.probe.shape = idxInputShape(trainImages.dims);
+  const count = (trainLabels ?? trainImages)?.dims[0];
+  if (count !== undefined) {
+    c.probe.trainExamples = data.test_images === undefined ? trainCountAfterSplit(count, data.test_split) : count;
+  }
+}
+
+function probeFashionMnist(
+  data: Extract<DataConfig, { source: 'fashion-mnist' }>,
+  baseDir: string,
+  c: ProbeCollector,
+): void {
+  const folder = resolve(baseDir, data.path);
+  const key = ['data', 'path'];
+  c.probe.shape = [28, 28, 1];
+  const folderProblem = fashionMnistFolderProblem(folder);
+  if (folderProblem) {
+    c.missing.push({ file: folder, key });
+    c.problems.push({ message: folderProblem, key, file: folder });
+    return;
+  }
+  for (const [role, name] of Object.entries(FASHION_MNIST_FILES)) {
+    const file = findFashionMnistFile(folder, name);
+    if (file === null) {
+      const expected = join(folder, `${name}.gz`);
+      c.missing.push({ file: expected, key });
+      c.problems.push({
+        message: `Fashion-MNIST file ${name}.gz (or ${name}) not found in ${folder}`,
+        key,
+        file: expected,
+      });
+      continue;
+    }
+    const kind = role.endsWith('Images') ? 'images' : 'labels';
+    const header = c.attempt(key, () => readIdxHeaderSync(file, kind, key));
+    if (role === 'trainLabels' && header) c.probe.trainExamples = header.dims[0];
+  }
+}
+
+function probeCsv(data: Extract<DataConfig, { source: 'csv' }>, baseDir: string, c: ProbeCollector): void {
+  const width = (name: 'path' | 'test_path') => {
+    const path = data[name];
+    if (path === undefined) return undefined;
+    const file = resolve(baseDir, path);
+    if (!c.exists(file, ['data', name], 'CSV file')) return undefined;
+    return c.attempt(['data', name], () => {
+      const first = readCsvWidthSync(file, data.delimiter, ['data', name]);
+      return { ...first, file };
+    });
+  };
+  const train = width('path');
+  const test = width('test_path');
+  if (train) {
+    if (train.width < 2) {
+      c.problems.push({
+        message: `only one column with delimiter '${data.delimiter}': a CSV needs features and a label (is data.delimiter right?)`,
+        key: ['data', 'delimiter'],
+        file: train.file,
+        line: train.line,
+      });
+      return;
+    }
+    c.probe.shape = [train.width - 1];
+    const labelKey = ['data', 'label_column'];
+    if (typeof data.label_column === 'number' && data.label_column >= train.width) {
+      c.problems.push({
+        message: `label_column ${data.label_column} is out of range: the file has ${train.width} columns (0-based)`,
+        key: labelKey,
+      });
+    } else if (typeof data.label_column === 'string') {
+      if (!data.header) {
+        c.problems.push({
+          message: `label_column '${data.label_column}' is a name, but header is false: give a 0-based column index`,
+          key: labelKey,
+        });
+      } else {
+        const columns = c.attempt(['data', 'path'], () =>
+          splitCsvLine(firstLine(train.file).replace(/^\ufeff/, ''), data.delimiter, train.file, train.line),
+        );
+        if (columns && !columns.some((name) => name.trim() === data.label_column)) {
+          c.problems.push({
+            message: `no column named '${data.label_column}' in the header of ${data.path} (${columns.map((n) => n.trim()).join(', ')})`,
+            key: labelKey,
+            file: train.file,
+            line: train.line,
+          });
+        }
+      }
+    }
+    if (test && test.width !== train.width) {
+      c.problems.push({
+        message: `${test.width} columns, but ${data.path} has ${train.width}`,
+        key: ['data', 'test_path'],
+        file: test.file,
+        line: test.line,
+      });
+    }
+  }
+}
+
+function probeCriteo(data: Extract<DataConfig, { source: 'criteo' }>, baseDir: string, c: ProbeCollector): void {
+  c.probe.shape = [CRITEO_FIELDS - 1];
+  for (const name of ['path', 'test_path'] as const) {
+    const path = data[name];
+    if (path === undefined) continue;
+    const file = resolve(baseDir, path);
+    if (!c.exists(file, ['data', name], 'Criteo file') || file.endsWith('.gz')) continue;
+    const fields = firstLine(file).split('\t').length;
+    if (fields !== CRITEO_FIELDS) {
+      c.problems.push({
+        message: `${file}:1: ${fields} tab-separated fields, expected ${CRITEO_FIELDS} (label, 13 integer features I1-I13, 26 categorical features C1-C26)`,
+        key: ['data', name],
+        file,
+        line: 1,
+      });
+    }
+  }
+}
+
+/** The probe, synchronously (a few small reads): for the language server's validation pass. */
+export function probeDataSync(data: DataConfig, baseDir: string): DataProbeResult {
+  const c = new ProbeCollector();
+  switch (data.source) {
+    case 'fashion-mnist':
+      probeFashionMnist(data, baseDir, c);
+      break;
+    case 'idx':
+      probeIdx(data, baseDir, c);
+      break;
+    case 'csv':
+      probeCsv(data, baseDir, c);
+      break;
+    case 'criteo':
+      probeCriteo(data, baseDir, c);
+      break;
+    case 'teacher':
+      c.probe.shape = [data.input_dim];
+      c.probe.trainExamples = data.train_examples;
+      break;
+    case 'synthetic-ctr':
+      c.probe.shape = [data.numeric_features + data.categorical_features];
+      c.probe.trainExamples = data.train_examples;
+      break;
+  }
+  return c.result();
+}
+
+/** The probe as a promise (same work as `probeDataSync`). */
+export function probeData(data: DataConfig, baseDir: string): Promise<DataProbeResult> {
+  try {
+    return Promise.resolve(probeDataSync(data, baseDir));
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
