@@ -40,7 +40,8 @@ cat > "$RUN/ud/User/settings.json" <<'JSON'
   "chat.disableAIFeatures": true,
   "files.hotExit": "off",
   "files.autoSave": "off",
-  "workbench.tips.enabled": false
+  "workbench.tips.enabled": false,
+  "workbench.secondarySideBar.defaultVisibility": "hidden"
 }
 JSON
 
