@@ -10,17 +10,14 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import type { BlockGrid } from '../experiment/pruningPlan';
 import type { ActivationName } from '../experiment/schema';
 import type { MaskedModel } from './maskedModel';
 
-export interface BlockSparseLayer {
+/** A layer of the block-sparse format: its block grid (as the pruning plan computes it) and the stored blocks. */
+export interface BlockSparseLayer
+  extends Pick<BlockGrid, 'rows' | 'cols' | 'blockRows' | 'blockCols' | 'gridRows' | 'gridCols'> {
   name: string;
-  rows: number;
-  cols: number;
-  blockRows: number;
-  blockCols: number;
-  gridRows: number;
-  gridCols: number;
   /** Row-major grid indices of the stored blocks, sorted. */
   kept: number[];
   /** Byte offset of `kept.length * blockRows * blockCols` float32 (each block padded to full size), then `cols` float32 of bias. */
