@@ -4,3 +4,4 @@
  */
 export type * from './run';
 export * from './lsp';
+export * from './session';

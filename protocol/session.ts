@@ -1,0 +1,216 @@
+/**
+ * Pruning sessions and run folders over LSP: the custom messages between the extension and the
+ * language server that LSP itself cannot express. Progress bars use standard `$/progress`
+ * (work-done progress the server creates per session; cancelling it stops the session).
+ * Each message is declared once here, with its direction, trigger and reaction.
+ */
+import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import type { BackendAttempt, BackendNameDto, PhaseKindDto, RunEvent, RunInfo, RunStatus } from './run';
+
+/** Where a session stands: `queued` waits for its device's queue; the rest mirror `RunStatus`. */
+export type SessionState = 'queued' | RunStatus;
+
+/** What the status bar, code lenses and the Runs view need to know about one session. */
+export interface SessionSummary {
+  sessionId: string;
+  /** The experiment document the session came from (a `file:` URI). */
+  experimentUri: string;
+  /** Absolute path of the run folder; empty while `queued`. */
+  runDir: string;
+  name: string;
+  method: RunInfo['method'];
+  state: SessionState;
+  /** The backend that really runs it, once chosen. */
+  backend?: BackendNameDto;
+  phase?: { index: number; kind: PhaseKindDto; label: string };
+  step: number;
+  totalSteps: number;
+  /** Fraction of zero kernel entries over all layers with a kernel, at the last logged step. */
+  globalSparsity: number;
+  /** The schedule's target (fraction of blocks per pruned layer) at the last logged step. */
+  targetSparsity: number;
+  loss?: number;
+  /** Why it failed, when `state` is `failed`. */
+  error?: string;
+}
+
+export interface SessionStartParams {
+  /** The `prune-yaml` document to run; the server reads its current (possibly unsaved) text. */
+  uri: string;
+  /** Overrides `training.steps`; tests and quick looks use it. */
+  steps?: number;
+}
+
+export interface SessionResumeParams {
+  /** Absolute path of a run folder that holds a checkpoint. */
+  runDir: string;
+}
+
+export interface SessionStartResult {
+  session: SessionSummary;
+}
+
+export interface SessionIdParams {
+  sessionId: string;
+}
+
+export interface SessionListResult {
+  sessions: SessionSummary[];
+}
+
+export interface SessionEventsParams {
+  sessionId: string;
+  runDir: string;
+  /** Events in order, exactly as appended to the run's `metrics.jsonl` since the last batch. */
+  events: RunEvent[];
+}
+
+export interface RunReadParams {
+  /** Absolute path of a run folder. */
+  runDir: string;
+  /** 0-based line of `metrics.jsonl` to read from; a dashboard catching up passes its `nextLine`. */
+  fromLine?: number;
+}
+
+export interface RunReadResult {
+  info: RunInfo;
+  events: RunEvent[];
+  /** Where the next read should start. */
+  nextLine: number;
+}
+
+export interface RunSnapshotParams {
+  runDir: string;
+  /** Step of a `snapshot` event of that run. */
+  step: number;
+}
+
+/** One layer of a snapshot. Arrays are base64 so the payload stays JSON-safe and compact. */
+export interface SnapshotLayerData {
+  name: string;
+  gridRows: number;
+  gridCols: number;
+  /** base64 of `gridRows*gridCols` little-endian float32 scores, row-major. */
+  scores: string;
+  /** base64 of `gridRows*gridCols` bytes, 1 = kept. */
+  mask: string;
+}
+
+export interface RunSnapshotResult {
+  step: number;
+  phase: number;
+  score: 'attention' | 'magnitude';
+  layers: SnapshotLayerData[];
+}
+
+export interface RunExportParams {
+  runDir: string;
+}
+
+export interface RunExportResult {
+  /** Absolute paths of the files written under `<runDir>/export/`. */
+  files: string[];
+  warnings: string[];
+}
+
+export interface SchedulePreviewParams {
+  /** A `prune-yaml` document; its current text is used. */
+  uri: string;
+}
+
+export interface SchedulePhaseDto {
+  index: number;
+  kind: PhaseKindDto;
+  label: string;
+  startStep: number;
+  /** Exclusive. */
+  endStep: number;
+}
+
+export interface SchedulePreviewResult {
+  name: string;
+  method: RunInfo['method'];
+  totalSteps: number;
+  phases: SchedulePhaseDto[];
+  /** Target sparsity (fraction of blocks per pruned layer) sampled at `steps`, same length. */
+  steps: number[];
+  targetSparsity: number[];
+  learningRate: number[];
+  /** Kept blocks per pruned layer at the end of training. */
+  layers: { name: string; blocks: number; keptBlocks: number; pruned: boolean }[];
+}
+
+export interface BackendInfoResult {
+  /** What `backend: auto` would choose on this machine now, with every attempt and its reason. */
+  chosen: BackendNameDto;
+  attempts: BackendAttempt[];
+  details: Record<string, string | number | boolean>;
+}
+
+/**
+ * client -> server request. Trigger: the Run code lens or the "Run Experiment" command.
+ * Reaction: the server validates the document (errors refuse the start with a message naming the
+ * first one), queues a session on its device's queue and answers at once; training runs in a
+ * worker thread. Refused with `RequestFailed` in an untrusted workspace.
+ */
+export const SessionStartRequest = new RequestType<SessionStartParams, SessionStartResult, void>(
+  'sparsity/session/start',
+);
+
+/** client -> server request. Trigger: "Resume Run" on a cancelled or failed run. Reaction: as start. */
+export const SessionResumeRequest = new RequestType<SessionResumeParams, SessionStartResult, void>(
+  'sparsity/session/resume',
+);
+
+/**
+ * client -> server request. Trigger: the Stop code lens, the "Stop" command, or cancelling the
+ * progress notification. Reaction: the worker writes a checkpoint, the run is marked `cancelled`,
+ * and the answer comes once the run folder is consistent.
+ */
+export const SessionStopRequest = new RequestType<SessionIdParams, SessionSummary, void>('sparsity/session/stop');
+
+/** client -> server request. Trigger: activation and reconnects. Reaction: every known session. */
+export const SessionListRequest = new RequestType<void, SessionListResult, void>('sparsity/session/list');
+
+/**
+ * server -> client notification. Trigger: a session changes state, phase, or (at most twice a
+ * second) step. Reaction: the client updates the status bar, code lenses and the Runs view.
+ */
+export const SessionDidChangeNotification = new NotificationType<SessionSummary>('sparsity/session/didChange');
+
+/**
+ * server -> client notification. Trigger: the session's run appended events; batched so that at
+ * most 10 are sent per second per session. Reaction: open dashboards of that run append them.
+ */
+export const SessionDidReportEventsNotification = new NotificationType<SessionEventsParams>(
+  'sparsity/session/didReportEvents',
+);
+
+/**
+ * client -> server request. Trigger: a dashboard opens or replays a run folder (live or finished).
+ * Reaction: `run.json` and the `metrics.jsonl` events from `fromLine` on.
+ */
+export const RunReadRequest = new RequestType<RunReadParams, RunReadResult, void>('sparsity/run/read');
+
+/**
+ * client -> server request. Trigger: the block-importance panel shows a step (slider, live
+ * update). Reaction: that snapshot's scores and masks per layer.
+ */
+export const RunSnapshotRequest = new RequestType<RunSnapshotParams, RunSnapshotResult, void>('sparsity/run/snapshot');
+
+/**
+ * client -> server request. Trigger: "Export Run". Reaction: the run's final checkpoint folded into
+ * a TF.js LayersModel and the block-sparse format under `<runDir>/export/`.
+ */
+export const RunExportRequest = new RequestType<RunExportParams, RunExportResult, void>('sparsity/run/export');
+
+/**
+ * client -> server request. Trigger: the "Preview schedule" code lens. Reaction: the phases and
+ * target-sparsity curve from the same schedule function the trainer executes.
+ */
+export const SchedulePreviewRequest = new RequestType<SchedulePreviewParams, SchedulePreviewResult, void>(
+  'sparsity/schedule/preview',
+);
+
+/** client -> server request. Trigger: "Show Backend Information". Reaction: what `auto` chooses and why. */
+export const BackendInfoRequest = new RequestType<void, BackendInfoResult, void>('sparsity/backend/info');
