@@ -9,6 +9,12 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from 'vscode-languageclient/node';
+import {
+  SessionDidChangeNotification,
+  SessionDidReportEventsNotification,
+  type SessionEventsParams,
+  type SessionSummary,
+} from '@protocol';
 import { Config } from './config';
 import { LANGUAGE_ID, SETTINGS_SECTION } from './contributions';
 
@@ -22,7 +28,15 @@ export class Ctx implements vscode.Disposable {
    * watcher itself, so one per restart would leak.
    */
   private readonly dataFiles = vscode.workspace.createFileSystemWatcher('**/*.{json,gz,csv,tsv,idx,ubyte,bin}');
-  private readonly disposables: vscode.Disposable[] = [this.output, this.dataFiles];
+  /** Session notifications fanned out: a notification method can have only one client handler. */
+  readonly sessionChanges = new vscode.EventEmitter<SessionSummary>();
+  readonly sessionEvents = new vscode.EventEmitter<SessionEventsParams>();
+  private readonly disposables: vscode.Disposable[] = [
+    this.output,
+    this.dataFiles,
+    this.sessionChanges,
+    this.sessionEvents,
+  ];
 
   constructor(readonly extension: vscode.ExtensionContext) {}
 
@@ -48,6 +62,8 @@ export class Ctx implements vscode.Disposable {
     };
     // The client id makes vscode-languageclient honour `sparsityStudio.trace.server`.
     this.languageClient = new LanguageClient(SETTINGS_SECTION, 'Sparsity Studio', serverOptions, clientOptions);
+    this.languageClient.onNotification(SessionDidChangeNotification, (s) => this.sessionChanges.fire(s));
+    this.languageClient.onNotification(SessionDidReportEventsNotification, (e) => this.sessionEvents.fire(e));
     await this.languageClient.start();
   }
 
