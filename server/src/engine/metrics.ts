@@ -43,7 +43,14 @@ export function logLoss(probabilities: ArrayLike<number>, labels: ArrayLike<numb
   return sum / Math.max(1, probabilities.length);
 }
 
-/** F1 of the kept blocks against the planted support; undefined when the grids differ. */
+/**
+ * F1 of the kept blocks against the planted support, after matching the student's block columns to
+ * the teacher's; undefined when the grids differ. A student's hidden units are only defined up to a
+ * permutation of the teacher's, so its block columns can hold the teacher's in any order, while the
+ * input row groups are fixed by the data. Matching each student column to one teacher column so as
+ * to maximise agreeing kept cells (an assignment problem) makes the score blind to that order:
+ * comparing cell by cell instead leaves the F1 of a perfect recovery near chance.
+ */
 export function supportF1(
   mask: Uint8Array,
   gridRows: number,
@@ -51,16 +58,72 @@ export function supportF1(
   truth: GroundTruthSupport,
 ): number | undefined {
   if (gridRows !== truth.gridRows || gridCols !== truth.gridCols) return undefined;
-  let tp = 0;
-  let fp = 0;
-  let fn = 0;
-  truth.support.forEach((t, i) => {
-    const kept = mask[i] === 1;
-    if (kept && t) tp++;
-    else if (kept) fp++;
-    else if (t) fn++;
-  });
-  return tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
+  const overlap = (studentCol: number, teacherCol: number) => {
+    let both = 0;
+    for (let r = 0; r < gridRows; r++)
+      if (mask[r * gridCols + studentCol] === 1 && truth.support[r * gridCols + teacherCol]) both++;
+    return both;
+  };
+  const gain = Array.from({ length: gridCols }, (_, i) => Array.from({ length: gridCols }, (_, j) => overlap(i, j)));
+  const assignment = maxAssignment(gain);
+  const tp = assignment.reduce((sum, j, i) => sum + gain[i]![j]!, 0);
+  const kept = mask.reduce((n, m) => n + (m === 1 ? 1 : 0), 0);
+  const planted = truth.support.reduce((n, t) => n + (t ? 1 : 0), 0);
+  return tp === 0 ? 0 : (2 * tp) / (kept + planted);
+}
+
+/**
+ * The assignment of rows to columns of a square gain matrix with the largest total gain
+ * (Hungarian method, O(n^3)); `result[row]` is the row's column.
+ */
+export function maxAssignment(gain: number[][]): number[] {
+  const n = gain.length;
+  const max = Math.max(0, ...gain.flat());
+  // Minimise cost = max - gain with potentials u (rows) and v (columns), 1-based with a dummy 0.
+  const cost = (i: number, j: number) => max - gain[i - 1]![j - 1]!;
+  const u = new Float64Array(n + 1);
+  const v = new Float64Array(n + 1);
+  const rowOfCol = new Int32Array(n + 1);
+  const way = new Int32Array(n + 1);
+  for (let i = 1; i <= n; i++) {
+    rowOfCol[0] = i;
+    let j0 = 0;
+    const minv = new Float64Array(n + 1).fill(Infinity);
+    const used = new Uint8Array(n + 1);
+    do {
+      used[j0] = 1;
+      const i0 = rowOfCol[j0]!;
+      let delta = Infinity;
+      let j1 = 0;
+      for (let j = 1; j <= n; j++) {
+        if (used[j]) continue;
+        const reduced = cost(i0, j) - u[i0]! - v[j]!;
+        if (reduced < minv[j]!) {
+          minv[j] = reduced;
+          way[j] = j0;
+        }
+        if (minv[j]! < delta) {
+          delta = minv[j]!;
+          j1 = j;
+        }
+      }
+      for (let j = 0; j <= n; j++) {
+        if (used[j]) {
+          u[rowOfCol[j]!]! += delta;
+          v[j]! -= delta;
+        } else minv[j]! -= delta;
+      }
+      j0 = j1;
+    } while (rowOfCol[j0] !== 0);
+    do {
+      const j1 = way[j0]!;
+      rowOfCol[j0] = rowOfCol[j1]!;
+      j0 = j1;
+    } while (j0 !== 0);
+  }
+  const result = new Array<number>(n).fill(0);
+  for (let j = 1; j <= n; j++) if (rowOfCol[j]! > 0) result[rowOfCol[j]! - 1] = j - 1;
+  return result;
 }
 
 /** Support F1 of the model layer the teacher mirrors. */
