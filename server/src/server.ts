@@ -19,7 +19,7 @@ import { ExperimentTemplateRequest } from '@protocol';
 import { codeActions } from './experiment/codeActions';
 import { complete } from './experiment/completion';
 import { documentSymbols } from './experiment/documentSymbols';
-import { nodeHost } from './experiment/experimentHost';
+import { DataProbeCache, nodeHost } from './experiment/experimentHost';
 import { hover } from './experiment/hover';
 import { inlayHints } from './experiment/inlayHints';
 import { ExperimentSchema } from './experiment/schema';
@@ -34,8 +34,9 @@ function baseDirOf(uri: string): string | null {
   return uri.startsWith('file:') ? dirname(fileURLToPath(uri)) : null;
 }
 
+const dataProbes = new DataProbeCache();
 const validation = new ValidationScheduler(
-  (uri) => nodeHost(baseDirOf(uri)),
+  (uri) => nodeHost(baseDirOf(uri), dataProbes),
   (uri, version, result) => {
     void connection.sendDiagnostics({ uri, version, diagnostics: result.diagnostics.map(toDiagnostic) });
   },
@@ -62,7 +63,10 @@ documents.onDidClose((e) => {
   void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
 });
 // Data and model files may appear or vanish: check the open experiments again.
-connection.onDidChangeWatchedFiles(() => validation.invalidateAll(documents.all()));
+connection.onDidChangeWatchedFiles(() => {
+  dataProbes.clear();
+  validation.invalidateAll(documents.all());
+});
 
 const withDocument = <T>(uri: string, fallback: T, answer: (doc: TextDocument) => T): T => {
   const doc = documents.get(uri);

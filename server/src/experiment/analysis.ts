@@ -3,8 +3,7 @@
  * and the phase schedule. The validator's model-aware checks, hover, inlay hints and the schedule
  * preview all read this one analysis.
  */
-import { probeData, type DataProbeResult } from './dataProbe';
-import { resolvePath, type ExperimentHost } from './experimentHost';
+import { resolvePath, type DataProbeResult, type ExperimentHost } from './experimentHost';
 import {
   describeInput,
   describeModel,
@@ -28,7 +27,7 @@ export interface ExperimentAnalysis {
 }
 
 export function analyzeExperiment(config: ExperimentConfig, host: ExperimentHost): ExperimentAnalysis {
-  const data = probeData(config.data, host);
+  const data = host.probeData(config.data);
   const input = describeInput(config.data, data.probe);
   const model = describeConfiguredModel(config, input, host);
   const plan = model.ok ? planPruning(model.shape, config.pruning) : null;

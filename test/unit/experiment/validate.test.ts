@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DIAGNOSTIC_CODES } from '../../../server/src/experiment/diagnostics';
-import { nodeHost, type ExperimentHost } from '../../../server/src/experiment/experimentHost';
+import { DataProbeCache, nodeHost, type ExperimentHost } from '../../../server/src/experiment/experimentHost';
 import { TEMPLATE_KINDS, experimentTemplate, type TemplateKind } from '../../../server/src/experiment/templates';
 import { validateExperiment } from '../../../server/src/experiment/validate';
 import { brokenFixtures, hostFor, rangeText, sampleFiles } from '../../helpers/experimentFixtures';
@@ -14,6 +14,7 @@ const memoryHost: ExperimentHost = {
   exists: () => false,
   isDirectory: () => false,
   readHead: () => undefined,
+  probeData: () => ({ probe: {}, missing: [], invalid: [] }),
 };
 
 const found = (text: string, host: ExperimentHost = memoryHost) =>
@@ -163,7 +164,7 @@ describe('validation: data and tfjs model files', () => {
       junk.diagnostics.map((d) => d.code),
       ['model-invalid'],
     );
-    assert.match(junk.diagnostics[0]!.message, /IDX magic/);
+    assert.match(junk.diagnostics[0]!.message, /not an IDX file: magic number/);
   });
 
   it('describes a tfjs model from its manifest and names an unsupported layer', () => {
@@ -212,6 +213,18 @@ describe('validation: data and tfjs model files', () => {
       missing.diagnostics.map((d) => d.code),
       ['path-missing'],
     );
+  });
+
+  it('caches data probes until cleared, so edits do not re-read headers but new files are seen', () => {
+    const cache = new DataProbeCache(60_000);
+    const text = experiment('  source: csv\n  path: later.csv\n  classes: 2', '  kind: mlp\n  hidden: [8]');
+    const codes = () => validateExperiment(text, nodeHost(dir, cache)).diagnostics.map((d) => d.code);
+    assert.deepEqual(codes(), ['path-missing']);
+    write('later.csv', 'a,b,label\n1,2,0\n');
+    assert.deepEqual(codes(), ['path-missing'], 'cached until the watcher says files changed');
+    cache.clear();
+    assert.deepEqual(codes(), []);
+    assert.deepEqual(validateExperiment(text, nodeHost(dir)).diagnostics, [], 'no cache: read every time');
   });
 
   it('cleans up', () => rmSync(dir, { recursive: true, force: true }));
