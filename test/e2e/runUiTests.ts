@@ -1,6 +1,7 @@
 /**
  * Runs every UI test module in test/e2e/ui/ against the workbench, each test in a fresh browser
- * profile on its own fresh copy of the e2e workspace, with the extension under development.
+ * profile on its own fresh copy of the e2e workspace, with the extension under development, or
+ * (E2E_INSTALLED=1) the tests marked `fromVsix` against the extension installed from the .vsix.
  * Prints `ui: N passed, N failed`; `UI_FILTER=text` runs the tests whose name contains it.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -20,8 +21,10 @@ async function main(): Promise<number> {
     const { tests } = (await import(join(__dirname, 'ui', file))) as { tests: UiTest[] };
     for (const test of tests) {
       if (filter && !test.name.includes(filter)) continue;
+      if (env.installed && !test.fromVsix) continue;
+      const label = env.installed ? `[installed .vsix] ${test.name}` : test.name;
       const { context, page } = await launchBrowser(env);
-      const slug = test.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
+      const slug = label.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
       const workspace = freshWorkspace(env, 'ui');
       try {
         await page.goto(workbenchUrl(env, { folder: workspace }));
@@ -35,13 +38,13 @@ async function main(): Promise<number> {
             fileText: (name) => readFileSync(join(workspace, name), 'utf8'),
           }),
           120_000,
-          test.name,
+          label,
         );
         passed++;
-        console.log(`  ✔ ${test.name}`);
+        console.log(`  ✔ ${label}`);
       } catch (error) {
         failed++;
-        console.log(`  ✖ ${test.name}\n    ${String(error).split('\n').slice(0, 6).join('\n    ')}`);
+        console.log(`  ✖ ${label}\n    ${String(error).split('\n').slice(0, 6).join('\n    ')}`);
         await page.screenshot({ path: join(env.outDir, `FAILED-${slug}.png`) }).catch(() => undefined);
       } finally {
         await context.close();

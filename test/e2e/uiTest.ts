@@ -13,5 +13,7 @@ export interface UiTestContext {
 
 export interface UiTest {
   name: string;
+  /** Also run against the extension installed from the packaged .vsix (no development path). */
+  fromVsix?: boolean;
   run(context: UiTestContext): Promise<void>;
 }

@@ -17,6 +17,11 @@ export interface E2eEnv {
   workspace: string;
   /** Where screenshots and logs go. */
   outDir: string;
+  /**
+   * True when the extension under test is the packaged .vsix installed into code-server: the
+   * workbench then loads it like any installed extension, without a development path.
+   */
+  installed: boolean;
 }
 
 export function e2eEnv(): E2eEnv {
@@ -30,6 +35,7 @@ export function e2eEnv(): E2eEnv {
     extensionPath: need('EXT_DEV'),
     workspace: need('WS_FOLDER'),
     outDir: need('OUT_DIR'),
+    installed: process.env.E2E_INSTALLED === '1',
   };
 }
 
@@ -39,10 +45,13 @@ export function e2eEnv(): E2eEnv {
  */
 export function workbenchUrl(env: E2eEnv, options: { folder?: string; testsPath?: string } = {}): string {
   const host = new URL(env.base).host;
-  const payload: [string, string][] = [['extensionDevelopmentPath', `vscode-remote://${host}${env.extensionPath}`]];
+  const payload: [string, string][] = env.installed
+    ? []
+    : [['extensionDevelopmentPath', `vscode-remote://${host}${env.extensionPath}`]];
   if (options.testsPath) payload.push(['extensionTestsPath', `vscode-remote://${host}${options.testsPath}`]);
   const folder = options.folder ?? env.workspace;
-  return `${env.base}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  const query = payload.length > 0 ? `&payload=${encodeURIComponent(JSON.stringify(payload))}` : '';
+  return `${env.base}/?folder=${encodeURIComponent(folder)}${query}`;
 }
 
 /**

@@ -7,6 +7,7 @@ const UNKNOWN_KEY = 'Unknown key `hiden`';
 export const tests: UiTest[] = [
   {
     name: 'a broken experiment shows a squiggle and its row in the Problems panel',
+    fromVsix: true,
     async run({ page, shot }) {
       await openFile(page, 'broken.prune.yaml');
       await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: 60_000 });
