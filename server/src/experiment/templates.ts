@@ -13,9 +13,11 @@ export const TEMPLATE_KINDS = {
 } as const;
 export type TemplateKind = keyof typeof TEMPLATE_KINDS;
 
+const FASHION_PATH = '<fashion-mnist-path>';
+
 const fashionData = `data:
   source: fashion-mnist
-  path: ${DEFAULT_FASHION_MNIST_PATH} # Debian package dataset-fashion-mnist
+  path: ${FASHION_PATH}
   batch_size: 128
 model:
   kind: mlp
@@ -121,14 +123,26 @@ export function isTemplateKind(value: unknown): value is TemplateKind {
   return typeof value === 'string' && value in TEMPLATE_KINDS;
 }
 
-/** A complete, valid experiment file. */
-export function experimentTemplate(name: string, kind: TemplateKind): string {
+/**
+ * A complete, valid experiment file. Fashion-MNIST templates read `fashionMnistPath`: the Debian
+ * package's folder by default; the language server passes the subset bundled with the extension
+ * when that package is not installed, so a new experiment runs anywhere.
+ */
+export function experimentTemplate(
+  name: string,
+  kind: TemplateKind,
+  fashionMnistPath: string = DEFAULT_FASHION_MNIST_PATH,
+): string {
+  const where =
+    fashionMnistPath === DEFAULT_FASHION_MNIST_PATH
+      ? '# Debian package dataset-fashion-mnist'
+      : '# the 10k/2k subset bundled with Sparsity Studio';
   return `# ${TEMPLATE_KINDS[kind]}
 version: 1
 name: ${name}
 seed: 1
 backend: auto
-${SECTIONS[kind]}output:
+${SECTIONS[kind].replace(FASHION_PATH, `${JSON.stringify(fashionMnistPath)} ${where}`)}output:
   dir: runs
 `;
 }

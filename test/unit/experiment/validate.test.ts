@@ -7,7 +7,7 @@ import { DIAGNOSTIC_CODES } from '../../../server/src/experiment/diagnostics';
 import { DataProbeCache, nodeHost, type ExperimentHost } from '../../../server/src/experiment/experimentHost';
 import { TEMPLATE_KINDS, experimentTemplate, type TemplateKind } from '../../../server/src/experiment/templates';
 import { validateExperiment } from '../../../server/src/experiment/validate';
-import { brokenFixtures, hostFor, rangeText, sampleFiles } from '../../helpers/experimentFixtures';
+import { ROOT, brokenFixtures, hostFor, rangeText, sampleFiles } from '../../helpers/experimentFixtures';
 
 const memoryHost: ExperimentHost = {
   baseDir: null,
@@ -62,6 +62,15 @@ describe('validation: valid files', () => {
       assert.equal(result.config?.name, 'from-template');
     });
   }
+  it('a Fashion-MNIST template pointed at the bundled subset checks clean too', () => {
+    const bundled = join(ROOT, 'samples', 'data', 'fashion-mnist');
+    const text = experimentTemplate('bundled', 'sapp', bundled);
+    assert.ok(text.includes(JSON.stringify(bundled)));
+    assert.deepEqual(
+      validateExperiment(text, nodeHost('/tmp')).diagnostics.map((d) => d.message),
+      [],
+    );
+  });
 });
 
 describe('validation: robustness', () => {
