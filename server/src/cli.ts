@@ -3,6 +3,7 @@
  * headless. Commands are a table; each returns its exit code.
  */
 import { checkCommand, CHECK_USAGE } from './cli/check';
+import { exportCommand, EXPORT_USAGE } from './cli/export';
 import { processIo, type CliIo } from './cli/io';
 import { compareCommand, COMPARE_USAGE, reportCommand, REPORT_USAGE } from './cli/report';
 import { runCommand, RUN_USAGE } from './cli/run';
@@ -16,6 +17,11 @@ interface CliCommand {
 export const COMMANDS: Record<string, CliCommand> = {
   check: { usage: CHECK_USAGE, summary: 'Validate experiment files and print their diagnostics.', run: checkCommand },
   run: { usage: RUN_USAGE, summary: 'Run one pruning experiment into a new run folder.', run: runCommand },
+  export: {
+    usage: EXPORT_USAGE,
+    summary: "Fold a run's last checkpoint into a TF.js model and the block-sparse format.",
+    run: exportCommand,
+  },
   report: { usage: REPORT_USAGE, summary: 'Write a self-contained HTML report of one run.', run: reportCommand },
   compare: { usage: COMPARE_USAGE, summary: 'Compare several runs in one table.', run: compareCommand },
 };

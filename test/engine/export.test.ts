@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -8,6 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { readBlockSparse } from '../../server/src/engine/export';
 import { Rng } from '../../server/src/engine/random';
 import { runExperiment } from '../../server/src/engine/runExperiment';
+import { main } from '../../server/src/cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'sparsity-export-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -63,4 +64,46 @@ describe('export of the folded model', () => {
     assert.equal(zeroBlocks, 64 - 16);
     layersModel.dispose();
   });
+
+  it('sparsity-studio export folds the final checkpoint into the same files the run exported', async () => {
+    const file = join(dir, 'cli-export.prune.yaml');
+    writeFileSync(
+      file,
+      'version: 1\nname: cli-export\nbackend: wasm\ndata:\n  source: teacher\n  input_dim: 32\n  hidden: 32\n  train_examples: 1000\n  test_examples: 100\n  batch_size: 50\nmodel:\n  kind: mlp\n  hidden: [32]\ntraining:\n  steps: 70\n  eval_every: 0\npruning:\n  method: sapp\n  sparsity: 0.5\n  block: 8\n  min_blocks: 4\n  layers: [dense_1]\noutput:\n  dir: runs\n  checkpoint_every: 1000\n',
+    );
+    const { info, dir: runDir } = await runExperiment(file);
+    assert.equal(info.status, 'completed', info.error?.message);
+    const out = join(dir, 'exported');
+    const io = captureIo();
+    assert.equal(await main(['export', runDir, '--out', out], io), 0, io.errors.join('\n'));
+    assert.match(io.lines.join('\n'), /step 70 of .* folded/);
+    for (const name of ['block-sparse.json', 'block-sparse.bin', 'model/model.json', 'model/weights.bin'])
+      assert.ok(
+        readFileSync(join(out, name)).equals(readFileSync(join(runDir, 'export', name))),
+        `${name} equals the run's own export`,
+      );
+  });
+
+  it('export refuses what it cannot fold, naming the folder: usage 2, errors 1', async () => {
+    const io = captureIo();
+    assert.equal(await main(['export'], io), 2);
+    assert.equal(await main(['export', dir, '--oops'], io), 2);
+    assert.equal(await main(['export', join(dir, 'nowhere')], io), 1);
+    assert.match(io.errors.join('\n'), /nowhere is not a run folder \(no run\.json\)/);
+    const runDir = join(dir, 'runs', readdirSync(join(dir, 'runs'))[0]!);
+    const copy = join(dir, 'no-checkpoint');
+    cpSync(runDir, copy, { recursive: true });
+    rmSync(join(copy, 'checkpoints'), { recursive: true });
+    assert.equal(await main(['export', copy], io), 1);
+    assert.match(io.errors.join('\n'), /no-checkpoint has no checkpoint to export/);
+    writeFileSync(join(copy, 'config.json'), '{}');
+    assert.equal(await main(['export', copy], io), 1);
+    assert.match(io.errors.join('\n'), /does not match the run's config_hash/);
+  });
 });
+
+function captureIo() {
+  const lines: string[] = [];
+  const errors: string[] = [];
+  return { lines, errors, out: (t: string) => void lines.push(t), error: (t: string) => void errors.push(t) };
+}

@@ -65,7 +65,8 @@ export async function exportModel(model: MaskedModel, dir: string): Promise<stri
       'export/model: TF.js Dense layers have no gelu matching ours (x·sigmoid(1.702x)); only the block-sparse model was written',
     ];
   mkdirSync(join(dir, 'model'), { recursive: true });
-  const layers = tfl.sequential();
+  // A fixed name: tfjs would number it per process, and the same run must export the same bytes.
+  const layers = tfl.sequential({ name: 'folded' });
   folded.forEach((f, i) => {
     const last = i === folded.length - 1;
     layers.add(

@@ -5,14 +5,14 @@
  * `run.json` marked `failed` and the reason.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunEvent, RunInfo } from '@protocol';
 import { analyzeExperiment, type ExperimentAnalysis } from '../experiment/analysis';
 import type { ExperimentDiagnostic } from '../experiment/diagnostics';
 import { nodeHost } from '../experiment/experimentHost';
-import { buildSchedule } from '../experiment/schedule';
+import { buildSchedule, type Schedule } from '../experiment/schedule';
 import { ExperimentSchema, type ExperimentConfig } from '../experiment/schema';
 import { validateExperiment } from '../experiment/validate';
 import { RunStore } from '../sessions/runStore';
@@ -25,7 +25,7 @@ import { builtInNetworkSpec, type NetworkSpec } from './networkSpec';
 import { loadTfjsModel } from './tfjsModel';
 import { deriveSeed, Rng } from './random';
 import { exportModel } from './export';
-import { train, TrainingError, type TrainState } from './trainer';
+import { restoreModel, train, TrainingError, type TrainState } from './trainer';
 
 export class ExperimentFileError extends Error {
   constructor(
@@ -107,25 +107,32 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
   return execute(store, info, config, analysis, baseDir, options);
 }
 
-/** Continues a run folder from its last checkpoint, into the same folder. */
-export async function resumeRun(
-  runDir: string,
-  options: Omit<RunOptions, 'steps' | 'outputDir'> = {},
-): Promise<RunResult> {
+/** A run folder's store, info and resolved config, checked against its config hash. */
+function openRunFolder(runDir: string) {
+  if (!existsSync(join(runDir, 'run.json'))) throw new Error(`${runDir} is not a run folder (no run.json)`);
   const store = RunStore.open(runDir);
   const info = store.readInfo();
-  if (info.status === 'completed') throw new Error(`${runDir} has already completed; nothing to resume`);
   const resolved = readFileSync(join(store.dir, 'config.json'), 'utf8').trimEnd();
   if (hashOf(resolved) !== info.configHash)
     throw new Error(
       `${runDir}/config.json does not match the run's config_hash: the folder was edited; start a new run instead`,
     );
-  const state = store.readCheckpoint();
-  if (!state) throw new Error(`${runDir} has no checkpoint to resume from (output.checkpoint_every writes them)`);
   const config = ExperimentSchema.parse(JSON.parse(resolved));
   const baseDir = dirname(info.experimentFile);
   const analysis = analyzeExperiment(config, nodeHost(baseDir));
   checkTrainable(config, analysis, info.experimentFile, []);
+  return { store, info, config, baseDir, analysis };
+}
+
+/** Continues a run folder from its last checkpoint, into the same folder. */
+export async function resumeRun(
+  runDir: string,
+  options: Omit<RunOptions, 'steps' | 'outputDir'> = {},
+): Promise<RunResult> {
+  const { store, info, config, baseDir, analysis } = openRunFolder(runDir);
+  if (info.status === 'completed') throw new Error(`${runDir} has already completed; nothing to resume`);
+  const state = store.readCheckpoint();
+  if (!state) throw new Error(`${runDir} has no checkpoint to resume from (output.checkpoint_every writes them)`);
   info.backend = await selectBackend(options.backend ?? config.backend, [baseDir, process.cwd()]);
   info.status = 'running';
   info.resumes += 1;
@@ -135,6 +142,42 @@ export async function resumeRun(
   store.append({ type: 'status', step: state.step, status: 'resumed', message: `resumed from step ${state.step}` });
   options.onStart?.(info, store.dir);
   return execute(store, info, config, analysis, baseDir, options, state);
+}
+
+export interface ExportRunOptions {
+  /** Where to write; default `<runDir>/export`. */
+  outDir?: string;
+  backend?: BackendRequest;
+}
+
+/**
+ * Folds a run's last checkpoint (the final state of a completed run, or where a cancelled or
+ * failed one stopped) into the export formats. Returns the files written and what could not be.
+ */
+export async function exportRun(
+  runDir: string,
+  options: ExportRunOptions = {},
+): Promise<{ files: string[]; warnings: string[]; step: number }> {
+  const { store, info, config, baseDir, analysis } = openRunFolder(runDir);
+  const state = store.readCheckpoint();
+  if (!state) throw new Error(`${runDir} has no checkpoint to export (the run stopped before its first one)`);
+  await selectBackend(options.backend ?? config.backend, [baseDir, process.cwd()]);
+  const model = buildMaskedModel(config, analysis, baseDir, buildSchedule(config.pruning, info.totalSteps));
+  try {
+    restoreModel(model, state);
+    const outDir = resolve(options.outDir ?? join(store.dir, 'export'));
+    const warnings = await exportModel(model, outDir);
+    const files = existsSync(outDir) ? listFiles(outDir) : [];
+    return { files, warnings, step: state.step };
+  } finally {
+    model.dispose();
+  }
+}
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)],
+  );
 }
 
 function checkTrainable(
@@ -172,21 +215,8 @@ async function execute(
   };
   try {
     const dataset = await openDataset(config, baseDir);
-    const pruning = config.pruning;
     if (!analysis.model.ok || !analysis.plan) throw new Error('unreachable: checked before');
-    const network = networkOf(config, analysis, baseDir);
-    model = new MaskedModel(
-      network.spec,
-      analysis.plan.layers,
-      {
-        attention: pruning.method === 'sapp',
-        clipDensity: pruning.method === 'sapp' && pruning.clip_attention ? 1 - schedule.sparsity : null,
-        logitInit: pruning.method === 'sapp' ? pruning.logit_init : 'zeros',
-      },
-      Rng.from(config.seed, 'init'),
-      deriveSeed(config.seed, 'dropout'),
-      network.weights,
-    );
+    model = buildMaskedModel(config, analysis, baseDir, schedule);
     const result = await train(config, dataset, model, schedule, {
       signal: options.signal,
       resume,
@@ -248,6 +278,30 @@ async function execute(
     model?.dispose();
   }
   return { info, dir: store.dir };
+}
+
+/** The model a config trains, freshly initialised (seeded); resume and export then load a checkpoint into it. */
+export function buildMaskedModel(
+  config: ExperimentConfig,
+  analysis: ExperimentAnalysis,
+  baseDir: string,
+  schedule: Schedule,
+): MaskedModel {
+  if (!analysis.plan) throw new Error('unreachable: checked before');
+  const pruning = config.pruning;
+  const network = networkOf(config, analysis, baseDir);
+  return new MaskedModel(
+    network.spec,
+    analysis.plan.layers,
+    {
+      attention: pruning.method === 'sapp',
+      clipDensity: pruning.method === 'sapp' && pruning.clip_attention ? 1 - schedule.sparsity : null,
+      logitInit: pruning.method === 'sapp' ? pruning.logit_init : 'zeros',
+    },
+    Rng.from(config.seed, 'init'),
+    deriveSeed(config.seed, 'dropout'),
+    network.weights,
+  );
 }
 
 /** The network to train: a built-in model from the shapes the editor shows, or the user's LayersModel. */

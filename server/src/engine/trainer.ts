@@ -319,8 +319,10 @@ export async function train(
       if (options.checkpoint && options.checkpoint.every > 0 && (step + 1) % options.checkpoint.every === 0)
         await saveCheckpoint(step + 1);
     }
-    // The final masks are always on disk, whatever the snapshot spacing.
+    // The final masks are always on disk, whatever the snapshot spacing, and so is the final
+    // state: `sparsity-studio export` folds it later.
     if (snapshotEvery === 0 || step % snapshotEvery !== 0) takeSnapshot(step, phase?.index ?? 0);
+    await saveCheckpoint(step);
     const final = await evaluate(model, dataset);
     options.onEvent({ type: 'eval', step, metrics: final });
     return { status: 'completed', steps: step, final, stepMs };
@@ -362,7 +364,8 @@ async function captureState(
   return { step, phaseIndex, variables, masks, optimizer: optimizerState, stepMs: [...stepMs] };
 }
 
-function restoreModel(model: MaskedModel, state: TrainState): void {
+/** Loads a checkpoint's variables and masks into a model built from the same config. */
+export function restoreModel(model: MaskedModel, state: TrainState): void {
   for (const [name, v] of model.namedVariables()) {
     const saved = state.variables[name];
     if (!saved) throw new Error(`the checkpoint has no value for ${name}: it belongs to another model`);
