@@ -16,6 +16,7 @@ import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendAttempt, BackendInfo, BackendNameDto } from '@protocol';
 import { isWasmMatmulPatched, patchWasmMatmul } from './wasmMatmulPatch';
+import { registerWasmBlockScale } from './wasmBlockScale';
 import { registerWasmSegmentSum } from './wasmSegmentSum';
 
 export type BackendRequest = BackendNameDto | 'auto';
@@ -122,6 +123,7 @@ async function tryBackend(name: BackendNameDto, searchPaths: string[]): Promise<
       if (!(await tf.setBackend('wasm'))) return 'the wasm backend failed to initialise';
       patchWasmMatmul();
       registerWasmSegmentSum();
+      registerWasmBlockScale();
       return true;
     }
     case 'cpu':

@@ -10,14 +10,16 @@ import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
 // Gradients are opt-in with tfjs-core alone (the `@tensorflow/tfjs` umbrella imports them).
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { BlockGrid } from '../experiment/pruningPlan';
+import { hasWasmBlockScale, wasmScaleBlocks } from './wasmBlockScale';
 
 /**
- * Multiplies a `[rows, cols]` kernel by per-block values `[gridRows, gridCols]`. When the blocks
- * tile the kernel, one reshape-broadcast; otherwise the values are broadcast to the padded grid and
- * cut back to the kernel's size.
+ * Multiplies a `[rows, cols]` kernel by per-block values `[gridRows, gridCols]`. On wasm, two
+ * heap kernels (wasmBlockScale.ts); elsewhere, when the blocks tile the kernel, one
+ * reshape-broadcast, otherwise the values are broadcast to the padded grid and cut back.
  */
 export function scaleBlocks(kernel: tf.Tensor2D, blockValues: tf.Tensor2D, grid: BlockGrid): tf.Tensor2D {
   const { rows, cols, blockRows: br, blockCols: bc, gridRows: R, gridCols: C } = grid;
+  if (hasWasmBlockScale()) return wasmScaleBlocks(kernel, blockValues, { blockRows: br, blockCols: bc });
   return tf.tidy(() => {
     if (grid.edgeRows === 0 && grid.edgeCols === 0) {
       return kernel
