@@ -13,6 +13,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { BlockGrid } from '../experiment/pruningPlan';
 import type { ActivationName } from '../experiment/schema';
 import type { MaskedModel } from './maskedModel';
+import { WasmBlockSparseNetwork } from './wasmBlockSparseMatmul';
 
 /** A layer of the block-sparse format: its block grid (as the pruning plan computes it) and the stored blocks. */
 export interface BlockSparseLayer
@@ -153,8 +154,12 @@ export interface BlockSparseModel {
   predict(x: Float32Array, batch: number): Float32Array;
 }
 
-/** Reads `block-sparse.json`/`.bin` and returns a model that computes with the kept blocks only. */
-export function readBlockSparse(dir: string): BlockSparseModel {
+/**
+ * Reads `block-sparse.json`/`.bin` and returns a model that computes with the kept blocks only:
+ * with the WebAssembly SIMD network (wasmBlockSparseMatmul.ts) where the runtime has SIMD and every
+ * block width is a multiple of 4, else with the JS loop below (`simd: false` forces that).
+ */
+export function readBlockSparse(dir: string, options: { simd?: boolean } = {}): BlockSparseModel {
   const manifest = JSON.parse(readFileSync(join(dir, 'block-sparse.json'), 'utf8')) as BlockSparseManifest;
   if (manifest.format !== 'sparsity-studio/block-sparse@1')
     throw new Error(`${dir}/block-sparse.json is not a block-sparse model`);
@@ -163,15 +168,30 @@ export function readBlockSparse(dir: string): BlockSparseModel {
   const layers = manifest.layers.map((l) => {
     const start = l.offset / 4;
     const blockSize = l.blockRows * l.blockCols;
+    const blocks = floats.subarray(start, start + l.kept.length * blockSize);
     return {
       ...l,
-      blocks: floats.subarray(start, start + l.kept.length * blockSize),
+      blocks,
       bias: floats.subarray(start + l.kept.length * blockSize, start + l.kept.length * blockSize + l.cols),
     };
   });
+  const network =
+    (options.simd ?? true) && WasmBlockSparseNetwork.supports(layers) ? new WasmBlockSparseNetwork(layers) : null;
   return {
     manifest,
     predict(x, batch) {
+      if (network)
+        return network.forward(
+          x,
+          batch,
+          layers.map(({ activation }) =>
+            activation === 'relu' || activation === 'linear'
+              ? activation
+              : activation === 'softmax-logits'
+                ? 'linear'
+                : (values: Float32Array) => applyActivation(values, activation),
+          ),
+        );
       let h = x;
       for (const l of layers) {
         const out = new Float32Array(batch * l.cols);
@@ -185,7 +205,7 @@ export function readBlockSparse(dir: string): BlockSparseModel {
   };
 }
 
-/** `out += x · W` where W is given by its kept blocks; loops only over stored blocks. */
+/** `out += x · W` where W is given by its kept blocks; loops only over stored blocks (the reference kernel). */
 export function blockSparseMatmul(
   x: Float32Array,
   batch: number,
