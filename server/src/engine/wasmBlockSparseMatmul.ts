@@ -58,10 +58,10 @@ const MUL = 0x6c;
 const LT_U = 0x49;
 const GE_U = 0x4f;
 const i32load = (offset: number) => [0x28, 2, ...uleb(offset)];
-const f32load = [0x2a, 2, 0];
+const f32load = (offset: number) => [0x2a, 2, ...uleb(offset)];
 const simd = (op: number) => [0xfd, ...uleb(op)];
-const v128load = [...simd(0), 0, 0];
-const v128store = [...simd(11), 0, 0];
+const v128load = (offset = 0) => [...simd(0), 0, ...uleb(offset)];
+const v128store = (offset = 0) => [...simd(11), 0, ...uleb(offset)];
 const F32X4_SPLAT = simd(19);
 const F32X4_ADD = simd(228);
 const F32X4_MUL = simd(230);
@@ -88,18 +88,18 @@ const acc = (j: number) => 14 + j;
 function kernelBody(blockRows: number, chunks: number): number[] {
   const perRow: number[] = [];
   for (let r = 0; r < blockRows; r++) {
-    perRow.push(...get(X_ROW), 0x2a, 2, ...uleb(4 * r), ...F32X4_SPLAT, ...set(XV));
+    perRow.push(...get(X_ROW), ...f32load(4 * r), ...F32X4_SPLAT, ...set(XV));
     for (let j = 0; j < chunks; j++)
       perRow.push(
-        ...get(acc(j)), ...get(XV), ...get(W_BLOCK), ...simd(0), 0, ...uleb(16 * (r * chunks + j)),
+        ...get(acc(j)), ...get(XV), ...get(W_BLOCK), ...v128load(16 * (r * chunks + j)),
         ...F32X4_MUL, ...F32X4_ADD, ...set(acc(j)),
       );
   }
   const loads: number[] = [];
   const stores: number[] = [];
   for (let j = 0; j < chunks; j++) {
-    loads.push(...get(O_ROW), ...simd(0), 0, ...uleb(16 * j), ...set(acc(j)));
-    stores.push(...get(O_ROW), ...get(acc(j)), ...simd(11), 0, ...uleb(16 * j));
+    loads.push(...get(O_ROW), ...v128load(16 * j), ...set(acc(j)));
+    stores.push(...get(O_ROW), ...get(acc(j)), ...v128store(16 * j));
   }
   return [
     ...get(BLOCKS), ...set(W_BLOCK),
@@ -133,7 +133,7 @@ function reluBody(): number[] {
     ...get(PTR), ...get(END_PTR), ADD, ...set(END_PTR),
     ...BLOCK, ...LOOP,
     ...get(PTR), ...get(END_PTR), GE_U, ...brIf(1),
-    ...get(PTR), ...get(PTR), ...v128load, 0x43, 0, 0, 0, 0, ...F32X4_SPLAT, ...F32X4_MAX, ...v128store,
+    ...get(PTR), ...get(PTR), ...v128load(), 0x43, 0, 0, 0, 0, ...F32X4_SPLAT, ...F32X4_MAX, ...v128store(),
     ...get(PTR), ...i32c(16), ADD, ...set(PTR),
     ...br(0),
     END, END,
