@@ -14,6 +14,7 @@ const nodeEntries = [
   { in: 'client/src/extension.ts', out: 'client' },
   { in: 'server/src/server.ts', out: 'server' },
   { in: 'server/src/cli.ts', out: 'cli' },
+  { in: 'server/src/sessions/sessionWorker.ts', out: 'sessionWorker' },
 ];
 
 /** One browser bundle per webview panel (IIFE). */

@@ -1,6 +1,6 @@
 /**
  * The Sparsity Studio language server: connection, capabilities and handler registration. Every
- * answer comes from the pure modules in experiment/; lsp/ only translates.
+ * answer comes from the pure modules in experiment/ and sessions/; lsp/ only translates.
  * Transport from argv (`--stdio`, `--node-ipc`, `--socket=N`); never write to stdout directly.
  */
 import { existsSync } from 'node:fs';
@@ -26,6 +26,7 @@ import { inlayHints } from './experiment/inlayHints';
 import { DEFAULT_FASHION_MNIST_PATH, ExperimentSchema } from './experiment/schema';
 import { experimentTemplate, isTemplateKind } from './experiment/templates';
 import { toCodeAction, toCompletionItem, toDiagnostic, toDocumentSymbol } from './lsp/conversions';
+import { registerSessions } from './lsp/sessions';
 import { ValidationScheduler } from './lsp/validationScheduler';
 
 const connection = createConnection(ProposedFeatures.all);
@@ -50,8 +51,15 @@ const validation = new ValidationScheduler(
   },
 );
 
-connection.onInitialize(
-  (): InitializeResult => ({
+/** Sessions run code and read files: the client says whether the workspace is trusted. */
+let trusted = true;
+let codeLensRefresh = false;
+
+connection.onInitialize((params): InitializeResult => {
+  const init = params.initializationOptions as { trusted?: boolean } | undefined;
+  trusted = init?.trusted !== false;
+  codeLensRefresh = params.capabilities.workspace?.codeLens?.refreshSupport === true;
+  return {
     capabilities: {
       textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
       completionProvider: { triggerCharacters: [':', ' ', '[', ',', '-'] },
@@ -59,10 +67,11 @@ connection.onInitialize(
       codeActionProvider: { codeActionKinds: ['quickfix'] },
       documentSymbolProvider: true,
       inlayHintProvider: true,
+      codeLensProvider: { resolveProvider: false },
     },
     serverInfo: { name: 'sparsity-studio', version: '0.1.0' },
-  }),
-);
+  };
+});
 
 documents.onDidOpen((e) => validation.schedule(e.document));
 documents.onDidChangeContent((e) => validation.schedule(e.document));
@@ -126,6 +135,15 @@ connection.onRequest(ExperimentTemplateRequest, (params) => {
     );
   return { text: experimentTemplate(name.data, params.template, fashionMnistForTemplates()) };
 });
+
+const sessions = registerSessions({
+  connection,
+  documents,
+  resultFor: (doc) => validation.resultFor(doc),
+  trusted: () => trusted,
+  canRefreshCodeLenses: () => codeLensRefresh,
+});
+connection.onShutdown(() => sessions.dispose());
 
 documents.listen(connection);
 connection.listen();

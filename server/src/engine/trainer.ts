@@ -239,8 +239,15 @@ export async function train(
     if (!options.checkpoint) return;
     await options.checkpoint.save(await captureState(model, optimizer, next, phase?.index ?? -1, stepMs));
   };
+  // Tensor reads on wasm resolve as microtasks, so a busy loop would never let the event loop
+  // deliver a stop (a worker message, a Ctrl-C): yield to it every few tens of milliseconds.
+  let lastYield = performance.now();
   try {
     for (; step < schedule.totalSteps; step++) {
+      if (performance.now() - lastYield > YIELD_EVERY_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+      }
       if (options.signal?.aborted) {
         await saveCheckpoint(step);
         return { status: 'cancelled', steps: step, final: await evaluate(model, dataset), stepMs };
@@ -331,6 +338,8 @@ export async function train(
     await batches.return(undefined);
   }
 }
+
+const YIELD_EVERY_MS = 50;
 
 /** Block scores for snapshots: the attention `A` for SA++, block norms over their mean otherwise. */
 function blockScores(model: MaskedModel, layer: MaskedModel['layers'][number]): Float32Array {

@@ -1,0 +1,289 @@
+/**
+ * LSP adapter for pruning sessions and run folders: the custom requests and notifications of
+ * protocol/session.ts, work-done progress per session, and the code lenses above an experiment.
+ * The work itself is in sessions/ (SessionManager, run reader) and engine/.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  CodeLensRefreshRequest,
+  LSPErrorCodes,
+  ResponseError,
+  type CodeLens,
+  type Connection,
+  type TextDocuments,
+  type WorkDoneProgressServerReporter,
+} from 'vscode-languageserver/node';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import {
+  BackendInfoRequest,
+  RunExportRequest,
+  RunReadRequest,
+  RunSnapshotRequest,
+  SchedulePreviewRequest,
+  SessionDidChangeNotification,
+  SessionDidReportEventsNotification,
+  SessionListRequest,
+  SessionResumeRequest,
+  SessionStartRequest,
+  SessionStopRequest,
+  type SchedulePreviewResult,
+  type SessionSummary,
+  type SnapshotEvent,
+} from '@protocol';
+import { nodeHost } from '../experiment/experimentHost';
+import { learningRateAt, targetSparsityAt } from '../experiment/schedule';
+import { validateExperiment, type ValidationResult } from '../experiment/validate';
+import { selectBackend } from '../engine/backends';
+import { exportRun } from '../engine/runExperiment';
+import { loadRun, readSnapshot } from '../sessions/runReader';
+import { SessionManager } from '../sessions/sessionManager';
+
+export interface SessionsOptions {
+  connection: Connection;
+  documents: TextDocuments<TextDocument>;
+  /** The latest validation of an open document. */
+  resultFor(document: TextDocument): ValidationResult;
+  /** False in an untrusted workspace: sessions are refused, validation goes on. */
+  trusted(): boolean;
+  /** Whether the client can refresh code lenses on request. */
+  canRefreshCodeLenses(): boolean;
+}
+
+const PREVIEW_POINTS = 200;
+
+const failed = (message: string) => new ResponseError(LSPErrorCodes.RequestFailed, message);
+const pathOf = (uri: string) => (uri.startsWith('file:') ? fileURLToPath(uri) : null);
+
+export function registerSessions(options: SessionsOptions): SessionManager {
+  const { connection, documents } = options;
+  const progress = new Map<string, WorkDoneProgressServerReporter>();
+
+  const manager = new SessionManager({
+    workerPath: join(__dirname, 'sessionWorker.js'),
+    onChange: (summary) => {
+      void connection.sendNotification(SessionDidChangeNotification, summary);
+      reportProgress(summary);
+      if (summary.state !== 'running' || summary.step === 0) refreshLenses();
+    },
+    onEvents: (params) => void connection.sendNotification(SessionDidReportEventsNotification, params),
+  });
+
+  const refreshLenses = () => {
+    if (options.canRefreshCodeLenses()) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
+  };
+
+  const progressMessage = (s: SessionSummary) =>
+    `${s.phase?.label ?? s.state} · step ${s.step}/${s.totalSteps} · sparsity ${(100 * s.globalSparsity).toFixed(1)}%`;
+
+  const reportProgress = (summary: SessionSummary) => {
+    const reporter = progress.get(summary.sessionId);
+    if (!reporter) return;
+    if (['completed', 'failed', 'cancelled'].includes(summary.state)) {
+      reporter.done();
+      progress.delete(summary.sessionId);
+      return;
+    }
+    const percentage = summary.totalSteps > 0 ? Math.floor((100 * summary.step) / summary.totalSteps) : 0;
+    reporter.report(percentage, progressMessage(summary));
+  };
+
+  const beginProgress = async (summary: SessionSummary) => {
+    try {
+      const reporter = await connection.window.createWorkDoneProgress();
+      reporter.begin(`Pruning ${summary.name}`, 0, progressMessage(summary), true);
+      reporter.token.onCancellationRequested(() => void manager.stop(summary.sessionId).catch(() => undefined));
+      progress.set(summary.sessionId, reporter);
+      reportProgress(manager.get(summary.sessionId) ?? summary);
+    } catch {
+      // A client without work-done progress still gets the session notifications.
+    }
+  };
+
+  const requireTrust = () => {
+    if (!options.trusted())
+      throw failed(
+        'Sessions are disabled in an untrusted workspace: training runs code and reads files. Trust the workspace to run experiments.',
+      );
+  };
+
+  /** The validation of an experiment: the open document's, else the saved file's. */
+  const validationOf = (uri: string): ValidationResult => {
+    const open = documents.get(uri);
+    if (open) return options.resultFor(open);
+    const path = pathOf(uri);
+    if (!path) throw failed(`${uri} is not a file on disk`);
+    return validateExperiment(readFileSync(path, 'utf8'), nodeHost(dirname(path)));
+  };
+
+  connection.onRequest(SessionStartRequest, (params) => {
+    try {
+      requireTrust();
+      const file = pathOf(params.uri);
+      if (!file) throw failed('Save the experiment to a file before running it.');
+      const result = validationOf(params.uri);
+      const error = result.diagnostics.find((d) => d.severity === 'error');
+      if (error)
+        throw failed(
+          `${file}:${error.range.start.line + 1}:${error.range.start.character + 1}: ${error.message} — fix the errors before running.`,
+        );
+      const config = result.config;
+      const steps = result.analysis?.steps;
+      if (!config || !steps) throw failed(`${file}: the number of training steps cannot be known; give training.steps`);
+      const session = manager.start({
+        file,
+        experimentUri: params.uri,
+        name: config.name,
+        method: config.pruning.method,
+        totalSteps: steps,
+        ...(params.steps !== undefined && { steps: params.steps }),
+      });
+      void beginProgress(session);
+      return { session };
+    } catch (error) {
+      return error instanceof ResponseError ? error : failed(String(error));
+    }
+  });
+
+  connection.onRequest(SessionResumeRequest, (params) => {
+    try {
+      requireTrust();
+      const run = loadRun(params.runDir);
+      if (run.info.status === 'completed') throw failed(`${params.runDir} has already completed; nothing to resume`);
+      if (
+        run.info.status === 'running' &&
+        manager.list().some((s) => s.runDir === params.runDir && s.state === 'running')
+      )
+        throw failed(`${params.runDir} is running now`);
+      const session = manager.resume(run.info, params.runDir, `file://${run.info.experimentFile}`);
+      void beginProgress(session);
+      return { session };
+    } catch (error) {
+      return error instanceof ResponseError ? error : failed((error as Error).message);
+    }
+  });
+
+  connection.onRequest(SessionStopRequest, async (params) => {
+    try {
+      return await manager.stop(params.sessionId);
+    } catch (error) {
+      return failed((error as Error).message);
+    }
+  });
+
+  connection.onRequest(SessionListRequest, () => ({ sessions: manager.list() }));
+
+  connection.onRequest(RunReadRequest, (params) => {
+    try {
+      const run = loadRun(params.runDir);
+      const from = params.fromLine ?? 0;
+      return { info: run.info, events: run.events.slice(from), nextLine: run.events.length };
+    } catch (error) {
+      return failed((error as Error).message);
+    }
+  });
+
+  connection.onRequest(RunSnapshotRequest, (params) => {
+    try {
+      const run = loadRun(params.runDir);
+      const event = run.events.find((e): e is SnapshotEvent => e.type === 'snapshot' && e.step === params.step);
+      if (!event) throw new Error(`${params.runDir} has no snapshot at step ${params.step}`);
+      return {
+        step: event.step,
+        phase: event.phase,
+        score: event.score,
+        layers: readSnapshot(params.runDir, event).map((l) => ({
+          name: l.name,
+          gridRows: l.gridRows,
+          gridCols: l.gridCols,
+          scores: Buffer.from(l.scores.buffer, l.scores.byteOffset, l.scores.byteLength).toString('base64'),
+          mask: Buffer.from(l.mask).toString('base64'),
+        })),
+      };
+    } catch (error) {
+      return failed((error as Error).message);
+    }
+  });
+
+  connection.onRequest(RunExportRequest, async (params) => {
+    try {
+      requireTrust();
+      const { files, warnings } = await exportRun(params.runDir);
+      return { files, warnings };
+    } catch (error) {
+      return error instanceof ResponseError ? error : failed((error as Error).message);
+    }
+  });
+
+  connection.onRequest(SchedulePreviewRequest, (params) => {
+    try {
+      return schedulePreview(validationOf(params.uri));
+    } catch (error) {
+      return error instanceof ResponseError ? error : failed((error as Error).message);
+    }
+  });
+
+  connection.onRequest(BackendInfoRequest, async () => {
+    const info = await selectBackend('auto', [process.cwd()]);
+    return { chosen: info.name, attempts: info.attempts, details: info.details };
+  });
+
+  connection.onCodeLens((params) => {
+    const uri = params.textDocument.uri;
+    const at = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+    const lens = (title: string, command: string, ...args: unknown[]): CodeLens => ({
+      range: at,
+      command: { title, command, arguments: args },
+    });
+    if (!options.trusted())
+      return [lens('$(shield) Sessions disabled: workspace not trusted', 'workbench.trust.manage')];
+    const mine = manager.list().filter((s) => s.experimentUri === uri);
+    const active = mine.find((s) => s.state === 'running' || s.state === 'queued');
+    const latest = [...mine].reverse().find((s) => s.runDir !== '');
+    const lenses: CodeLens[] = [];
+    if (active) {
+      lenses.push(lens(`$(debug-stop) Stop (${active.state})`, 'sparsityStudio.stopSession', active.sessionId));
+    } else {
+      lenses.push(lens('$(play) Run', 'sparsityStudio.runExperiment', uri));
+    }
+    lenses.push(lens('$(graph-line) Preview schedule', 'sparsityStudio.previewSchedule', uri));
+    if (latest) lenses.push(lens('$(dashboard) Open dashboard', 'sparsityStudio.openDashboard', latest.runDir));
+    return lenses;
+  });
+
+  return manager;
+}
+
+/** The schedule the trainer will execute, sampled for a chart (the same pure functions). */
+export function schedulePreview(result: ValidationResult): SchedulePreviewResult {
+  const config = result.config;
+  const schedule = result.analysis?.schedule;
+  if (!config || !schedule) throw failed('The schedule cannot be computed: fix the errors in the file first.');
+  const total = schedule.totalSteps;
+  const stride = Math.max(1, Math.ceil(total / PREVIEW_POINTS));
+  const steps: number[] = [];
+  for (let s = 0; s < total; s += stride) steps.push(s);
+  if (steps[steps.length - 1] !== total - 1) steps.push(total - 1);
+  return {
+    name: config.name,
+    method: config.pruning.method,
+    totalSteps: total,
+    phases: schedule.phases.map((p) => ({
+      index: p.index,
+      kind: p.kind,
+      label: p.label,
+      startStep: p.startStep,
+      endStep: p.endStep,
+    })),
+    steps,
+    targetSparsity: steps.map((s) => targetSparsityAt(schedule, s)),
+    learningRate: steps.map((s) => learningRateAt(config.training, s, total)),
+    layers: (result.analysis?.plan?.layers ?? []).map((l) => ({
+      name: l.name,
+      blocks: l.blocks,
+      keptBlocks: l.keptBlocks,
+      pruned: l.status === 'pruned',
+    })),
+  };
+}

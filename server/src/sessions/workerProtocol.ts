@@ -1,0 +1,19 @@
+/**
+ * Messages between the session manager (language server thread) and a session worker thread.
+ * Internal to the server: they never cross to the client.
+ */
+import type { RunEvent, RunInfo } from '@protocol';
+
+export type ToWorker =
+  | { type: 'start'; file: string; steps?: number }
+  | { type: 'resume'; runDir: string }
+  /** Abort the run: it writes a checkpoint and ends `cancelled`. */
+  | { type: 'stop' };
+
+export type FromWorker =
+  | { type: 'started'; info: RunInfo; runDir: string }
+  | { type: 'event'; event: RunEvent; info: RunInfo }
+  /** The run ended (completed, cancelled or failed: `info.status` says which). */
+  | { type: 'done'; info: RunInfo; runDir: string }
+  /** The run could not start (invalid file, no checkpoint, ...): nothing was written, or `runDir` was marked failed. */
+  | { type: 'error'; message: string };
