@@ -3,5 +3,6 @@
  * types only: no classes, Maps, Dates or typed arrays on the wire. Webviews import types only.
  */
 export type * from './run';
+export type * from './webview';
 export * from './lsp';
 export * from './session';

@@ -4,7 +4,7 @@
  * (work-done progress the server creates per session; cancelling it stops the session).
  * Each message is declared once here, with its direction, trigger and reaction.
  */
-import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
 import type { BackendAttempt, BackendNameDto, PhaseKindDto, RunEvent, RunInfo, RunStatus } from './run';
 
 /** Where a session stands: `queued` waits for its device's queue; the rest mirror `RunStatus`. */
@@ -113,6 +113,16 @@ export interface RunExportResult {
   warnings: string[];
 }
 
+export interface RunCompareParams {
+  /** Two or more run folders. */
+  runDirs: string[];
+}
+
+export interface RunCompareResult {
+  /** The final-results table and the config keys that differ, as Markdown. */
+  markdown: string;
+}
+
 export interface SchedulePreviewParams {
   /** A `prune-yaml` document; its current text is used. */
   uri: string;
@@ -170,7 +180,7 @@ export const SessionResumeRequest = new RequestType<SessionResumeParams, Session
 export const SessionStopRequest = new RequestType<SessionIdParams, SessionSummary, void>('sparsity/session/stop');
 
 /** client -> server request. Trigger: activation and reconnects. Reaction: every known session. */
-export const SessionListRequest = new RequestType<void, SessionListResult, void>('sparsity/session/list');
+export const SessionListRequest = new RequestType0<SessionListResult, void>('sparsity/session/list');
 
 /**
  * server -> client notification. Trigger: a session changes state, phase, or (at most twice a
@@ -205,6 +215,12 @@ export const RunSnapshotRequest = new RequestType<RunSnapshotParams, RunSnapshot
 export const RunExportRequest = new RequestType<RunExportParams, RunExportResult, void>('sparsity/run/export');
 
 /**
+ * client -> server request. Trigger: "Compare Runs" on a selection in the Runs view. Reaction: the
+ * same table as `sparsity-studio compare`, plus the config differences, as Markdown.
+ */
+export const RunCompareRequest = new RequestType<RunCompareParams, RunCompareResult, void>('sparsity/run/compare');
+
+/**
  * client -> server request. Trigger: the "Preview schedule" code lens. Reaction: the phases and
  * target-sparsity curve from the same schedule function the trainer executes.
  */
@@ -213,4 +229,4 @@ export const SchedulePreviewRequest = new RequestType<SchedulePreviewParams, Sch
 );
 
 /** client -> server request. Trigger: "Show Backend Information". Reaction: what `auto` chooses and why. */
-export const BackendInfoRequest = new RequestType<void, BackendInfoResult, void>('sparsity/backend/info');
+export const BackendInfoRequest = new RequestType0<BackendInfoResult, void>('sparsity/backend/info');

@@ -1,6 +1,25 @@
 /** Command implementations, one per id of the COMMANDS table. */
 import * as vscode from 'vscode';
-import { ExperimentTemplateRequest, type ExperimentTemplateKind } from '@protocol';
+import {
+  ExperimentTemplateRequest,
+  RunCompareRequest,
+  SchedulePreviewRequest,
+  type ExperimentTemplateKind,
+} from '@protocol';
+import { DashboardPanel } from './dashboards/dashboardPanel';
+import { schedulePreviewMarkdown } from './dashboards/schedulePreview';
+import type { RunItem } from './runsView';
+import { type RunsView } from './runsView';
+import {
+  deleteRun,
+  exportRun,
+  resumeRun,
+  runDirOf,
+  runExperiment,
+  showBackendInfo,
+  stopSession,
+  type SessionTracker,
+} from './sessions';
 import { COMMANDS, type CommandId } from './contributions';
 import type { Ctx } from './ctx';
 
@@ -74,15 +93,89 @@ async function exists(uri: vscode.Uri): Promise<boolean> {
   }
 }
 
-const HANDLERS: Record<CommandId, (ctx: Ctx, ...args: never[]) => unknown> = {
-  'sparsityStudio.newExperiment': newExperiment,
-  'sparsityStudio.restartServer': (ctx) => ctx.restart(),
-  'sparsityStudio.showServerOutput': (ctx) => ctx.output.show(true),
-};
+/** What the session and dashboard commands need besides the Ctx. */
+export interface Views {
+  sessions: SessionTracker;
+  runs: RunsView;
+  /** The Runs view's current selection, for commands run from its title bar. */
+  selectedRuns(): RunItem[];
+}
 
-export function registerCommands(ctx: Ctx): void {
+async function openDashboard(ctx: Ctx, views: Views, arg?: unknown): Promise<void> {
+  const runDir = runDirOf(arg, views.sessions) ?? (await pickRun(views, 'Open the dashboard of which run?'));
+  if (!runDir) return;
+  DashboardPanel.show(ctx, 'sparsity', runDir, vscode.ViewColumn.Beside);
+  DashboardPanel.show(ctx, 'importance', runDir, vscode.ViewColumn.Beside);
+}
+
+async function pickRun(views: Views, title: string): Promise<string | undefined> {
+  const items = await views.runs.getChildren();
+  const pick = await vscode.window.showQuickPick(
+    items.map((i) => ({ label: i.info.id, description: String(i.description ?? ''), runDir: i.runDir.fsPath })),
+    { title },
+  );
+  return pick?.runDir;
+}
+
+async function compareRuns(ctx: Ctx, views: Views, item?: RunItem, selected?: RunItem[]): Promise<void> {
+  const chosen = selected && selected.length > 1 ? selected : views.selectedRuns();
+  if (chosen.length < 2) {
+    void vscode.window.showInformationMessage('Sparsity Studio: select two or more runs in the Runs view to compare.');
+    return;
+  }
+  const text = await ctx.client.sendRequest(RunCompareRequest, { runDirs: chosen.map((c) => c.runDir.fsPath) });
+  const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: text.markdown });
+  await vscode.commands.executeCommand('markdown.showPreview', doc.uri);
+  void item;
+}
+
+async function previewSchedule(ctx: Ctx, arg?: unknown): Promise<void> {
+  const uri =
+    typeof arg === 'string'
+      ? arg
+      : arg instanceof vscode.Uri
+        ? arg.toString()
+        : vscode.window.activeTextEditor?.document.uri.toString();
+  if (!uri) return;
+  try {
+    const preview = await ctx.client.sendRequest(SchedulePreviewRequest, { uri });
+    const doc = await vscode.workspace.openTextDocument({
+      language: 'markdown',
+      content: schedulePreviewMarkdown(preview),
+    });
+    await vscode.commands.executeCommand('markdown.showPreviewToSide', doc.uri);
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Sparsity Studio: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function handlers(views: Views): Record<CommandId, (ctx: Ctx, ...args: never[]) => unknown> {
+  return {
+    'sparsityStudio.newExperiment': newExperiment,
+    'sparsityStudio.runExperiment': runExperiment,
+    'sparsityStudio.stopSession': (ctx, sessionId?: string) => stopSession(ctx, views.sessions, sessionId),
+    'sparsityStudio.resumeRun': (ctx, arg?: unknown) => resumeRun(ctx, views.sessions, arg),
+    'sparsityStudio.openDashboard': (ctx, arg?: unknown) => openDashboard(ctx, views, arg),
+    'sparsityStudio.previewSchedule': previewSchedule,
+    'sparsityStudio.compareRuns': (ctx, item?: RunItem, selected?: RunItem[]) =>
+      compareRuns(ctx, views, item, selected),
+    'sparsityStudio.exportRun': (ctx, arg?: unknown) => exportRun(ctx, views.sessions, arg),
+    'sparsityStudio.deleteRun': async (_ctx, arg?: unknown, confirm?: boolean) => {
+      const deleted = await deleteRun(views.sessions, arg, confirm !== false);
+      if (deleted) views.runs.refresh();
+      return deleted;
+    },
+    'sparsityStudio.refreshRuns': () => views.runs.refresh(),
+    'sparsityStudio.showBackendInfo': showBackendInfo,
+    'sparsityStudio.restartServer': (ctx) => ctx.restart(),
+    'sparsityStudio.showServerOutput': (ctx) => ctx.output.show(true),
+  };
+}
+
+export function registerCommands(ctx: Ctx, views: Views): void {
+  const table = handlers(views);
   for (const id of Object.keys(COMMANDS) as CommandId[]) {
-    const handler = HANDLERS[id] as (ctx: Ctx, ...args: unknown[]) => unknown;
+    const handler = table[id] as (ctx: Ctx, ...args: unknown[]) => unknown;
     ctx.register(vscode.commands.registerCommand(id, (...args: unknown[]) => handler(ctx, ...args)));
   }
 }

@@ -4,6 +4,16 @@
  */
 export const COMMANDS = {
   'sparsityStudio.newExperiment': 'New Experiment',
+  'sparsityStudio.runExperiment': 'Run Experiment',
+  'sparsityStudio.stopSession': 'Stop Session',
+  'sparsityStudio.resumeRun': 'Resume Run',
+  'sparsityStudio.openDashboard': 'Open Dashboard',
+  'sparsityStudio.previewSchedule': 'Preview Schedule',
+  'sparsityStudio.compareRuns': 'Compare Runs',
+  'sparsityStudio.exportRun': 'Export Run',
+  'sparsityStudio.deleteRun': 'Delete Run',
+  'sparsityStudio.refreshRuns': 'Refresh Runs',
+  'sparsityStudio.showBackendInfo': 'Show Backend Information',
   'sparsityStudio.restartServer': 'Restart Language Server',
   'sparsityStudio.showServerOutput': 'Show Language Server Output',
 } as const;
@@ -19,4 +29,5 @@ export const SETTINGS = {
 export type SettingKey = keyof typeof SETTINGS;
 
 export const SETTINGS_SECTION = 'sparsityStudio';
+export const RUNS_VIEW = 'sparsityStudio.runs';
 export const LANGUAGE_ID = 'prune-yaml';

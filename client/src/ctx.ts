@@ -59,6 +59,8 @@ export class Ctx implements vscode.Disposable {
       documentSelector: [{ language: LANGUAGE_ID }],
       outputChannel: this.output,
       synchronize: { fileEvents: this.dataFiles },
+      // The server refuses sessions (which run code and read files) in an untrusted workspace.
+      initializationOptions: { trusted: vscode.workspace.isTrusted },
     };
     // The client id makes vscode-languageclient honour `sparsityStudio.trace.server`.
     this.languageClient = new LanguageClient(SETTINGS_SECTION, 'Sparsity Studio', serverOptions, clientOptions);

@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderReport } from '../sessions/htmlReport';
+import { comparisonRows, formatCell } from '../sessions/runComparison';
 import { loadRun, type LoadedRun } from '../sessions/runReader';
 import type { CliIo } from './io';
 
@@ -37,44 +38,22 @@ export function compareCommand(args: string[], io: CliIo): number {
     io.error(`usage: ${COMPARE_USAGE}`);
     return 2;
   }
-  const rows: Record<string, string | number | null>[] = [];
+  const runs: LoadedRun[] = [];
   for (const dir of dirs) {
     try {
-      const { info } = loadRun(dir);
-      const m = info.final?.metrics;
-      rows.push({
-        run: info.id,
-        method: info.method,
-        seed: info.seed,
-        status: info.status,
-        steps: info.step,
-        accuracy: m?.accuracy ?? null,
-        log_loss: m?.log_loss ?? null,
-        support_f1: m?.support_f1 ?? null,
-        global_sparsity: info.final?.sparsity.global ?? null,
-        step_ms: info.timing.step_ms_median,
-        backend: info.backend.name,
-      });
+      runs.push(loadRun(dir));
     } catch (error) {
       io.error(`sparsity-studio compare: ${(error as Error).message}`);
       return 1;
     }
   }
+  const rows = comparisonRows(runs);
   if (json) {
     io.out(JSON.stringify(rows, null, 2));
     return 0;
   }
   const columns = Object.keys(rows[0]!);
-  const show = (v: string | number | null, key: string) =>
-    v === null
-      ? '-'
-      : typeof v === 'number' && ['accuracy', 'support_f1', 'global_sparsity', 'log_loss'].includes(key)
-        ? key === 'log_loss' || key === 'support_f1'
-          ? v.toFixed(4)
-          : `${(100 * v).toFixed(2)}%`
-        : typeof v === 'number' && key === 'step_ms'
-          ? v.toFixed(1)
-          : String(v);
+  const show = (v: string | number | null, key: string) => formatCell(key, v);
   const cells = rows.map((r) => columns.map((c) => show(r[c] ?? null, c)));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
   io.out(columns.map((c, i) => c.padEnd(widths[i]!)).join('  '));

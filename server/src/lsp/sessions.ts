@@ -18,6 +18,7 @@ import {
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import {
   BackendInfoRequest,
+  RunCompareRequest,
   RunExportRequest,
   RunReadRequest,
   RunSnapshotRequest,
@@ -37,6 +38,7 @@ import { learningRateAt, targetSparsityAt } from '../experiment/schedule';
 import { validateExperiment, type ValidationResult } from '../experiment/validate';
 import { selectBackend } from '../engine/backends';
 import { exportRun } from '../engine/runExperiment';
+import { comparisonMarkdown } from '../sessions/runComparison';
 import { loadRun, readSnapshot } from '../sessions/runReader';
 import { SessionManager } from '../sessions/sessionManager';
 
@@ -201,6 +203,14 @@ export function registerSessions(options: SessionsOptions): SessionManager {
           mask: Buffer.from(l.mask).toString('base64'),
         })),
       };
+    } catch (error) {
+      return failed((error as Error).message);
+    }
+  });
+
+  connection.onRequest(RunCompareRequest, (params) => {
+    try {
+      return { markdown: comparisonMarkdown(params.runDirs.map((dir) => loadRun(dir))) };
     } catch (error) {
       return failed((error as Error).message);
     }

@@ -12,6 +12,9 @@ interface Manifest {
     configuration: { properties: Record<string, { default?: unknown; markdownDescription?: string }> };
     languages: { id: string; configuration: string; filenamePatterns: string[] }[];
     grammars: { language: string; path: string }[];
+    walkthroughs: {
+      steps: { id: string; description: string; media: { markdown: string }; completionEvents: string[] }[];
+    }[];
   };
 }
 
@@ -54,5 +57,22 @@ describe('package.json contributions match the code', () => {
     assert.equal(tm.scopeName, 'source.prune-yaml');
     assert.equal(manifest.main, './dist/client.js');
     assert.ok(existsSync(join(ROOT, 'client', 'src', 'extension.ts')));
+  });
+
+  it('walkthrough steps have their markdown, and every command they name exists in the .vsix it ships in', () => {
+    const ignore = readFileSync(join(ROOT, '.vscodeignore'), 'utf8');
+    assert.match(ignore, /^!media\/\*\*$/m, 'media/ is packaged');
+    const steps = manifest.contributes.walkthroughs.flatMap((w) => w.steps);
+    assert.ok(steps.length >= 5);
+    for (const step of steps) {
+      assert.ok(existsSync(join(ROOT, step.media.markdown)), step.media.markdown);
+      const named = [
+        ...step.description.matchAll(/\(command:([\w.]+)\)/g),
+        ...step.completionEvents.join(' ').matchAll(/onCommand:([\w.]+)/g),
+      ].map((m) => m[1]!);
+      assert.ok(named.length > 0, step.id);
+      for (const command of named)
+        assert.ok(command in COMMANDS, `${step.id} names ${command}, which is not a contributed command`);
+    }
   });
 });
