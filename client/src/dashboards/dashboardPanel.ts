@@ -7,14 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import {
-  RunReadRequest,
-  RunSnapshotRequest,
-  type DashboardKind,
-  type HostToWebview,
-  type WebviewToHost,
-} from '@protocol';
+import { RunReadRequest, RunSnapshotRequest, type DashboardKind, type HostToWebview } from '@protocol';
 import type { Ctx } from '../ctx';
+import { parseWebviewMessage } from './dashboardPanelMessages';
 
 const TITLES: Record<DashboardKind, string> = { sparsity: 'Sparsity', importance: 'Block importance' };
 export const viewTypeOf = (kind: DashboardKind) => `sparsityStudio.dashboard.${kind}`;
@@ -195,34 +190,5 @@ function themeKind(theme: vscode.ColorTheme): 'light' | 'dark' | 'high-contrast'
       return 'dark';
     default:
       return 'high-contrast';
-  }
-}
-
-const SAFE_NAME = /^[\w.-]{1,100}$/;
-
-/** The webview's message if it is one of `WebviewToHost` with sane fields, else null. */
-export function parseWebviewMessage(raw: unknown): WebviewToHost | null {
-  if (typeof raw !== 'object' || raw === null) return null;
-  const m = raw as Record<string, unknown>;
-  switch (m['type']) {
-    case 'ready':
-      return { type: 'ready' };
-    case 'requestSnapshot':
-      return Number.isInteger(m['step']) && (m['step'] as number) >= 0
-        ? { type: 'requestSnapshot', step: m['step'] as number }
-        : null;
-    case 'exportCsv':
-      return typeof m['name'] === 'string' && SAFE_NAME.test(m['name']) && typeof m['csv'] === 'string'
-        ? { type: 'exportCsv', name: m['name'], csv: m['csv'] }
-        : null;
-    case 'exportPng':
-      return typeof m['name'] === 'string' &&
-        SAFE_NAME.test(m['name']) &&
-        typeof m['dataUrl'] === 'string' &&
-        m['dataUrl'].startsWith('data:image/png;base64,')
-        ? { type: 'exportPng', name: m['name'], dataUrl: m['dataUrl'] }
-        : null;
-    default:
-      return null;
   }
 }
