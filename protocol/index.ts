@@ -5,3 +5,4 @@
 export type * from './run';
 export * from './lsp';
 export * from './session';
+export type * from './webview';
