@@ -1,27 +1,51 @@
 /**
- * Messages between a dashboard panel's host (client/src/dashboards) and its webview bundle
- * (webview/src). Two unions keyed by `type`, switched exhaustively on both sides; the host
- * validates everything the webview sends. JSON-safe only: arrays as base64.
+ * Messages between the extension host and the dashboard webviews (the sparsity and importance
+ * panels): two discriminated unions keyed by `type`, switched exhaustively on both sides. The host
+ * validates every `WebviewToHost` message (webview input is untrusted). Plain JSON-safe payloads:
+ * binary data travels as base64.
  */
 import type { RunEvent, RunInfo } from './run';
 
 /** Which bundle a panel runs. */
 export type DashboardKind = 'sparsity' | 'importance';
 
+/** One pruned layer's block scores and mask at one step. */
+export interface SnapshotLayerDto {
+  name: string;
+  gridRows: number;
+  gridCols: number;
+  /** Base64 of `gridRows*gridCols` little-endian float32 scores, row-major. */
+  scores: string;
+  /** Base64 of `gridRows*gridCols` bytes, 1 = kept, 0 = pruned. */
+  mask: string;
+}
+
+/**
+ * Host → webview.
+ * - `run`: sent after `ready` (and whenever the panel is revived); the panel replaces its state.
+ * - `events`: new run events appended as the run progresses; the panel appends and redraws.
+ * - `snapshot`: scores and masks at one step, in answer to `requestSnapshot` (or the latest one
+ *   pushed as it is written); the importance panel redraws its heatmap.
+ * - `theme`: the colour theme changed; panels re-read the `--vscode-*` variables and redraw.
+ */
 export type HostToWebview =
-  /** The whole run so far: sent after `ready`, and again after a reload. */
   | { type: 'run'; info: RunInfo; events: RunEvent[] }
-  /** Events appended since, live while a session trains. */
   | { type: 'events'; events: RunEvent[] }
-  /** One snapshot's block scores and masks (base64 float32 LE / bytes), answering `requestSnapshot`. */
   | {
       type: 'snapshot';
       step: number;
       score: 'attention' | 'magnitude';
-      layers: { name: string; gridRows: number; gridCols: number; scores: string; mask: string }[];
+      layers: SnapshotLayerDto[];
     }
   | { type: 'theme'; kind: 'light' | 'dark' | 'high-contrast' };
 
+/**
+ * Webview → host.
+ * - `ready`: the panel has loaded and listens; the host sends `run` (and queued messages).
+ * - `requestSnapshot`: the user picked a step on the slider; the host answers with `snapshot`.
+ * - `exportCsv`: the user pressed the CSV button; the host offers to save `csv` as `name`.
+ * - `exportPng`: the user saved a chart; `dataUrl` is a `data:image/png;base64,…` URL.
+ */
 export type WebviewToHost =
   | { type: 'ready' }
   | { type: 'requestSnapshot'; step: number }

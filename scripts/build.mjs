@@ -18,7 +18,10 @@ const nodeEntries = [
 ];
 
 /** One browser bundle per webview panel (IIFE). */
-const webviewEntries = [];
+const webviewEntries = [
+  { in: 'webview/src/sparsity.ts', out: 'sparsity' },
+  { in: 'webview/src/importance.ts', out: 'importance' },
+];
 
 const common = {
   bundle: true,

@@ -1,0 +1,297 @@
+/**
+ * Importance panel: one pruned layer's block scores as a heatmap at one snapshot step. Pruned
+ * blocks are dimmed towards the background, kept blocks outlined; a layer picker, a step slider
+ * over the run's snapshot steps (each move asks the host for that snapshot), a colour legend and
+ * a tooltip with the block under the pointer.
+ */
+import type { HostToWebview, RunEvent, SnapshotLayerDto } from '@protocol';
+import { el } from './dom';
+import { blockColor, decodeBase64, decodeScores, formatScore, ramp } from './heatmapColors';
+import { ensureStylesheet, parseColor, readTheme, watchTheme, type Theme } from './theme';
+import { vscodeApi } from './vscodeApi';
+import './dashboard.css';
+
+interface ImportanceState {
+  layer?: string;
+  step?: number;
+}
+
+interface DecodedLayer {
+  name: string;
+  rows: number;
+  cols: number;
+  scores: Float32Array;
+  mask: Uint8Array;
+  min: number;
+  max: number;
+}
+
+const api = vscodeApi<ImportanceState>();
+const saved = api.getState();
+let selectedLayer = saved.layer;
+let selectedStep = saved.step;
+let steps: number[] = [];
+let snapshotStep: number | undefined;
+let layers: DecodedLayer[] = [];
+let theme: Theme;
+let cell = 1;
+
+ensureStylesheet();
+const layerSelect = el('select', { title: 'Layer' });
+const slider = el('input');
+slider.type = 'range';
+slider.min = '0';
+slider.max = '0';
+slider.step = '1';
+slider.disabled = true;
+const stepLabel = el('span', { className: 'step-label', text: 'no snapshots yet' });
+const legendCanvas = el('canvas', { className: 'legend' });
+legendCanvas.width = 160;
+legendCanvas.height = 10;
+const legendMin = el('span', { className: 'legend-label' });
+const legendMax = el('span', { className: 'legend-label' });
+const canvas = el('canvas', { className: 'heatmap' });
+const tooltip = el('div', { className: 'tooltip' });
+tooltip.hidden = true;
+const status = el('div', { className: 'status', text: 'Waiting for the run…' });
+const keyKept = el('span', { className: 'key key-kept', text: 'kept (outlined)' });
+const keyPruned = el('span', { className: 'key key-pruned', text: 'pruned (dimmed)' });
+
+document.body.append(
+  el(
+    'header',
+    { className: 'toolbar' },
+    el('label', {}, 'Layer ', layerSelect),
+    el('label', {}, 'Step ', slider),
+    stepLabel,
+    el('span', { className: 'legend-box' }, legendMin, legendCanvas, legendMax),
+    keyKept,
+    keyPruned,
+  ),
+  status,
+  el('div', { className: 'heatmap-wrap' }, canvas, tooltip),
+);
+
+function saveState(): void {
+  const state: ImportanceState = {};
+  if (selectedLayer !== undefined) state.layer = selectedLayer;
+  if (selectedStep !== undefined) state.step = selectedStep;
+  api.setState(state);
+}
+
+/** `initial`: a fresh `run` (restore the saved step); otherwise new snapshots arrived (follow the latest). */
+function setSteps(next: number[], initial: boolean): void {
+  const previousLast = steps.at(-1);
+  steps = [...new Set(next)].sort((a, b) => a - b);
+  slider.max = String(Math.max(0, steps.length - 1));
+  slider.disabled = steps.length === 0;
+  const last = steps.at(-1);
+  if (last === undefined) return;
+  const restore = selectedStep !== undefined && steps.includes(selectedStep);
+  const wanted = initial
+    ? restore
+      ? selectedStep!
+      : last
+    : selectedStep === undefined || selectedStep === previousLast
+      ? last
+      : selectedStep;
+  if (wanted !== snapshotStep) requestStep(wanted);
+  else syncSlider();
+}
+
+function syncSlider(): void {
+  const index = selectedStep === undefined ? -1 : steps.indexOf(selectedStep);
+  if (index >= 0) slider.value = String(index);
+  stepLabel.textContent = selectedStep === undefined ? '' : `step ${selectedStep}`;
+}
+
+function requestStep(step: number): void {
+  selectedStep = step;
+  saveState();
+  syncSlider();
+  api.postMessage({ type: 'requestSnapshot', step });
+}
+
+function snapshotSteps(events: RunEvent[]): number[] {
+  return events.filter((e) => e.type === 'snapshot').map((e) => e.step);
+}
+
+function decodeLayer(layer: SnapshotLayerDto): DecodedLayer {
+  const scores = decodeScores(layer.scores);
+  const mask = decodeBase64(layer.mask);
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of scores) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { name: layer.name, rows: layer.gridRows, cols: layer.gridCols, scores, mask, min, max };
+}
+
+function current(): DecodedLayer | undefined {
+  return layers.find((l) => l.name === selectedLayer) ?? layers[0];
+}
+
+function fillLayerSelect(): void {
+  const names = layers.map((l) => l.name);
+  const existing = [...layerSelect.options].map((o) => o.value);
+  if (names.join('\n') !== existing.join('\n')) {
+    layerSelect.replaceChildren(...names.map((n) => el('option', { text: n })));
+  }
+  if (selectedLayer === undefined || !names.includes(selectedLayer)) selectedLayer = names[0];
+  if (selectedLayer !== undefined) layerSelect.value = selectedLayer;
+}
+
+/** Offscreen canvas of one pixel per block, reused while the grid size stays the same. */
+let offscreen: HTMLCanvasElement | undefined;
+
+function drawLegend(layer: DecodedLayer | undefined): void {
+  const ctx = legendCanvas.getContext('2d');
+  if (!ctx) return;
+  const image = ctx.createImageData(legendCanvas.width, 1);
+  for (let x = 0; x < legendCanvas.width; x++) {
+    const [r, g, b] = ramp(x / (legendCanvas.width - 1));
+    image.data.set([r, g, b, 255], x * 4);
+  }
+  for (let y = 0; y < legendCanvas.height; y++) ctx.putImageData(image, 0, y);
+  legendMin.textContent = layer ? formatScore(layer.min) : '';
+  legendMax.textContent = layer ? formatScore(layer.max) : '';
+}
+
+function draw(): void {
+  const layer = current();
+  drawLegend(layer);
+  const ctx = canvas.getContext('2d');
+  if (!layer || !ctx) return;
+  performance.mark('heatmap-draw-start');
+  const bg = parseColor(theme.background);
+  const dpr = window.devicePixelRatio || 1;
+  const available = Math.max(160, Math.min(720, (canvas.parentElement?.clientWidth ?? 640) - 8)) * dpr;
+  cell = Math.max(1, Math.floor(available / Math.max(layer.cols, layer.rows)));
+  const width = cell * layer.cols;
+  const height = cell * layer.rows;
+  if (canvas.width !== width || canvas.height !== height) {
+    canvas.width = width;
+    canvas.height = height;
+    canvas.style.width = `${width / dpr}px`;
+    canvas.style.height = `${height / dpr}px`;
+  }
+  if (!offscreen || offscreen.width !== layer.cols || offscreen.height !== layer.rows) {
+    offscreen = document.createElement('canvas');
+    offscreen.width = layer.cols;
+    offscreen.height = layer.rows;
+  }
+  const off = offscreen.getContext('2d');
+  if (!off) return;
+  const image = off.createImageData(layer.cols, layer.rows);
+  const data = image.data;
+  for (let i = 0; i < layer.scores.length; i++) {
+    const [r, g, b] = blockColor(layer.scores[i]!, layer.min, layer.max, layer.mask[i] === 1, bg);
+    const o = i * 4;
+    data[o] = r;
+    data[o + 1] = g;
+    data[o + 2] = b;
+    data[o + 3] = 255;
+  }
+  off.putImageData(image, 0, 0);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(offscreen, 0, 0, width, height);
+  if (cell >= 6) {
+    // Kept blocks get an inset outline; block centres keep their colour.
+    ctx.beginPath();
+    for (let i = 0; i < layer.mask.length; i++) {
+      if (layer.mask[i] !== 1) continue;
+      const x = (i % layer.cols) * cell;
+      const y = Math.floor(i / layer.cols) * cell;
+      ctx.rect(x + 0.5, y + 0.5, cell - 1, cell - 1);
+    }
+    ctx.strokeStyle = theme.focus;
+    ctx.lineWidth = 1;
+    ctx.stroke();
+  }
+  performance.measure('heatmap-draw', 'heatmap-draw-start');
+  const kept = layer.mask.reduce((n, m) => n + (m === 1 ? 1 : 0), 0);
+  status.textContent = `${layer.name}: ${layer.rows}×${layer.cols} blocks, ${kept} kept (${((100 * kept) / layer.mask.length).toFixed(1)}%) at step ${snapshotStep ?? '?'}`;
+  canvas.dataset.layer = layer.name;
+  canvas.dataset.step = String(snapshotStep ?? '');
+}
+
+function handle(message: HostToWebview): void {
+  switch (message.type) {
+    case 'run':
+      status.textContent = `${message.info.name} · ${message.info.status}`;
+      setSteps(snapshotSteps(message.events), true);
+      break;
+    case 'events': {
+      const added = snapshotSteps(message.events);
+      if (added.length > 0) setSteps([...steps, ...added], false);
+      break;
+    }
+    case 'snapshot':
+      snapshotStep = message.step;
+      selectedStep = message.step;
+      if (!steps.includes(message.step)) steps = [...steps, message.step].sort((a, b) => a - b);
+      slider.max = String(Math.max(0, steps.length - 1));
+      slider.disabled = false;
+      layers = message.layers.map(decodeLayer);
+      fillLayerSelect();
+      syncSlider();
+      saveState();
+      draw();
+      break;
+    case 'theme':
+      theme = readTheme();
+      draw();
+      break;
+    default: {
+      const unexpected: never = message;
+      console.warn('importance panel: unknown message', unexpected);
+    }
+  }
+}
+
+layerSelect.addEventListener('change', () => {
+  selectedLayer = layerSelect.value;
+  saveState();
+  draw();
+});
+
+slider.addEventListener('input', () => {
+  const step = steps[Number(slider.value)];
+  if (step !== undefined) stepLabel.textContent = `step ${step}`;
+});
+slider.addEventListener('change', () => {
+  const step = steps[Number(slider.value)];
+  if (step !== undefined && step !== snapshotStep) requestStep(step);
+});
+
+canvas.addEventListener('mousemove', (event) => {
+  const layer = current();
+  if (!layer) return;
+  const rect = canvas.getBoundingClientRect();
+  const col = Math.floor(((event.clientX - rect.left) / rect.width) * layer.cols);
+  const row = Math.floor(((event.clientY - rect.top) / rect.height) * layer.rows);
+  if (row < 0 || col < 0 || row >= layer.rows || col >= layer.cols) {
+    tooltip.hidden = true;
+    return;
+  }
+  const i = row * layer.cols + col;
+  tooltip.textContent = `block (${row}, ${col}) · ${formatScore(layer.scores[i]!)} · ${layer.mask[i] === 1 ? 'kept' : 'pruned'}`;
+  tooltip.hidden = false;
+  const wrap = canvas.parentElement!.getBoundingClientRect();
+  tooltip.style.left = `${event.clientX - wrap.left + 12}px`;
+  tooltip.style.top = `${event.clientY - wrap.top + 12}px`;
+});
+canvas.addEventListener('mouseleave', () => {
+  tooltip.hidden = true;
+});
+
+theme = readTheme();
+watchTheme(() => {
+  theme = readTheme();
+  draw();
+});
+window.addEventListener('resize', () => draw());
+window.addEventListener('message', (event: MessageEvent<HostToWebview>) => handle(event.data));
+drawLegend(undefined);
+api.postMessage({ type: 'ready' });
