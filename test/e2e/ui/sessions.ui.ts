@@ -65,6 +65,24 @@ export const tests: UiTest[] = [
       if (!lines.some((l) => l.includes('"type":"step"'))) throw new Error('metrics.jsonl has no steps');
       await lens('Run').waitFor({ timeout: 30_000 }); // the lens flips back once the session ended
       await shot('session-stopped');
+
+      // The dashboards of the stopped run, replayed from its folder: both panels open side by side.
+      await lens('Open dashboard').click();
+      await page.locator('.tab', { hasText: 'Block importance ·' }).first().waitFor({ timeout: 30_000 });
+      const frames = page.locator('iframe.webview.ready:visible');
+      await waitFor('two dashboard webviews', async () => (await frames.count()) >= 2);
+      const inner = (i: number) =>
+        page.frameLocator('iframe.webview.ready:visible').nth(i).frameLocator('#active-frame');
+      const texts = await Promise.all([0, 1].map(async (i) => (await inner(i).locator('body').textContent()) ?? ''));
+      const sparsity = inner(texts.findIndex((t) => t.includes('Sparsity vs schedule')));
+      const importance = inner(texts.findIndex((t) => t.includes('kept (outlined)')));
+      await sparsity.locator('canvas').first().waitFor({ timeout: 30_000 });
+      await importance.locator('canvas').first().waitFor({ timeout: 30_000 });
+      await importance
+        .getByText(/dense_1: 8×8 blocks/)
+        .first()
+        .waitFor({ timeout: 30_000 });
+      await shot('dashboard-sparsity');
     },
   },
 ];
