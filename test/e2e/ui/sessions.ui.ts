@@ -5,10 +5,10 @@ import type { Page } from 'playwright-core';
 import type { UiTest } from '../uiTest';
 import { openFile } from '../uiActions';
 
-/** The step the status bar item shows (`… · 120/100000 · 12.5%`). */
+/** The step the status bar item shows (`… · 120/40000 · 12.5%`). */
 async function statusStep(page: Page): Promise<number> {
   const text = (await page.locator('.statusbar-item', { hasText: 'e2e-long' }).first().textContent()) ?? '';
-  const match = /(\d+)\/100000/.exec(text);
+  const match = /(\d+)\/40000/.exec(text);
   return match ? Number(match[1]) : -1;
 }
 
@@ -31,11 +31,16 @@ export const tests: UiTest[] = [
       await lens('Run').click();
 
       // The server's work-done progress, shown by the language client in the status bar.
-      const progress = page.locator('.statusbar-item', { hasText: /Pruning e2e-long: .*step \d+\/100000/ }).first();
+      const progress = page.locator('.statusbar-item', { hasText: /Pruning e2e-long: .*step \d+\/40000/ }).first();
       await progress.waitFor({ timeout: 60_000 });
       await waitFor('the status bar to show a step', async () => (await statusStep(page)) > 0);
       const first = await statusStep(page);
       await waitFor('the status bar step to rise', async () => (await statusStep(page)) > first + 50);
+      // Past the dense warm-up, so the run has pruned blocks worth looking at on the dashboards.
+      await waitFor('sparsity above 30%', async () => {
+        const text = (await page.locator('.statusbar-item', { hasText: 'e2e-long' }).first().textContent()) ?? '';
+        return Number(/ (\d+(?:\.\d+)?)%/.exec(text)?.[1] ?? 0) > 30;
+      });
       const statusText = (await page.locator('.statusbar-item', { hasText: 'e2e-long' }).first().textContent()) ?? '';
       if (!/wasm/.test(statusText)) throw new Error(`the status bar does not name the backend: ${statusText}`);
       await shot('session-running');
