@@ -166,7 +166,8 @@ function draw(): void {
   performance.mark('heatmap-draw-start');
   const bg = parseColor(theme.background);
   const dpr = window.devicePixelRatio || 1;
-  const available = Math.max(160, Math.min(720, (canvas.parentElement?.clientWidth ?? 640) - 8)) * dpr;
+  // The body's width, not the wrapper's: the wrapper shrinks to the canvas it holds.
+  const available = Math.max(160, Math.min(720, document.body.clientWidth - 24)) * dpr;
   cell = Math.max(1, Math.floor(available / Math.max(layer.cols, layer.rows)));
   const width = cell * layer.cols;
   const height = cell * layer.rows;

@@ -66,6 +66,12 @@ const background: Plugin<'line'> = {
     ctx.fillRect(0, 0, width, height);
     ctx.restore();
   },
+  afterDraw(chart) {
+    // Where the plot sits inside the canvas, in canvas pixels (read by the pixel tests).
+    const { left, top, right, bottom } = chart.chartArea;
+    const r = chart.currentDevicePixelRatio;
+    chart.canvas.dataset.area = [left, top, right, bottom].map((v) => Math.round(v * r)).join(',');
+  },
 };
 
 interface ChartCard {

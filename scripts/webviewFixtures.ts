@@ -1,0 +1,66 @@
+// Turns a run folder into the messages the host sends the dashboards, for the webview tests:
+//   node --import tsx scripts/webviewFixtures.ts RUN_DIR [OUT_JSON]
+// Writes a JSON array: one `run` message (step events decimated, three snapshot events) and the
+// three matching `snapshot` messages (scores and masks base64, as on the wire).
+import type { HostToWebview, RunEvent, RunInfo, SnapshotEvent } from '@protocol';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { decimate } from '../webview/src/decimate';
+
+export function runMessages(runDir: string, snapshotCount = 3): HostToWebview[] {
+  const info = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunInfo;
+  const events = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as RunEvent);
+
+  const byStep = new Map<number, SnapshotEvent>();
+  for (const e of events) if (e.type === 'snapshot') byStep.set(e.step, e);
+  const all = [...byStep.values()].sort((a, b) => a.step - b.step);
+  const picks = new Set<SnapshotEvent>();
+  for (let k = 0; k < Math.min(snapshotCount, all.length); k++)
+    picks.add(all[Math.round((k * (all.length - 1)) / Math.max(1, snapshotCount - 1))]!);
+  const snapshots = [...picks];
+
+  const steps = decimate(
+    events.filter((e) => e.type === 'step'),
+    (e) => e.loss,
+  );
+  const kept = new Set<RunEvent>([...steps, ...snapshots]);
+  const runEvents = events.filter((e) => (e.type !== 'step' && e.type !== 'snapshot') || kept.has(e));
+  // The fixture lives in the repository: no absolute paths of the machine that made it.
+  const portable: RunInfo = { ...info, experimentFile: relative(process.cwd(), info.experimentFile) };
+
+  const messages: HostToWebview[] = [{ type: 'run', info: portable, events: runEvents }];
+  for (const s of snapshots) {
+    const bytes = readFileSync(join(runDir, s.file));
+    messages.push({
+      type: 'snapshot',
+      step: s.step,
+      score: s.score,
+      layers: s.layers.map((l) => {
+        const n = l.gridRows * l.gridCols;
+        return {
+          name: l.name,
+          gridRows: l.gridRows,
+          gridCols: l.gridCols,
+          scores: bytes.subarray(l.scoresOffset, l.scoresOffset + 4 * n).toString('base64'),
+          mask: bytes.subarray(l.maskOffset, l.maskOffset + n).toString('base64'),
+        };
+      }),
+    });
+  }
+  return messages;
+}
+
+if (/webviewFixtures\.ts$/.test(process.argv[1] ?? '')) {
+  const [runDir, out = 'test/fixtures/webview/run.json'] = process.argv.slice(2);
+  if (!runDir) {
+    console.error('usage: node --import tsx scripts/webviewFixtures.ts RUN_DIR [OUT_JSON]');
+    process.exit(2);
+  }
+  const messages = runMessages(runDir);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(messages) + '\n');
+  console.log(`${out}: ${messages.length} messages`);
+}
