@@ -1,0 +1,96 @@
+/** Session and run commands inside the real extension host: run, export, delete, and a refused start. */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { RunInfo, SessionSummary } from '@protocol';
+import { openExperiment, workspaceFile } from './host';
+
+/** Resolves once `runDir/run.json` reports a final status (watching the file, not sleeping). */
+function finished(runDir: string, timeoutMs = 120_000): Promise<RunInfo> {
+  return new Promise((resolve, reject) => {
+    const read = () => {
+      try {
+        const info = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunInfo;
+        return info.status === 'running' ? undefined : info;
+      } catch {
+        return undefined;
+      }
+    };
+    const watcher = vscode.workspace.createFileSystemWatcher(
+      new vscode.RelativePattern(vscode.Uri.file(runDir), 'run.json'),
+    );
+    const timer = setTimeout(() => {
+      watcher.dispose();
+      reject(new Error(`${runDir} did not finish within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const check = () => {
+      const info = read();
+      if (!info) return;
+      watcher.dispose();
+      clearTimeout(timer);
+      resolve(info);
+    };
+    watcher.onDidChange(check);
+    watcher.onDidCreate(check);
+    check();
+  });
+}
+
+/** The run folder of a session, once the worker has created it. */
+async function runDirOf(session: SessionSummary, other: string[] = []): Promise<string> {
+  const runs = workspaceFile('runs');
+  for (let i = 0; i < 600; i++) {
+    const entries = existsSync(runs.fsPath) ? await vscode.workspace.fs.readDirectory(runs) : [];
+    const match = entries
+      .map(([name]) => name)
+      .find((n) => n.startsWith(`${session.name}-`) && !other.includes(join(runs.fsPath, n)));
+    if (match) return join(runs.fsPath, match);
+    await new Promise((r) => setTimeout(r, 100)); // the folder appears when the worker starts the run
+  }
+  throw new Error(`no run folder for ${session.name}`);
+}
+
+suite('sessions and runs from commands', () => {
+  test('Run Experiment, Export Run and Delete Run on real run folders', async function () {
+    this.timeout(300_000); // two real training runs in the host's worker threads
+    await openExperiment('valid.prune.yaml');
+    const uri = workspaceFile('valid.prune.yaml').toString();
+    const first = await vscode.commands.executeCommand<SessionSummary>('sparsityStudio.runExperiment', {
+      uri,
+      steps: 150,
+    });
+    assert.ok(first, 'the session started');
+    const firstDir = await runDirOf(first);
+    const firstInfo = await finished(firstDir);
+    assert.equal(firstInfo.status, 'completed', firstInfo.error?.message);
+    assert.equal(firstInfo.step, 60);
+
+    const files = await vscode.commands.executeCommand<string[]>('sparsityStudio.exportRun', firstDir);
+    assert.ok(
+      files.some((f) => f.endsWith(join('model', 'model.json'))),
+      JSON.stringify(files),
+    );
+    assert.ok(files.some((f) => f.endsWith('block-sparse.bin')));
+
+    const second = await vscode.commands.executeCommand<SessionSummary>('sparsityStudio.runExperiment', {
+      uri,
+      steps: 120,
+    });
+    const secondRun = await runDirOf(second, [firstDir]);
+    assert.equal((await finished(secondRun)).status, 'completed');
+
+    const deleted = await vscode.commands.executeCommand<boolean>('sparsityStudio.deleteRun', secondRun, false);
+    assert.equal(deleted, true);
+    assert.ok(!existsSync(secondRun), 'the run folder is gone');
+    assert.ok(existsSync(firstDir), 'the other run is kept');
+  });
+
+  test('Run Experiment refuses a file with errors and says why', async () => {
+    await openExperiment('broken.prune.yaml');
+    const result = await vscode.commands.executeCommand<SessionSummary | undefined>('sparsityStudio.runExperiment', {
+      uri: workspaceFile('broken.prune.yaml').toString(),
+    });
+    assert.equal(result, undefined);
+  });
+});
