@@ -46,7 +46,11 @@ export function formatScore(value: number): string {
     : value.toFixed(4);
 }
 
+/** `Uint8Array.fromBase64` (native in current Chromium; not yet in TypeScript's lib). */
+const fromBase64 = (Uint8Array as unknown as { fromBase64?: (text: string) => Uint8Array }).fromBase64;
+
 export function decodeBase64(text: string): Uint8Array {
+  if (fromBase64) return fromBase64(text);
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
