@@ -46,18 +46,44 @@ export function formatScore(value: number): string {
     : value.toFixed(4);
 }
 
+/** `Uint8Array.fromBase64` (native in current Chromium; not yet in TypeScript's lib). */
+const fromBase64 = (Uint8Array as unknown as { fromBase64?: (text: string) => Uint8Array }).fromBase64;
+
 export function decodeBase64(text: string): Uint8Array {
+  if (fromBase64) return fromBase64(text);
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
 }
 
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Little-endian float32s, whatever the host's byte order. */
 export function decodeScores(text: string): Float32Array {
   const bytes = decodeBase64(text);
+  if (littleEndian) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float32Array(bytes.byteLength >> 2);
   for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
   return out;
+}
+
+/** Entries in a `ColorTable`: fine enough that a lookup is within one unit of `blockColor`. */
+export const TABLE_SIZE = 1024;
+
+/** `blockColor` precomputed over [0, 1] for kept and pruned blocks: RGB triplets, `TABLE_SIZE` each. */
+export interface ColorTable {
+  kept: Uint8Array;
+  pruned: Uint8Array;
+}
+
+export function colorTable(background: Rgb): ColorTable {
+  const kept = new Uint8Array(TABLE_SIZE * 3);
+  const pruned = new Uint8Array(TABLE_SIZE * 3);
+  for (let i = 0; i < TABLE_SIZE; i++) {
+    kept.set(blockColor(i, 0, TABLE_SIZE - 1, true, background), i * 3);
+    pruned.set(blockColor(i, 0, TABLE_SIZE - 1, false, background), i * 3);
+  }
+  return { kept, pruned };
 }

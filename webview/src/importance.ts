@@ -6,7 +6,15 @@
  */
 import type { HostToWebview, RunEvent, SnapshotLayerDto } from '@protocol';
 import { el } from './dom';
-import { blockColor, decodeBase64, decodeScores, formatScore, ramp } from './heatmapColors';
+import {
+  colorTable,
+  decodeBase64,
+  decodeScores,
+  formatScore,
+  ramp,
+  TABLE_SIZE,
+  type ColorTable,
+} from './heatmapColors';
 import { ensureStylesheet, parseColor, readTheme, watchTheme, type Theme } from './theme';
 import { vscodeApi } from './vscodeApi';
 import './dashboard.css';
@@ -144,6 +152,8 @@ function fillLayerSelect(): void {
 
 /** Offscreen canvas of one pixel per block, reused while the grid size stays the same. */
 let offscreen: HTMLCanvasElement | undefined;
+/** Block colours for the current theme background, rebuilt when it changes. */
+let table: { background: string; colors: ColorTable } | undefined;
 
 function drawLegend(layer: DecodedLayer | undefined): void {
   const ctx = legendCanvas.getContext('2d');
@@ -184,14 +194,23 @@ function draw(): void {
   }
   const off = offscreen.getContext('2d');
   if (!off) return;
+  if (!table || table.background !== theme.background) {
+    table = { background: theme.background, colors: colorTable(bg) };
+  }
+  const { kept: keptColors, pruned: prunedColors } = table.colors;
   const image = off.createImageData(layer.cols, layer.rows);
   const data = image.data;
-  for (let i = 0; i < layer.scores.length; i++) {
-    const [r, g, b] = blockColor(layer.scores[i]!, layer.min, layer.max, layer.mask[i] === 1, bg);
+  const { scores, mask, min, max } = layer;
+  const scale = max > min ? (TABLE_SIZE - 1) / (max - min) : 0;
+  const middle = Math.round((TABLE_SIZE - 1) / 2);
+  for (let i = 0; i < scores.length; i++) {
+    const t = scale === 0 ? middle : Math.round((scores[i]! - min) * scale);
+    const k = (t < 0 ? 0 : t >= TABLE_SIZE ? TABLE_SIZE - 1 : t) * 3;
+    const colors = mask[i] === 1 ? keptColors : prunedColors;
     const o = i * 4;
-    data[o] = r;
-    data[o + 1] = g;
-    data[o + 2] = b;
+    data[o] = colors[k]!;
+    data[o + 1] = colors[k + 1]!;
+    data[o + 2] = colors[k + 2]!;
     data[o + 3] = 255;
   }
   off.putImageData(image, 0, 0);
@@ -229,6 +248,7 @@ function handle(message: HostToWebview): void {
       break;
     }
     case 'snapshot':
+      performance.mark('heatmap-update-start');
       snapshotStep = message.step;
       selectedStep = message.step;
       if (!steps.includes(message.step)) steps = [...steps, message.step].sort((a, b) => a - b);
@@ -239,6 +259,7 @@ function handle(message: HostToWebview): void {
       syncSlider();
       saveState();
       draw();
+      performance.measure('heatmap-update', 'heatmap-update-start');
       break;
     case 'theme':
       theme = readTheme();
