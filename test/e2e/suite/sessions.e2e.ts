@@ -6,35 +6,22 @@ import * as vscode from 'vscode';
 import type { RunInfo, SessionSummary } from '@protocol';
 import { openExperiment, workspaceFile } from './host';
 
-/** Resolves once `runDir/run.json` reports a final status (watching the file, not sleeping). */
-function finished(runDir: string, timeoutMs = 120_000): Promise<RunInfo> {
-  return new Promise((resolve, reject) => {
-    const read = () => {
-      try {
-        const info = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunInfo;
-        return info.status === 'running' ? undefined : info;
-      } catch {
-        return undefined;
-      }
-    };
-    const watcher = vscode.workspace.createFileSystemWatcher(
-      new vscode.RelativePattern(vscode.Uri.file(runDir), 'run.json'),
-    );
-    const timer = setTimeout(() => {
-      watcher.dispose();
-      reject(new Error(`${runDir} did not finish within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const check = () => {
-      const info = read();
-      if (!info) return;
-      watcher.dispose();
-      clearTimeout(timer);
-      resolve(info);
-    };
-    watcher.onDidChange(check);
-    watcher.onDidCreate(check);
-    check();
-  });
+/**
+ * Resolves once `runDir/run.json` reports a final status. Polled: code-server's file watcher does
+ * not report the engine's atomic renames inside a folder created after the watch began.
+ */
+async function finished(runDir: string, timeoutMs = 240_000): Promise<RunInfo> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const info = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunInfo;
+      if (info.status !== 'running') return info;
+    } catch {
+      // not written yet, or mid-rename
+    }
+    if (Date.now() > deadline) throw new Error(`${runDir} did not finish within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /** The run folder of a session, once the worker has created it. */
