@@ -157,7 +157,13 @@ export async function deleteRun(tracker: SessionTracker, arg?: unknown, confirm 
     );
     if (answer !== 'Delete') return false;
   }
-  await vscode.workspace.fs.delete(vscode.Uri.file(runDir), { recursive: true, useTrash: true });
+  const uri = vscode.Uri.file(runDir);
+  try {
+    await vscode.workspace.fs.delete(uri, { recursive: true, useTrash: true });
+  } catch {
+    // Remote file systems (code-server, SSH) have no trash: the user confirmed, delete for good.
+    await vscode.workspace.fs.delete(uri, { recursive: true, useTrash: false });
+  }
   return true;
 }
 
