@@ -88,7 +88,9 @@ function sessionClient() {
   const reached = (sessionId: string, step: number) =>
     new Promise<void>((resolve) => {
       const check = () =>
-        changes.some((c) => c.sessionId === sessionId && c.step >= step) ? resolve() : setTimeout(check, 20);
+        changes.some((c) => c.sessionId === sessionId && c.state === 'running' && c.step >= step)
+          ? resolve()
+          : setTimeout(check, 20);
       check();
     });
   return { client, changes, batches, progress, ended, reached };
