@@ -225,6 +225,21 @@ describe('pruning sessions in the language server', () => {
     assert.equal(info.status, 'failed');
   });
 
+  it("runs the number of steps the start request asks for, not the file's", async () => {
+    const exp = experiment('short');
+    await s.client.open(exp.uri, exp.text);
+    const { session } = await s.client.request<SessionStartResult>('sparsity/session/start', {
+      uri: exp.uri,
+      steps: 40,
+    });
+    assert.equal(session.totalSteps, 40);
+    const final = await s.ended(session.sessionId);
+    assert.equal(final.state, 'completed', final.error);
+    const info = JSON.parse(readFileSync(join(final.runDir, 'run.json'), 'utf8')) as RunInfo;
+    assert.equal(info.totalSteps, 40);
+    assert.equal(info.step, 40);
+  });
+
   it('refuses a file with errors, naming the line', async () => {
     const exp = experiment('broken');
     const text = exp.text.replace('sparsity: 0.75', 'sparsity: 1.5');
