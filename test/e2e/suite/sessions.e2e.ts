@@ -51,7 +51,7 @@ suite('sessions and runs from commands', () => {
     const firstDir = await runDirOf(first);
     const firstInfo = await finished(firstDir);
     assert.equal(firstInfo.status, 'completed', firstInfo.error?.message);
-    assert.equal(firstInfo.totalSteps, 150, 'the steps the command asked for, not the file's 400');
+    assert.equal(firstInfo.totalSteps, 150, 'the steps the command asked for, not the 400 of the file');
     assert.equal(firstInfo.step, 150);
 
     const files = await vscode.commands.executeCommand<string[]>('sparsityStudio.exportRun', firstDir);
