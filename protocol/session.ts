@@ -119,7 +119,13 @@ export interface RunCompareParams {
 }
 
 export interface RunCompareResult {
-  /** The final-results table and the config keys that differ, as Markdown. */
+  /** Column keys of the final-results table (`run`, `method`, `seed`, `accuracy`, …). */
+  columns: string[];
+  /** One row per run, in the order asked, each cell already formatted (`87.61%`, `-` when absent). */
+  rows: string[][];
+  /** Dotted config paths whose values differ, with each run's value as JSON text. */
+  differences: { path: string; values: string[] }[];
+  /** The same table and differences as Markdown (what `sparsity-studio compare` prints). */
   markdown: string;
 }
 
@@ -215,8 +221,8 @@ export const RunSnapshotRequest = new RequestType<RunSnapshotParams, RunSnapshot
 export const RunExportRequest = new RequestType<RunExportParams, RunExportResult, void>('sparsity/run/export');
 
 /**
- * client -> server request. Trigger: "Compare Runs" on a selection in the Runs view. Reaction: the
- * same table as `sparsity-studio compare`, plus the config differences, as Markdown.
+ * client -> server request. Trigger: "Compare Runs" on a selection in the Runs view (the compare
+ * panel). Reaction: the table of `sparsity-studio compare` and the config differences.
  */
 export const RunCompareRequest = new RequestType<RunCompareParams, RunCompareResult, void>('sparsity/run/compare');
 

@@ -1,13 +1,24 @@
 /**
- * Messages between the extension host and the dashboard webviews (the sparsity and importance
- * panels): two discriminated unions keyed by `type`, switched exhaustively on both sides. The host
+ * Messages between the extension host and the dashboard webviews (the sparsity, importance,
+ * schedule and compare panels): two discriminated unions keyed by `type`, switched exhaustively on both sides. The host
  * validates every `WebviewToHost` message (webview input is untrusted). Plain JSON-safe payloads:
  * binary data travels as base64.
  */
 import type { RunEvent, RunInfo } from './run';
+import type { RunCompareResult, SchedulePreviewResult } from './session';
 
-/** Which bundle a panel runs. */
-export type DashboardKind = 'sparsity' | 'importance';
+/**
+ * Which bundle a panel runs: `sparsity` and `importance` show one run folder, `schedule` one
+ * experiment file before any run, `compare` two or more run folders.
+ */
+export type DashboardKind = 'sparsity' | 'importance' | 'schedule' | 'compare';
+
+/** One run of a comparison: its record and every event of its `metrics.jsonl`. */
+export interface ComparedRunDto {
+  runDir: string;
+  info: RunInfo;
+  events: RunEvent[];
+}
 
 /** One pruned layer's block scores and mask at one step. */
 export interface SnapshotLayerDto {
@@ -27,6 +38,11 @@ export interface SnapshotLayerDto {
  * - `snapshot`: scores and masks at one step, in answer to `requestSnapshot` (or the latest one
  *   pushed as it is written); the importance panel redraws its heatmap.
  * - `theme`: the colour theme changed; panels re-read the `--vscode-*` variables and redraw.
+ * - `schedule`: the schedule of the experiment file, after `ready` and again as the file is
+ *   edited; while the file has errors, `error` says why and `preview` is absent (the panel keeps
+ *   the last schedule it drew).
+ * - `compare`: the runs of a comparison with their events, after `ready` and again while one of
+ *   them is still training; the panel replaces its state.
  */
 export type HostToWebview =
   | { type: 'run'; info: RunInfo; events: RunEvent[] }
@@ -37,7 +53,9 @@ export type HostToWebview =
       score: 'attention' | 'magnitude';
       layers: SnapshotLayerDto[];
     }
-  | { type: 'theme'; kind: 'light' | 'dark' | 'high-contrast' };
+  | { type: 'theme'; kind: 'light' | 'dark' | 'high-contrast' }
+  | { type: 'schedule'; preview?: SchedulePreviewResult; error?: string }
+  | { type: 'compare'; runs: ComparedRunDto[]; table: RunCompareResult };
 
 /**
  * Webview → host.

@@ -21,6 +21,8 @@ const nodeEntries = [
 const webviewEntries = [
   { in: 'webview/src/sparsity.ts', out: 'sparsity' },
   { in: 'webview/src/importance.ts', out: 'importance' },
+  { in: 'webview/src/schedule.ts', out: 'schedule' },
+  { in: 'webview/src/compare.ts', out: 'compare' },
 ];
 
 const common = {

@@ -1,18 +1,56 @@
-// Turns a run folder into the messages the host sends the dashboards, for the webview tests:
+// Turns run folders into the messages the host sends the dashboards, for the webview tests:
 //   node --import tsx scripts/webviewFixtures.ts RUN_DIR [OUT_JSON]
-// Writes a JSON array: one `run` message (step events decimated, three snapshot events) and the
-// three matching `snapshot` messages (scores and masks base64, as on the wire).
+//     a JSON array: one `run` message (step events decimated, three snapshot events) and the
+//     three matching `snapshot` messages (scores and masks base64, as on the wire);
+//   node --import tsx scripts/webviewFixtures.ts --compare OUT_JSON RUN_DIR RUN_DIR...
+//     one `compare` message (each run's step events decimated, no snapshots).
 import type { HostToWebview, RunEvent, RunInfo, SnapshotEvent } from '@protocol';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
+import { comparison } from '../server/src/sessions/runComparison';
+import { loadRun } from '../server/src/sessions/runReader';
 import { decimate } from '../webview/src/decimate';
 
-export function runMessages(runDir: string, snapshotCount = 3): HostToWebview[] {
-  const info = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunInfo;
-  const events = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+/** Run events with the step events decimated, as the fixtures keep them. */
+function readEvents(runDir: string): RunEvent[] {
+  return readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as RunEvent);
+}
+
+/** A run record without the absolute paths of the machine that made it. */
+function portable(info: RunInfo): RunInfo {
+  const inside = relative(process.cwd(), info.experimentFile);
+  return { ...info, experimentFile: inside.startsWith('..') ? basename(inside) : inside };
+}
+
+export function compareMessage(runDirs: string[]): HostToWebview {
+  const table = comparison(runDirs.map((d) => loadRun(d)));
+  return {
+    type: 'compare',
+    table,
+    runs: runDirs.map((runDir) => {
+      const events = readEvents(runDir).filter((e) => e.type !== 'snapshot');
+      const steps = new Set(
+        decimate(
+          events.filter((e) => e.type === 'step'),
+          (e) => e.loss,
+        ),
+      );
+      const info = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunInfo;
+      return {
+        runDir: basename(runDir),
+        info: portable(info),
+        events: events.filter((e) => e.type !== 'step' || steps.has(e)),
+      };
+    }),
+  };
+}
+
+export function runMessages(runDir: string, snapshotCount = 3): HostToWebview[] {
+  const info = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunInfo;
+  const events = readEvents(runDir);
 
   const byStep = new Map<number, SnapshotEvent>();
   for (const e of events) if (e.type === 'snapshot') byStep.set(e.step, e);
@@ -28,10 +66,7 @@ export function runMessages(runDir: string, snapshotCount = 3): HostToWebview[] 
   );
   const kept = new Set<RunEvent>([...steps, ...snapshots]);
   const runEvents = events.filter((e) => (e.type !== 'step' && e.type !== 'snapshot') || kept.has(e));
-  // The fixture lives in the repository: no absolute paths of the machine that made it.
-  const portable: RunInfo = { ...info, experimentFile: relative(process.cwd(), info.experimentFile) };
-
-  const messages: HostToWebview[] = [{ type: 'run', info: portable, events: runEvents }];
+  const messages: HostToWebview[] = [{ type: 'run', info: portable(info), events: runEvents }];
   for (const s of snapshots) {
     const bytes = readFileSync(join(runDir, s.file));
     messages.push({
@@ -53,7 +88,16 @@ export function runMessages(runDir: string, snapshotCount = 3): HostToWebview[] 
   return messages;
 }
 
-if (/webviewFixtures\.ts$/.test(process.argv[1] ?? '')) {
+if (/webviewFixtures\.ts$/.test(process.argv[1] ?? '') && process.argv[2] === '--compare') {
+  const [out, ...runDirs] = process.argv.slice(3);
+  if (!out || runDirs.length < 2) {
+    console.error('usage: node --import tsx scripts/webviewFixtures.ts --compare OUT_JSON RUN_DIR RUN_DIR...');
+    process.exit(2);
+  }
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(compareMessage(runDirs)) + '\n');
+  console.log(`${out}: a comparison of ${runDirs.length} runs`);
+} else if (/webviewFixtures\.ts$/.test(process.argv[1] ?? '')) {
   const [runDir, out = 'test/fixtures/webview/run.json'] = process.argv.slice(2);
   if (!runDir) {
     console.error('usage: node --import tsx scripts/webviewFixtures.ts RUN_DIR [OUT_JSON]');

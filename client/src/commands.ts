@@ -1,15 +1,8 @@
 /** Command implementations, one per id of the COMMANDS table. */
 import * as vscode from 'vscode';
-import {
-  ExperimentTemplateRequest,
-  RunCompareRequest,
-  SchedulePreviewRequest,
-  type ExperimentTemplateKind,
-} from '@protocol';
+import { ExperimentTemplateRequest, type ExperimentTemplateKind } from '@protocol';
 import { DashboardPanel } from './dashboards/dashboardPanel';
-import { schedulePreviewMarkdown } from './dashboards/schedulePreview';
-import type { RunItem } from './runsView';
-import { type RunsView } from './runsView';
+import { RunItem, type RunsView } from './runsView';
 import {
   deleteRun,
   exportRun,
@@ -20,7 +13,7 @@ import {
   stopSession,
   type SessionTracker,
 } from './sessions';
-import { COMMANDS, type CommandId } from './contributions';
+import { COMMANDS, LANGUAGE_ID, type CommandId } from './contributions';
 import type { Ctx } from './ctx';
 
 /** Arguments that let tests and other extensions skip the prompts of New Experiment. */
@@ -104,8 +97,8 @@ export interface Views {
 async function openDashboard(ctx: Ctx, views: Views, arg?: unknown): Promise<void> {
   const runDir = runDirOf(arg, views.sessions) ?? (await pickRun(views, 'Open the dashboard of which run?'));
   if (!runDir) return;
-  DashboardPanel.show(ctx, 'sparsity', runDir, vscode.ViewColumn.Beside);
-  DashboardPanel.show(ctx, 'importance', runDir, vscode.ViewColumn.Beside);
+  DashboardPanel.show(ctx, { kind: 'sparsity', runDir }, vscode.ViewColumn.Beside);
+  DashboardPanel.show(ctx, { kind: 'importance', runDir }, vscode.ViewColumn.Beside);
 }
 
 async function pickRun(views: Views, title: string): Promise<string | undefined> {
@@ -117,36 +110,54 @@ async function pickRun(views: Views, title: string): Promise<string | undefined>
   return pick?.runDir;
 }
 
-async function compareRuns(ctx: Ctx, views: Views, item?: RunItem, selected?: RunItem[]): Promise<void> {
-  const chosen = selected && selected.length > 1 ? selected : views.selectedRuns();
-  if (chosen.length < 2) {
-    void vscode.window.showInformationMessage('Sparsity Studio: select two or more runs in the Runs view to compare.');
-    return;
+/**
+ * Opens the compare panel on two or more runs: the Runs view's selection, run folders given by a
+ * caller (tests, other extensions), or a pick from the list.
+ */
+async function compareRuns(ctx: Ctx, views: Views, item?: unknown, selected?: unknown): Promise<string[] | undefined> {
+  let runDirs = runDirsOf(selected) ?? runDirsOf(item) ?? runDirsOf(views.selectedRuns());
+  if (!runDirs || runDirs.length < 2) {
+    const items = await views.runs.getChildren();
+    const picks = await vscode.window.showQuickPick(
+      items.map((i) => ({ label: i.info.id, description: String(i.description ?? ''), runDir: i.runDir.fsPath })),
+      { title: 'Compare which runs? (pick two or more)', canPickMany: true },
+    );
+    runDirs = picks?.map((p) => p.runDir);
   }
-  const text = await ctx.client.sendRequest(RunCompareRequest, { runDirs: chosen.map((c) => c.runDir.fsPath) });
-  const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: text.markdown });
-  await vscode.commands.executeCommand('markdown.showPreview', doc.uri);
-  void item;
+  if (!runDirs || runDirs.length < 2) {
+    if (runDirs) void vscode.window.showInformationMessage('Sparsity Studio: pick two or more runs to compare.');
+    return undefined;
+  }
+  DashboardPanel.show(ctx, { kind: 'compare', runDirs }, vscode.ViewColumn.Active);
+  return runDirs;
 }
 
-async function previewSchedule(ctx: Ctx, arg?: unknown): Promise<void> {
+/** Run folders from a list of Runs-view items, URIs or paths; undefined unless there are two or more. */
+function runDirsOf(value: unknown): string[] | undefined {
+  if (!Array.isArray(value) || value.length < 2) return undefined;
+  const dirs = value.map((v: unknown) =>
+    typeof v === 'string' ? v : v instanceof vscode.Uri ? v.fsPath : v instanceof RunItem ? v.runDir.fsPath : undefined,
+  );
+  return dirs.every((d): d is string => d !== undefined) ? dirs : undefined;
+}
+
+/** Opens the schedule panel beside the experiment; it follows the file as it is edited. */
+function previewSchedule(ctx: Ctx, arg?: unknown): string | undefined {
+  const active = vscode.window.activeTextEditor?.document;
   const uri =
     typeof arg === 'string'
       ? arg
       : arg instanceof vscode.Uri
         ? arg.toString()
-        : vscode.window.activeTextEditor?.document.uri.toString();
-  if (!uri) return;
-  try {
-    const preview = await ctx.client.sendRequest(SchedulePreviewRequest, { uri });
-    const doc = await vscode.workspace.openTextDocument({
-      language: 'markdown',
-      content: schedulePreviewMarkdown(preview),
-    });
-    await vscode.commands.executeCommand('markdown.showPreviewToSide', doc.uri);
-  } catch (error) {
-    void vscode.window.showErrorMessage(`Sparsity Studio: ${error instanceof Error ? error.message : String(error)}`);
+        : active?.languageId === LANGUAGE_ID
+          ? active.uri.toString()
+          : undefined;
+  if (!uri) {
+    void vscode.window.showErrorMessage('Sparsity Studio: open a *.prune.yaml experiment to preview its schedule.');
+    return undefined;
   }
+  DashboardPanel.show(ctx, { kind: 'schedule', uri }, vscode.ViewColumn.Beside);
+  return uri;
 }
 
 function handlers(views: Views): Record<CommandId, (ctx: Ctx, ...args: never[]) => unknown> {
@@ -157,8 +168,7 @@ function handlers(views: Views): Record<CommandId, (ctx: Ctx, ...args: never[]) 
     'sparsityStudio.resumeRun': (ctx, arg?: unknown) => resumeRun(ctx, views.sessions, arg),
     'sparsityStudio.openDashboard': (ctx, arg?: unknown) => openDashboard(ctx, views, arg),
     'sparsityStudio.previewSchedule': previewSchedule,
-    'sparsityStudio.compareRuns': (ctx, item?: RunItem, selected?: RunItem[]) =>
-      compareRuns(ctx, views, item, selected),
+    'sparsityStudio.compareRuns': (ctx, item?: unknown, selected?: unknown) => compareRuns(ctx, views, item, selected),
     'sparsityStudio.exportRun': (ctx, arg?: unknown) => exportRun(ctx, views.sessions, arg),
     'sparsityStudio.deleteRun': async (_ctx, arg?: unknown, confirm?: boolean) => {
       const deleted = await deleteRun(views.sessions, arg, confirm !== false);

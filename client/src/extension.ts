@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { RUNS_VIEW } from './contributions';
 import { Ctx } from './ctx';
-import { DashboardPanel, viewTypeOf } from './dashboards/dashboardPanel';
+import { DASHBOARD_KINDS, DashboardPanel, viewTypeOf } from './dashboards/dashboardPanel';
 import type { RunItem } from './runsView';
 import { RunsView } from './runsView';
 import { SessionTracker } from './sessions';
@@ -22,7 +22,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     sessions,
     c.sessionChanges.event(() => runs.refresh()),
   );
-  for (const kind of ['sparsity', 'importance'] as const)
+  for (const kind of DASHBOARD_KINDS)
     c.register(
       vscode.window.registerWebviewPanelSerializer(viewTypeOf(kind), {
         deserializeWebviewPanel: (panel, state) => Promise.resolve(DashboardPanel.revive(c, kind, panel, state)),

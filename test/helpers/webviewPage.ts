@@ -4,7 +4,7 @@
  * records posted messages and keeps state in sessionStorage (so a reload restores it), and the
  * theme variables per body class. Shared by the webview tests and the heatmap bench.
  */
-import type { HostToWebview, WebviewToHost } from '@protocol';
+import type { DashboardKind, HostToWebview, WebviewToHost } from '@protocol';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -76,7 +76,32 @@ function html(panel: string): string {
 </body></html>`;
 }
 
-export type Panel = 'sparsity' | 'importance';
+export type Panel = DashboardKind;
+export type Rgb = [number, number, number];
+
+export function hex(color: string): Rgb {
+  const n = Number.parseInt(color.slice(1), 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+export const distance = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+  Math.max(Math.abs(a[0]! - b[0]!), Math.abs(a[1]! - b[1]!), Math.abs(a[2]! - b[2]!));
+
+/** RGBA of every pixel of a canvas, with its size (base64 across the page boundary: a JSON array is slow). */
+export async function canvasPixels(page: Page, selector: string) {
+  const got = await page.$eval(selector, (c: HTMLCanvasElement) => {
+    const bytes = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let binary = '';
+    for (let i = 0; i < bytes.length; i += 0x8000)
+      binary += String.fromCharCode(...bytes.subarray(i, Math.min(bytes.length, i + 0x8000)));
+    return { width: c.width, height: c.height, data: btoa(binary), area: c.dataset.area };
+  });
+  return { ...got, data: Buffer.from(got.data, 'base64') };
+}
+
+export function pixel(p: { width: number; data: Uint8Array }, x: number, y: number): Rgb {
+  const o = (Math.floor(y) * p.width + Math.floor(x)) * 4;
+  return [p.data[o]!, p.data[o + 1]!, p.data[o + 2]!];
+}
 
 export interface PanelPage {
   page: Page;

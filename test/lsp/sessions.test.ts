@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { CodeLens, CompletionItem, CompletionList } from 'vscode-languageserver-protocol';
 import type {
   RunEvent,
   RunInfo,
+  RunCompareResult,
   RunReadResult,
   RunSnapshotResult,
   SchedulePreviewResult,
@@ -238,6 +239,35 @@ describe('pruning sessions in the language server', () => {
     const info = JSON.parse(readFileSync(join(final.runDir, 'run.json'), 'utf8')) as RunInfo;
     assert.equal(info.totalSteps, 40);
     assert.equal(info.step, 40);
+  });
+
+  it('compares two runs: the formatted table and the config keys that differ', async () => {
+    const a = experiment('cmp-a', { steps: 40 });
+    const b = experiment('cmp-b', { steps: 40 });
+    const bText = b.text.replace('method: sapp', 'method: magnitude');
+    writeFileSync(b.path, bText);
+    await s.client.open(a.uri, a.text);
+    await s.client.open(b.uri, bText);
+    const started = await Promise.all(
+      [a, b].map((e) => s.client.request<SessionStartResult>('sparsity/session/start', { uri: e.uri })),
+    );
+    const ends = await Promise.all(started.map(({ session }) => s.ended(session.sessionId)));
+    assert.deepEqual(
+      ends.map((e) => e.state),
+      ['completed', 'completed'],
+    );
+    const runDirs = ends.map((e) => e.runDir);
+    const result = await s.client.request<RunCompareResult>('sparsity/run/compare', { runDirs });
+    const cell = (row: number, column: string) => result.rows[row]![result.columns.indexOf(column)];
+    assert.equal(cell(0, 'run'), basename(runDirs[0]!));
+    assert.deepEqual([cell(0, 'method'), cell(1, 'method')], ['sapp', 'magnitude']);
+    assert.match(cell(0, 'accuracy')!, /^\d+\.\d\d%$/);
+    assert.equal(cell(1, 'steps'), '40');
+    const method = result.differences.find((d) => d.path === 'pruning.method');
+    assert.deepEqual(method?.values, ['"sapp"', '"magnitude"']);
+    assert.ok(!result.differences.some((d) => d.path === 'name'), 'names always differ and are not listed');
+    assert.match(result.markdown, /\| run \| method \|/);
+    await assert.rejects(s.client.request('sparsity/run/compare', { runDirs: runDirs.slice(0, 1) }), /two or more/);
   });
 
   it('refuses a file with errors, naming the line', async () => {

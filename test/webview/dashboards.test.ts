@@ -6,12 +6,21 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { blockColor, formatScore } from '../../webview/src/heatmapColors';
-import { launch, openPanel, ROOT, THEMES, type PanelPage } from '../helpers/webviewPage';
+import {
+  canvasPixels,
+  distance,
+  hex,
+  launch,
+  openPanel,
+  pixel,
+  ROOT,
+  THEMES,
+  type PanelPage,
+} from '../helpers/webviewPage';
 
 type Snapshot = Extract<HostToWebview, { type: 'snapshot' }>;
-type Rgb = [number, number, number];
 
 const root = ROOT;
 const shots = join(root, '.test-output', 'webview');
@@ -19,30 +28,6 @@ const fixture = JSON.parse(readFileSync(join(root, 'test/fixtures/webview/run.js
 const runMessage = fixture.find((m) => m.type === 'run')!;
 const snapshots = fixture.filter((m): m is Snapshot => m.type === 'snapshot');
 const snapshotAt = (step: number) => snapshots.find((s) => s.step === step)!;
-
-function hex(color: string): Rgb {
-  const n = Number.parseInt(color.slice(1), 16);
-  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
-}
-const distance = (a: ArrayLike<number>, b: ArrayLike<number>) =>
-  Math.max(Math.abs(a[0]! - b[0]!), Math.abs(a[1]! - b[1]!), Math.abs(a[2]! - b[2]!));
-
-/** RGBA of every pixel of a canvas, with its size (base64 across the page boundary: a JSON array is slow). */
-async function canvasPixels(page: Page, selector: string) {
-  const got = await page.$eval(selector, (c: HTMLCanvasElement) => {
-    const bytes = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    let binary = '';
-    for (let i = 0; i < bytes.length; i += 0x8000)
-      binary += String.fromCharCode(...bytes.subarray(i, Math.min(bytes.length, i + 0x8000)));
-    return { width: c.width, height: c.height, data: btoa(binary), area: c.dataset.area };
-  });
-  return { ...got, data: Buffer.from(got.data, 'base64') };
-}
-
-function pixel(p: { width: number; data: Uint8Array }, x: number, y: number): Rgb {
-  const o = (Math.floor(y) * p.width + Math.floor(x)) * 4;
-  return [p.data[o]!, p.data[o + 1]!, p.data[o + 2]!];
-}
 
 const isRequest = (m: WebviewToHost): m is Extract<WebviewToHost, { type: 'requestSnapshot' }> =>
   m.type === 'requestSnapshot';

@@ -265,6 +265,9 @@ function handle(message: HostToWebview): void {
       theme = readTheme();
       draw();
       break;
+    case 'schedule':
+    case 'compare':
+      break;
     default: {
       const unexpected: never = message;
       console.warn('importance panel: unknown message', unexpected);

@@ -3,28 +3,21 @@
  * (or log-loss for CTR) at each evaluation, and step time, with the schedule's phases as shaded
  * bands; a CSV export of the step events and a PNG export of the sparsity chart.
  */
-import {
-  Chart,
-  Filler,
-  Legend,
-  LinearScale,
-  LineController,
-  LineElement,
-  PointElement,
-  Tooltip,
-  type ChartDataset,
-  type Plugin,
-} from 'chart.js';
 import type { EvalEvent, HostToWebview, PhaseEvent, RunEvent, RunInfo, StepEvent } from '@protocol';
-import { decimate } from './decimate';
+import {
+  applyChartTheme,
+  backgroundPlugin,
+  line,
+  makeCard,
+  phaseBandsPlugin,
+  points,
+  redraw,
+  type ChartCard,
+} from './charts';
 import { el } from './dom';
 import { ensureStylesheet, readTheme, watchTheme, type Theme } from './theme';
 import { vscodeApi } from './vscodeApi';
 import './dashboard.css';
-
-Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip, Legend, Filler);
-
-type Point = { x: number; y: number };
 
 const api = vscodeApi<Record<string, never>>();
 let info: RunInfo | undefined;
@@ -34,53 +27,13 @@ let phases: PhaseEvent[] = [];
 let theme: Theme = readTheme();
 
 ensureStylesheet();
-
-/** Shades each sparsify and sparse phase across the chart area (dense phases stay clear). */
-const phaseBands: Plugin<'line'> = {
-  id: 'phaseBands',
-  beforeDatasetsDraw(chart) {
-    const { ctx, chartArea, scales } = chart;
-    const x = scales.x;
-    if (!x || !chartArea) return;
-    ctx.save();
-    for (const p of phases) {
-      if (p.kind === 'dense') continue;
-      const x0 = Math.max(chartArea.left, x.getPixelForValue(p.startStep));
-      const x1 = Math.min(chartArea.right, x.getPixelForValue(p.endStep));
-      if (x1 <= x0) continue;
-      ctx.fillStyle = p.kind === 'sparsify' ? theme.sparsifyBand : theme.sparseBand;
-      ctx.fillRect(x0, chartArea.top, x1 - x0, chartArea.bottom - chartArea.top);
-    }
-    ctx.restore();
-  },
-};
-
-/** Paints the theme's background, so exported PNGs and pixels read the same as the panel. */
-const background: Plugin<'line'> = {
-  id: 'themeBackground',
-  beforeDraw(chart) {
-    const { ctx, width, height } = chart;
-    ctx.save();
-    ctx.globalCompositeOperation = 'destination-over';
-    ctx.fillStyle = theme.background;
-    ctx.fillRect(0, 0, width, height);
-    ctx.restore();
-  },
-  afterDraw(chart) {
-    // Where the plot sits inside the canvas, in canvas pixels (read by the pixel tests).
-    const { left, top, right, bottom } = chart.chartArea;
-    const r = chart.currentDevicePixelRatio;
-    chart.canvas.dataset.area = [left, top, right, bottom].map((v) => Math.round(v * r)).join(',');
-  },
-};
-
-interface ChartCard {
-  id: string;
-  title: string;
-  chart: Chart<'line', Point[]>;
-  canvas: HTMLCanvasElement;
-  yLabel: string;
-}
+const plugins = [
+  backgroundPlugin(() => theme),
+  phaseBandsPlugin(
+    () => phases,
+    () => theme,
+  ),
+];
 
 const header = el('h1', { text: 'Sparsity' });
 const summary = el('div', { className: 'status', text: 'Waiting for the run…' });
@@ -89,57 +42,12 @@ const pngButton = el('button', { text: 'Save PNG', title: 'Save the sparsity cha
 const grid = el('div', { className: 'charts' });
 document.body.append(el('header', { className: 'toolbar' }, header, csvButton, pngButton), summary, grid);
 
-function makeCard(id: string, title: string, yLabel: string, percent: boolean): ChartCard {
-  const canvas = el('canvas');
-  canvas.id = `chart-${id}`;
-  grid.append(
-    el('section', { className: 'card' }, el('h2', { text: title }), el('div', { className: 'chart-box' }, canvas)),
-  );
-  const chart = new Chart<'line', Point[]>(canvas, {
-    type: 'line',
-    data: { datasets: [] },
-    options: {
-      animation: false,
-      responsive: true,
-      maintainAspectRatio: false,
-      parsing: false,
-      normalized: true,
-      interaction: { mode: 'nearest', axis: 'x', intersect: false },
-      elements: { point: { radius: 0, hitRadius: 4 }, line: { borderWidth: 2 } },
-      scales: {
-        x: { type: 'linear', title: { display: true, text: 'step' } },
-        y: {
-          type: 'linear',
-          title: { display: true, text: yLabel },
-          ...(percent ? { min: 0, max: 1, ticks: { callback: (v) => `${Math.round(Number(v) * 100)}%` } } : {}),
-        },
-      },
-      plugins: { legend: { position: 'bottom', labels: { boxWidth: 12 } } },
-    },
-    plugins: [background, phaseBands],
-  });
-  return { id, title, chart, canvas, yLabel };
-}
-
-const cards = {
-  sparsity: makeCard('sparsity', 'Sparsity vs schedule', 'fraction of blocks', true),
-  loss: makeCard('loss', 'Training loss', 'loss', false),
-  quality: makeCard('quality', 'Accuracy', 'accuracy', false),
-  time: makeCard('time', 'Step time', 'ms', false),
+const cards: Record<'sparsity' | 'loss' | 'quality' | 'time', ChartCard> = {
+  sparsity: makeCard(grid, 'sparsity', 'Sparsity vs schedule', 'fraction of blocks', true, plugins),
+  loss: makeCard(grid, 'loss', 'Training loss', 'loss', false, plugins),
+  quality: makeCard(grid, 'quality', 'Accuracy', 'accuracy', false, plugins),
+  time: makeCard(grid, 'time', 'Step time', 'ms', false, plugins),
 };
-
-function points<T>(events: T[], x: (e: T) => number, y: (e: T) => number | undefined): Point[] {
-  const out: Point[] = [];
-  for (const e of events) {
-    const v = y(e);
-    if (v !== undefined && Number.isFinite(v)) out.push({ x: x(e), y: v });
-  }
-  return decimate(out, (p) => p.y);
-}
-
-function line(label: string, data: Point[], color: string, extra: Partial<ChartDataset<'line', Point[]>> = {}) {
-  return { label, data, borderColor: color, backgroundColor: color, ...extra } as ChartDataset<'line', Point[]>;
-}
 
 function layerNames(): string[] {
   const names = new Set<string>();
@@ -147,15 +55,8 @@ function layerNames(): string[] {
   return [...names];
 }
 
-function applyTheme(): void {
-  Chart.defaults.color = theme.foreground;
-  Chart.defaults.borderColor = theme.grid;
-  Chart.defaults.font.family = theme.fontFamily;
-  Chart.defaults.font.size = theme.fontSize;
-}
-
 function render(): void {
-  applyTheme();
+  applyChartTheme(theme);
   const s = theme.series;
   const step = (e: StepEvent) => e.step;
   const layerLines = layerNames().map((name, i) =>
@@ -210,7 +111,7 @@ function render(): void {
       { pointRadius: 3, hidden: true },
     ),
   ];
-  cards.quality.canvas.parentElement!.previousElementSibling!.textContent = ctr ? 'Log-loss' : 'Accuracy';
+  cards.quality.heading.textContent = ctr ? 'Log-loss' : 'Accuracy';
   cards.time.chart.data.datasets = [
     line(
       'step time',
@@ -218,15 +119,7 @@ function render(): void {
       s[1]!,
     ),
   ];
-  const total = info?.totalSteps;
-  for (const card of Object.values(cards)) {
-    const x = card.chart.options.scales?.x;
-    if (x) {
-      x.min = 0;
-      if (total !== undefined) x.max = total;
-    }
-    card.chart.update('none');
-  }
+  redraw(Object.values(cards), info?.totalSteps);
   const last = stepEvents.at(-1);
   summary.textContent = info
     ? `${info.name} · ${info.method} · ${info.status} · step ${info.step}/${info.totalSteps}` +
@@ -309,6 +202,8 @@ function handle(message: HostToWebview): void {
       render();
       break;
     case 'snapshot':
+    case 'schedule':
+    case 'compare':
       break;
     case 'theme':
       theme = readTheme();

@@ -29,16 +29,15 @@ import {
   SessionResumeRequest,
   SessionStartRequest,
   SessionStopRequest,
-  type SchedulePreviewResult,
   type SessionSummary,
   type SnapshotEvent,
 } from '@protocol';
 import { nodeHost } from '../experiment/experimentHost';
-import { learningRateAt, targetSparsityAt } from '../experiment/schedule';
+import { schedulePreview } from '../experiment/schedulePreview';
 import { validateExperiment, type ValidationResult } from '../experiment/validate';
 import { selectBackend } from '../engine/backends';
 import { exportRun } from '../engine/runExperiment';
-import { comparisonMarkdown } from '../sessions/runComparison';
+import { comparison } from '../sessions/runComparison';
 import { loadRun, readSnapshot } from '../sessions/runReader';
 import { SessionManager } from '../sessions/sessionManager';
 
@@ -52,8 +51,6 @@ export interface SessionsOptions {
   /** Whether the client can refresh code lenses on request. */
   canRefreshCodeLenses(): boolean;
 }
-
-const PREVIEW_POINTS = 200;
 
 const failed = (message: string) => new ResponseError(LSPErrorCodes.RequestFailed, message);
 const pathOf = (uri: string) => (uri.startsWith('file:') ? fileURLToPath(uri) : null);
@@ -210,7 +207,8 @@ export function registerSessions(options: SessionsOptions): SessionManager {
 
   connection.onRequest(RunCompareRequest, (params) => {
     try {
-      return { markdown: comparisonMarkdown(params.runDirs.map((dir) => loadRun(dir))) };
+      if (params.runDirs.length < 2) throw failed('Compare needs two or more run folders.');
+      return comparison(params.runDirs.map((dir) => loadRun(dir)));
     } catch (error) {
       return failed((error as Error).message);
     }
@@ -230,7 +228,7 @@ export function registerSessions(options: SessionsOptions): SessionManager {
     try {
       return schedulePreview(validationOf(params.uri));
     } catch (error) {
-      return error instanceof ResponseError ? error : failed((error as Error).message);
+      return failed((error as Error).message);
     }
   });
 
@@ -263,37 +261,4 @@ export function registerSessions(options: SessionsOptions): SessionManager {
   });
 
   return manager;
-}
-
-/** The schedule the trainer will execute, sampled for a chart (the same pure functions). */
-export function schedulePreview(result: ValidationResult): SchedulePreviewResult {
-  const config = result.config;
-  const schedule = result.analysis?.schedule;
-  if (!config || !schedule) throw failed('The schedule cannot be computed: fix the errors in the file first.');
-  const total = schedule.totalSteps;
-  const stride = Math.max(1, Math.ceil(total / PREVIEW_POINTS));
-  const steps: number[] = [];
-  for (let s = 0; s < total; s += stride) steps.push(s);
-  if (steps[steps.length - 1] !== total - 1) steps.push(total - 1);
-  return {
-    name: config.name,
-    method: config.pruning.method,
-    totalSteps: total,
-    phases: schedule.phases.map((p) => ({
-      index: p.index,
-      kind: p.kind,
-      label: p.label,
-      startStep: p.startStep,
-      endStep: p.endStep,
-    })),
-    steps,
-    targetSparsity: steps.map((s) => targetSparsityAt(schedule, s)),
-    learningRate: steps.map((s) => learningRateAt(config.training, s, total)),
-    layers: (result.analysis?.plan?.layers ?? []).map((l) => ({
-      name: l.name,
-      blocks: l.blocks,
-      keptBlocks: l.keptBlocks,
-      pruned: l.status === 'pruned',
-    })),
-  };
 }

@@ -2,6 +2,7 @@
  * Several runs side by side: one row of final results per run and the config keys whose values
  * differ between them. Shared by `sparsity-studio compare` and the editor's Compare Runs.
  */
+import type { RunCompareResult } from '@protocol';
 import type { LoadedRun } from './runReader';
 
 export type ComparisonRow = Record<string, string | number | null>;
@@ -50,6 +51,18 @@ function flatten(value: unknown, prefix = '', out = new Map<string, string>()): 
     for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
   } else if (prefix) out.set(prefix, JSON.stringify(value));
   return out;
+}
+
+/** The comparison as the editor's compare panel takes it: formatted table, differences, Markdown. */
+export function comparison(runs: LoadedRun[]): RunCompareResult {
+  const rows = comparisonRows(runs);
+  const columns = Object.keys(rows[0] ?? {});
+  return {
+    columns,
+    rows: rows.map((r) => columns.map((c) => formatCell(c, r[c]))),
+    differences: configDifferences(runs),
+    markdown: comparisonMarkdown(runs),
+  };
 }
 
 /** The comparison as Markdown: the results table, then the config differences. */
