@@ -33,7 +33,8 @@ export interface SnapshotLayerDto {
 
 /**
  * Host → webview.
- * - `run`: sent after `ready` (and whenever the panel is revived); the panel replaces its state.
+ * - `run`: sent after `ready` (and whenever the panel is revived), and again when the run's session
+ *   ends; the panel replaces its state.
  * - `events`: new run events appended as the run progresses; the panel appends and redraws.
  * - `snapshot`: scores and masks at one step, in answer to `requestSnapshot` (or the latest one
  *   pushed as it is written); the importance panel redraws its heatmap.

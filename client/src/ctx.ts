@@ -17,6 +17,7 @@ import {
 } from '@protocol';
 import { Config } from './config';
 import { LANGUAGE_ID, SETTINGS_SECTION } from './contributions';
+import { showProgressAsNotifications } from './progressNotifications';
 
 export class Ctx implements vscode.Disposable {
   readonly config = new Config();
@@ -67,6 +68,7 @@ export class Ctx implements vscode.Disposable {
     this.languageClient.onNotification(SessionDidChangeNotification, (s) => this.sessionChanges.fire(s));
     this.languageClient.onNotification(SessionDidReportEventsNotification, (e) => this.sessionEvents.fire(e));
     await this.languageClient.start();
+    showProgressAsNotifications(this.languageClient);
   }
 
   async restart(): Promise<void> {

@@ -37,7 +37,7 @@ async function main(): Promise<number> {
             workspace,
             fileText: (name) => readFileSync(join(workspace, name), 'utf8'),
           }),
-          120_000,
+          test.timeoutMs ?? 120_000,
           label,
         );
         passed++;

@@ -15,5 +15,7 @@ export interface UiTest {
   name: string;
   /** Also run against the extension installed from the packaged .vsix (no development path). */
   fromVsix?: boolean;
+  /** The whole test's time limit (default 120 s). */
+  timeoutMs?: number;
   run(context: UiTestContext): Promise<void>;
 }

@@ -175,6 +175,44 @@ describe('dashboards in Chromium under the webview CSP', () => {
     await page.close();
   });
 
+  it('importance panel follows a live run when snapshots come faster than the answers', async () => {
+    const panel = await openPanel(browser, 'importance');
+    const { page } = panel;
+    await panel.waitForPosted(isReady);
+    const template = snapshots.at(-1)!;
+    const snapshotEvent = (step: number) => {
+      const run = runMessage.type === 'run' ? runMessage : undefined;
+      const e = run!.events.find((x) => x.type === 'snapshot')!;
+      return { ...e, step };
+    };
+    await panel.send({ ...runMessage, events: [snapshotEvent(100)] } as HostToWebview);
+    // A host that answers each request 150 ms late, while the run reports a snapshot every 40 ms.
+    let answered = 0;
+    let step = 100;
+    for (let tick = 0; tick < 60; tick++) {
+      step += 10;
+      await panel.send({ type: 'events', events: [snapshotEvent(step)] });
+      const posted = (await panel.posted()).filter(isRequest);
+      for (const request of posted.slice(answered)) {
+        answered++;
+        setTimeout(() => void panel.send({ ...template, step: request.step }).catch(() => undefined), 150);
+      }
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    await new Promise((r) => setTimeout(r, 600));
+    for (const request of (await panel.posted()).filter(isRequest).slice(answered))
+      await panel.send({ ...template, step: request.step });
+    await page.waitForFunction(
+      (last) => document.querySelector<HTMLCanvasElement>('.heatmap')?.dataset.step === String(last),
+      step,
+      { timeout: 5_000 },
+    );
+    const requests = (await panel.posted()).filter(isRequest).length;
+    assert.ok(requests < 40, `one request at a time: ${requests} requests for 60 snapshots`);
+    await assertClean(panel);
+    await page.close();
+  });
+
   it('importance panel: kept vs pruned pixels, slider, layer picker, tooltip, theme, state across reload', async () => {
     const panel = await openPanel(browser, 'importance');
     const { page } = panel;

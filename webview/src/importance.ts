@@ -40,6 +40,9 @@ let selectedLayer = saved.layer;
 let selectedStep = saved.step;
 let steps: number[] = [];
 let snapshotStep: number | undefined;
+/** The request the host is answering, and the step wanted next (see `requestStep`). */
+let inFlight: { step: number; since: number } | undefined;
+let queuedStep: number | undefined;
 let layers: DecodedLayer[] = [];
 let theme: Theme;
 let cell = 1;
@@ -113,10 +116,20 @@ function syncSlider(): void {
   stepLabel.textContent = selectedStep === undefined ? '' : `step ${selectedStep}`;
 }
 
+/**
+ * Asks the host for a snapshot, one request at a time: while one is answered, the latest wish
+ * waits (a live run adds snapshots faster than answers may come back). A request unanswered for
+ * 2 s no longer blocks (the host drops requests it cannot answer).
+ */
 function requestStep(step: number): void {
   selectedStep = step;
   saveState();
   syncSlider();
+  if (inFlight !== undefined && performance.now() - inFlight.since < 2000) {
+    queuedStep = step;
+    return;
+  }
+  inFlight = { step, since: performance.now() };
   api.postMessage({ type: 'requestSnapshot', step });
 }
 
@@ -241,16 +254,25 @@ function handle(message: HostToWebview): void {
     case 'run':
       status.textContent = `${message.info.name} · ${message.info.status}`;
       setSteps(snapshotSteps(message.events), true);
+      // A re-sent run (its session ended) keeps the heatmap it shows: redraw its description.
+      if (layers.length > 0 && inFlight === undefined) draw();
       break;
     case 'events': {
       const added = snapshotSteps(message.events);
       if (added.length > 0) setSteps([...steps, ...added], false);
       break;
     }
-    case 'snapshot':
+    case 'snapshot': {
+      // An answer overtaken by a newer request (sent after this one timed out): drawing it would
+      // move the slider off the newest step and stop a live panel following the run.
+      if (inFlight !== undefined && inFlight.step !== message.step) break;
+      inFlight = undefined;
+      const next = queuedStep;
+      queuedStep = undefined;
       performance.mark('heatmap-update-start');
       snapshotStep = message.step;
-      selectedStep = message.step;
+      // The slider stays on the step wanted next, so a live panel keeps following the newest.
+      selectedStep = next ?? message.step;
       if (!steps.includes(message.step)) steps = [...steps, message.step].sort((a, b) => a - b);
       slider.max = String(Math.max(0, steps.length - 1));
       slider.disabled = false;
@@ -260,7 +282,9 @@ function handle(message: HostToWebview): void {
       saveState();
       draw();
       performance.measure('heatmap-update', 'heatmap-update-start');
+      if (next !== undefined && next !== message.step) requestStep(next);
       break;
+    }
     case 'theme':
       theme = readTheme();
       draw();

@@ -55,7 +55,27 @@ function layerNames(): string[] {
   return [...names];
 }
 
+/**
+ * Live events redraw at most every 500 ms: redrawing four charts per event batch (8 a second)
+ * kept the renderer busy enough to delay every other panel's messages by seconds in code-server.
+ */
+const LIVE_REDRAW_MS = 500;
+let lastRender = 0;
+let renderTimer: ReturnType<typeof setTimeout> | undefined;
+
+function renderSoon(): void {
+  if (renderTimer !== undefined) return;
+  const wait = Math.max(0, lastRender + LIVE_REDRAW_MS - performance.now());
+  renderTimer = setTimeout(() => {
+    renderTimer = undefined;
+    render();
+  }, wait);
+}
+
 function render(): void {
+  lastRender = performance.now();
+  clearTimeout(renderTimer);
+  renderTimer = undefined;
   applyChartTheme(theme);
   const s = theme.series;
   const step = (e: StepEvent) => e.step;
@@ -121,8 +141,10 @@ function render(): void {
   ];
   redraw(Object.values(cards), info?.totalSteps);
   const last = stepEvents.at(-1);
+  // A live run's record is as old as the panel; its step events say how far it has got since.
+  const reached = Math.max(info?.step ?? 0, last ? last.step + 1 : 0);
   summary.textContent = info
-    ? `${info.name} · ${info.method} · ${info.status} · step ${info.step}/${info.totalSteps}` +
+    ? `${info.name} · ${info.method} · ${info.status} · step ${reached}/${info.totalSteps}` +
       (last ? ` · global sparsity ${(100 * last.globalSparsity).toFixed(1)}%` : '')
     : 'Waiting for the run…';
 }
@@ -199,7 +221,7 @@ function handle(message: HostToWebview): void {
       break;
     case 'events':
       add(message.events);
-      render();
+      renderSoon();
       break;
     case 'snapshot':
     case 'schedule':

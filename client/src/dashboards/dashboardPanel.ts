@@ -34,6 +34,8 @@ export type PanelSubject =
   | { kind: 'schedule'; uri: string }
   | { kind: 'compare'; runDirs: string[] };
 
+const FINAL_STATES = new Set(['completed', 'failed', 'cancelled']);
+
 /** Re-sending a schedule or a comparison waits this long after the last edit or event. */
 const REFRESH_DELAY_MS = { schedule: 300, compare: 1000 };
 
@@ -136,7 +138,10 @@ export class DashboardPanel implements vscode.Disposable {
     return this.subject.kind;
   }
 
-  /** A run panel follows its session's events; a schedule follows edits; a comparison re-reads. */
+  /**
+   * A run panel follows its session's events and re-reads the run when it ends; a schedule follows
+   * edits; a comparison re-reads.
+   */
   private liveUpdates(s: PanelSubject): vscode.Disposable[] {
     switch (s.kind) {
       case 'sparsity':
@@ -144,6 +149,10 @@ export class DashboardPanel implements vscode.Disposable {
         return [
           this.ctx.sessionEvents.event((e) => {
             if (e.runDir === s.runDir) this.post({ type: 'events', events: e.events });
+          }),
+          // When the session ends, the run folder has its final record (status, final metrics).
+          this.ctx.sessionChanges.event((summary) => {
+            if (summary.runDir === s.runDir && FINAL_STATES.has(summary.state)) this.refreshSoon(0);
           }),
         ];
       case 'schedule':

@@ -1,4 +1,7 @@
-/** Session and run commands inside the real extension host: run, export, delete, and a refused start. */
+/**
+ * Session and run commands inside the real extension host: run, export, compare, preview the
+ * schedule, delete, and a refused start.
+ */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,6 +41,22 @@ async function runDirOf(session: SessionSummary, other: string[] = []): Promise<
   throw new Error(`no run folder for ${session.name}`);
 }
 
+/** Waits for a webview tab of `viewType` (VS Code may prefix it) titled `label`. */
+async function waitForWebviewTab(viewType: string, label: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs);
+    if (
+      tabs.some(
+        (t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith(viewType) && t.label === label,
+      )
+    )
+      return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const labels = vscode.window.tabGroups.all.flatMap((g) => g.tabs.map((t) => t.label));
+  throw new Error(`no webview tab "${label}" (${viewType}); tabs: ${labels.join(', ')}`);
+}
+
 suite('sessions and runs from commands', () => {
   test('Run Experiment, Export Run and Delete Run on real run folders', async function () {
     this.timeout(300_000); // two real training runs in the host's worker threads
@@ -67,6 +86,16 @@ suite('sessions and runs from commands', () => {
     });
     const secondRun = await runDirOf(second, [firstDir]);
     assert.equal((await finished(secondRun)).status, 'completed');
+
+    // Compare Runs on the two folders and Preview Schedule on the file open their panels.
+    const compared = await vscode.commands.executeCommand<string[]>('sparsityStudio.compareRuns', undefined, [
+      firstDir,
+      secondRun,
+    ]);
+    assert.deepEqual(compared, [firstDir, secondRun]);
+    await waitForWebviewTab('sparsityStudio.dashboard.compare', 'Compare · 2 runs');
+    assert.equal(await vscode.commands.executeCommand<string>('sparsityStudio.previewSchedule', uri), uri);
+    await waitForWebviewTab('sparsityStudio.dashboard.schedule', 'Schedule · valid.prune.yaml');
 
     const deleted = await vscode.commands.executeCommand<boolean>('sparsityStudio.deleteRun', secondRun, false);
     assert.equal(deleted, true);
