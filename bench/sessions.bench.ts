@@ -1,8 +1,9 @@
 /**
  * Sessions in the language server, against baselines measured in the same run:
  * - completion latency while a session trains, against the same requests on an idle server;
- * - training throughput of a session streaming its events to a client (what an open dashboard
- *   receives), against the CLI running the same experiment alone.
+ * - training throughput of a session with both dashboards open — the real sparsity and importance
+ *   bundles in headless Chromium, fed the session's events and answered their snapshot requests
+ *   the way the extension host relays them — against the CLI running the same experiment alone.
  *
  *   npm run build && node --import tsx bench/sessions.bench.ts [requests]
  */
@@ -11,8 +12,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { RunInfo, SessionEventsParams, SessionStartResult, SessionSummary } from '@protocol';
+import type {
+  HostToWebview,
+  RunInfo,
+  RunSnapshotResult,
+  SessionEventsParams,
+  SessionStartResult,
+  SessionSummary,
+  WebviewToHost,
+} from '@protocol';
 import { LspTestClient } from '../test/helpers/lspClient';
+import { launch, openPanel, type PanelPage } from '../test/helpers/webviewPage';
 
 const REQUESTS = Number(process.argv[2] ?? 200);
 const dir = mkdtempSync(join(tmpdir(), 'sparsity-session-bench-'));
@@ -62,6 +72,42 @@ async function completionLatencies(client: LspTestClient, count: number, until?:
 
 const stepsPerSecond = (info: RunInfo) => info.step / info.timing.total_s;
 
+/**
+ * What the extension host does for an open panel: the run on `ready`, live events as they come,
+ * and an answer to each snapshot request. Returns a function that relays what arrived since.
+ */
+function relay(client: LspTestClient, panels: PanelPage[]) {
+  let runDir = '';
+  let started = false;
+  const pending: HostToWebview[] = [];
+  const answered = new Map<PanelPage, number>();
+  client.connection.onNotification('sparsity/session/didReportEvents', (p: SessionEventsParams) => {
+    runDir = p.runDir;
+    pending.push({ type: 'events', events: p.events });
+  });
+  return async function pump(): Promise<number> {
+    if (runDir === '') return 0;
+    if (!started) {
+      started = true;
+      const info = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunInfo;
+      for (const panel of panels) await panel.send({ type: 'run', info, events: [] });
+    }
+    const batch = pending.splice(0);
+    for (const message of batch) for (const panel of panels) await panel.send(message);
+    for (const panel of panels) {
+      const requests = (await panel.posted()).filter(
+        (m): m is Extract<WebviewToHost, { type: 'requestSnapshot' }> => m.type === 'requestSnapshot',
+      );
+      for (const request of requests.slice(answered.get(panel) ?? 0)) {
+        const s = await client.request<RunSnapshotResult>('sparsity/run/snapshot', { runDir, step: request.step });
+        await panel.send({ type: 'snapshot', step: s.step, score: s.score, layers: s.layers });
+      }
+      answered.set(panel, requests.length);
+    }
+    return batch.length;
+  };
+}
+
 async function main(): Promise<void> {
   const client = new LspTestClient();
   client.connection.onRequest('window/workDoneProgress/create', () => null);
@@ -70,20 +116,32 @@ async function main(): Promise<void> {
   client.connection.onNotification('sparsity/session/didChange', (s: SessionSummary) => {
     if (['completed', 'failed', 'cancelled'].includes(s.state)) final = s;
   });
-  client.connection.onNotification('sparsity/session/didReportEvents', (p: SessionEventsParams) => {
-    notifications += p.events.length > 0 ? 1 : 0;
-  });
   await client.initialize({ window: { workDoneProgress: true } }, { trusted: true });
   await client.open(uri, readFileSync(file, 'utf8'));
+  const browser = await launch();
+  const panels = [await openPanel(browser, 'sparsity'), await openPanel(browser, 'importance')];
+  const pump = relay(client, panels);
 
   const idle = await completionLatencies(client, REQUESTS);
   const started = performance.now();
   await client.request<SessionStartResult>('sparsity/session/start', { uri });
+  const relaying = (async () => {
+    while (!final) {
+      notifications += await pump();
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    notifications += await pump();
+  })();
   const busy = await completionLatencies(client, 100_000, () => final !== undefined);
   while (!final) await new Promise((r) => setTimeout(r, 50));
+  await relaying;
   const sessionSeconds = (performance.now() - started) / 1000;
   const session = JSON.parse(readFileSync(join(final.runDir, 'run.json'), 'utf8')) as RunInfo;
+  const heatmapStep = await panels[1]!.page.locator('canvas.heatmap').getAttribute('data-step');
+  const panelErrors = panels.flatMap((p) => p.errors);
+  await browser.close();
   await client.shutdown();
+  if (panelErrors.length > 0) throw new Error(`dashboard errors: ${panelErrors.join('; ')}`);
 
   const cli = spawnSync(process.execPath, [join(__dirname, '..', 'bin', 'sparsity-studio.js'), 'run', file], {
     encoding: 'utf8',
@@ -109,10 +167,10 @@ async function main(): Promise<void> {
     `  p95 ratio training/idle: ${(quantile(busy, 0.95) / quantile(idle, 0.95)).toFixed(2)}x (target: p95 < 100 ms)`,
   );
   console.log(
-    `throughput, ${session.step} steps (${notifications} event notifications, ${sessionSeconds.toFixed(1)} s wall):`,
+    `throughput, ${session.step} steps (${notifications} event batches relayed to both dashboards, ${sessionSeconds.toFixed(1)} s wall; the heatmap ended at step ${heatmapStep}):`,
   );
   console.log(
-    `  session streaming events  ${stepsPerSecond(session).toFixed(1)} steps/s (median step ${session.timing.step_ms_median?.toFixed(2)} ms)`,
+    `  session, dashboards open  ${stepsPerSecond(session).toFixed(1)} steps/s (median step ${session.timing.step_ms_median?.toFixed(2)} ms)`,
   );
   console.log(
     `  CLI alone                 ${stepsPerSecond(cliInfo).toFixed(1)} steps/s (median step ${cliInfo.timing.step_ms_median?.toFixed(2)} ms)`,
