@@ -161,6 +161,14 @@ export const tests: UiTest[] = [
         .first()
         .waitFor({ timeout: 30_000 });
       await shot('schedule-preview');
+
+      // The Runs view in the activity bar lists the stopped run with its status and method.
+      await page.locator('.activitybar .action-item a[aria-label^="Sparsity Studio"]').first().click();
+      const row = page.locator('.monaco-list-row', { hasText: /e2e-long-sapp-s7/ }).first();
+      await row.waitFor({ timeout: 30_000 });
+      const rowText = (await row.textContent()) ?? '';
+      if (!/cancelled · sapp · /.test(rowText)) throw new Error(`Runs view row: ${rowText}`);
+      await shot('runs-view');
     },
   },
 ];
