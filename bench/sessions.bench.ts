@@ -15,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type {
-  HostToWebview,
+  DashboardKind,
+  RunEvent,
   RunInfo,
   RunSnapshotResult,
   SessionEventsParams,
@@ -23,6 +24,7 @@ import type {
   SessionSummary,
   WebviewToHost,
 } from '@protocol';
+import { liveEventsFor } from '../client/src/dashboards/dashboardPanelMessages';
 import { LspTestClient } from '../test/helpers/lspClient';
 import { launch, openPanel, type PanelPage } from '../test/helpers/webviewPage';
 
@@ -90,25 +92,29 @@ function cliRun(): RunInfo {
  * What the extension host does for an open panel: the run on `ready`, live events as they come,
  * and an answer to each snapshot request. Returns a function that relays what arrived since.
  */
-function relay(client: LspTestClient, panels: PanelPage[]) {
+function relay(client: LspTestClient, panels: [PanelPage, DashboardKind][]) {
   let runDir = '';
   let started = false;
-  const pending: HostToWebview[] = [];
+  const pending: RunEvent[][] = [];
   const answered = new Map<PanelPage, number>();
   client.connection.onNotification('sparsity/session/didReportEvents', (p: SessionEventsParams) => {
     runDir = p.runDir;
-    pending.push({ type: 'events', events: p.events });
+    pending.push(p.events);
   });
   return async function pump(): Promise<number> {
     if (runDir === '') return 0;
     if (!started) {
       started = true;
       const info = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunInfo;
-      for (const panel of panels) await panel.send({ type: 'run', info, events: [] });
+      for (const [panel] of panels) await panel.send({ type: 'run', info, events: [] });
     }
     const batch = pending.splice(0);
-    for (const message of batch) for (const panel of panels) await panel.send(message);
-    for (const panel of panels) {
+    for (const events of batch)
+      for (const [panel, kind] of panels) {
+        const forPanel = liveEventsFor(kind, events);
+        if (forPanel.length > 0) await panel.send({ type: 'events', events: forPanel });
+      }
+    for (const [panel] of panels) {
       const requests = (await panel.posted()).filter(
         (m): m is Extract<WebviewToHost, { type: 'requestSnapshot' }> => m.type === 'requestSnapshot',
       );
@@ -165,7 +171,10 @@ async function main(): Promise<void> {
     rate.session.push(stepsPerSecond(await session(client, () => Promise.resolve())));
     const panels = [await openPanel(browser, 'sparsity'), await openPanel(browser, 'importance')];
     rate.cliPanelsIdle.push(stepsPerSecond(cliRun()));
-    const pump = relay(client, panels);
+    const pump = relay(client, [
+      [panels[0]!, 'sparsity'],
+      [panels[1]!, 'importance'],
+    ]);
     const withDashboards = await session(client, async (ended) => {
       while (!ended()) {
         batches += await pump();

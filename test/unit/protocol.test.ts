@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as protocol from '../../protocol/index';
-import { parseWebviewMessage } from '../../client/src/dashboards/dashboardPanelMessages';
+import { liveEventsFor, parseWebviewMessage } from '../../client/src/dashboards/dashboardPanelMessages';
 import { ROOT } from '../helpers/experimentFixtures';
 
 describe('protocol/', () => {
@@ -36,5 +36,19 @@ describe('protocol/', () => {
       name: 'sparsity-run_1',
       csv: 'step,loss\n',
     });
+  });
+
+  it('live events: the importance panel gets only snapshot events, the sparsity panel all of them', () => {
+    const events = [
+      { type: 'phase', step: 0, index: 0, kind: 'dense', label: 'warm-up', startStep: 0, endStep: 10 },
+      { type: 'step', step: 5 },
+      { type: 'snapshot', step: 5 },
+      { type: 'eval', step: 5, metrics: { accuracy: 0.5 } },
+    ] as unknown as Parameters<typeof liveEventsFor>[1];
+    assert.deepEqual(
+      liveEventsFor('importance', events).map((e) => e.type),
+      ['snapshot'],
+    );
+    assert.deepEqual(liveEventsFor('sparsity', events), events);
   });
 });

@@ -17,7 +17,7 @@ import {
   type HostToWebview,
 } from '@protocol';
 import type { Ctx } from '../ctx';
-import { parseWebviewMessage } from './dashboardPanelMessages';
+import { liveEventsFor, parseWebviewMessage } from './dashboardPanelMessages';
 
 export const DASHBOARD_KINDS: readonly DashboardKind[] = ['sparsity', 'importance', 'schedule', 'compare'];
 const TITLES: Record<DashboardKind, string> = {
@@ -148,7 +148,9 @@ export class DashboardPanel implements vscode.Disposable {
       case 'importance':
         return [
           this.ctx.sessionEvents.event((e) => {
-            if (e.runDir === s.runDir) this.post({ type: 'events', events: e.events });
+            if (e.runDir !== s.runDir) return;
+            const events = liveEventsFor(s.kind, e.events);
+            if (events.length > 0) this.post({ type: 'events', events });
           }),
           // When the session ends, the run folder has its final record (status, final metrics).
           this.ctx.sessionChanges.event((summary) => {

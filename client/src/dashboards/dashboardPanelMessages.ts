@@ -1,5 +1,16 @@
-/** Validation of what a dashboard webview sends: its input is untrusted. No `vscode` here, so plain Node tests load it. */
-import type { WebviewToHost } from '@protocol';
+/**
+ * Validation of what a dashboard webview sends (its input is untrusted), and what live events each
+ * panel gets. No `vscode` here, so plain Node tests and the benches load it.
+ */
+import type { DashboardKind, RunEvent, WebviewToHost } from '@protocol';
+
+/**
+ * The live events a run panel needs: the importance panel only reads snapshot events, so it is
+ * not sent the step events (most of the stream), which would cost its renderer for nothing.
+ */
+export function liveEventsFor(kind: DashboardKind, events: RunEvent[]): RunEvent[] {
+  return kind === 'importance' ? events.filter((e) => e.type === 'snapshot') : events;
+}
 
 const SAFE_NAME = /^[\w.-]{1,100}$/;
 

@@ -66,9 +66,14 @@ export const tests: UiTest[] = [
 
       // The server's work-done progress, as a notification with a Cancel button (looked for in the
       // notification centre: code-server under the smoke-test driver shows no toasts).
-      await page.locator('.statusbar-item[id="status.notifications"]').first().click();
+      // The bell toggles the centre, and a click before the notification exists may not stick: retry.
       const progress = page.locator('.notifications-center .monaco-list-row', { hasText: 'Pruning e2e-long' }).first();
-      await progress.waitFor({ timeout: 60_000 });
+      await waitFor('the progress notification in the notification centre', async () => {
+        if (await progress.isVisible()) return true;
+        if (!(await page.locator('.notifications-center.visible').isVisible()))
+          await page.locator('.statusbar-item[id="status.notifications"]').first().click();
+        return progress.isVisible();
+      });
       const progressStep = async () =>
         Number(/step (\d+)\/100000/.exec((await progress.textContent()) ?? '')?.[1] ?? -1);
       await waitFor('the status bar to show a step', async () => (await statusStep(page)) > 0);
