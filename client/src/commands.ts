@@ -101,13 +101,14 @@ async function openDashboard(ctx: Ctx, views: Views, arg?: unknown): Promise<voi
   DashboardPanel.show(ctx, { kind: 'importance', runDir }, vscode.ViewColumn.Beside);
 }
 
-async function pickRun(views: Views, title: string): Promise<string | undefined> {
+/** The runs of the Runs view as quick-pick items. */
+async function runPicks(views: Views): Promise<(vscode.QuickPickItem & { runDir: string })[]> {
   const items = await views.runs.getChildren();
-  const pick = await vscode.window.showQuickPick(
-    items.map((i) => ({ label: i.info.id, description: String(i.description ?? ''), runDir: i.runDir.fsPath })),
-    { title },
-  );
-  return pick?.runDir;
+  return items.map((i) => ({ label: i.info.id, description: String(i.description ?? ''), runDir: i.runDir.fsPath }));
+}
+
+async function pickRun(views: Views, title: string): Promise<string | undefined> {
+  return (await vscode.window.showQuickPick(runPicks(views), { title }))?.runDir;
 }
 
 /**
@@ -117,11 +118,10 @@ async function pickRun(views: Views, title: string): Promise<string | undefined>
 async function compareRuns(ctx: Ctx, views: Views, item?: unknown, selected?: unknown): Promise<string[] | undefined> {
   let runDirs = runDirsOf(selected) ?? runDirsOf(item) ?? runDirsOf(views.selectedRuns());
   if (!runDirs || runDirs.length < 2) {
-    const items = await views.runs.getChildren();
-    const picks = await vscode.window.showQuickPick(
-      items.map((i) => ({ label: i.info.id, description: String(i.description ?? ''), runDir: i.runDir.fsPath })),
-      { title: 'Compare which runs? (pick two or more)', canPickMany: true },
-    );
+    const picks = await vscode.window.showQuickPick(runPicks(views), {
+      title: 'Compare which runs? (pick two or more)',
+      canPickMany: true,
+    });
     runDirs = picks?.map((p) => p.runDir);
   }
   if (!runDirs || runDirs.length < 2) {

@@ -5,6 +5,7 @@
  * theme variables per body class. Shared by the webview tests and the heatmap bench.
  */
 import type { DashboardKind, HostToWebview, WebviewToHost } from '@protocol';
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -112,6 +113,12 @@ export interface PanelPage {
   send(message: HostToWebview): Promise<void>;
   /** Waits until the panel has posted a message matching `match`, and returns it. */
   waitForPosted<T extends WebviewToHost>(match: (m: WebviewToHost) => m is T, after?: number): Promise<T>;
+}
+
+/** No CSP violation and no console error on the page so far. */
+export async function assertClean(panel: PanelPage): Promise<void> {
+  assert.deepEqual(await panel.violations(), [], 'CSP violations');
+  assert.deepEqual(panel.errors, [], 'console errors');
 }
 
 export async function launch(): Promise<Browser> {

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { blockColor, formatScore } from '../../webview/src/heatmapColors';
 import {
+  assertClean,
   canvasPixels,
   distance,
   hex,
@@ -17,7 +18,6 @@ import {
   pixel,
   ROOT,
   THEMES,
-  type PanelPage,
 } from '../helpers/webviewPage';
 
 type Snapshot = Extract<HostToWebview, { type: 'snapshot' }>;
@@ -64,11 +64,6 @@ function withSecondLayer(snapshot: Snapshot): Snapshot {
       },
     ],
   };
-}
-
-async function assertClean(panel: PanelPage): Promise<void> {
-  assert.deepEqual(await panel.violations(), [], 'CSP violations');
-  assert.deepEqual(panel.errors, [], 'console errors');
 }
 
 describe('dashboards in Chromium under the webview CSP', () => {

@@ -12,6 +12,7 @@ import { schedulePreview } from '../../server/src/experiment/schedulePreview';
 import { validateExperiment } from '../../server/src/experiment/validate';
 import { hostFor, SAMPLES_DIR } from '../helpers/experimentFixtures';
 import {
+  assertClean,
   canvasPixels,
   distance,
   hex,
@@ -48,11 +49,6 @@ function near(p: Awaited<ReturnType<typeof canvasPixels>>, x: number, y: number,
   for (let dy = -radius; dy <= radius; dy++)
     for (let dx = -radius; dx <= radius; dx++) if (distance(pixel(p, x + dx, y + dy), hex(color)) <= 40) return true;
   return false;
-}
-
-async function assertClean(panel: PanelPage): Promise<void> {
-  assert.deepEqual(await panel.violations(), [], 'CSP violations');
-  assert.deepEqual(panel.errors, [], 'console errors');
 }
 
 describe('schedule and compare panels in Chromium under the webview CSP', () => {

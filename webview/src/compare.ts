@@ -6,7 +6,8 @@
 import type { ComparedRunDto, EvalEvent, HostToWebview, RunCompareResult, StepEvent } from '@protocol';
 import { applyChartTheme, backgroundPlugin, csvField, line, makeCard, points, redraw } from './charts';
 import { el } from './dom';
-import { ensureStylesheet, readTheme, watchTheme, type Theme } from './theme';
+import { connectToHost, exportButtons } from './host';
+import { ensureStylesheet, readTheme, type Theme } from './theme';
 import { vscodeApi } from './vscodeApi';
 import './dashboard.css';
 
@@ -18,8 +19,12 @@ let theme: Theme = readTheme();
 ensureStylesheet();
 const plugins = [backgroundPlugin(() => theme)];
 
-const csvButton = el('button', { text: 'Export CSV', title: 'Save the final-results table as CSV' });
-const pngButton = el('button', { text: 'Save PNG', title: 'Save the sparsity chart as PNG' });
+const [csvButton, pngButton] = exportButtons(
+  api,
+  { csv: 'Save the final-results table as CSV', png: 'Save the sparsity chart as PNG' },
+  () => (table ? { name: 'comparison.csv', csv: toCsv(table) } : undefined),
+  () => ({ name: 'comparison-sparsity.png', canvas: cards.sparsity.canvas }),
+);
 const summary = el('div', { className: 'status', text: 'Waiting for the runs…' });
 const grid = el('div', { className: 'charts' });
 const resultsTable = el('table', { className: 'data' });
@@ -167,6 +172,11 @@ function toCsv(t: RunCompareResult): string {
   return [t.columns, ...t.rows].map((r) => r.map(csvField).join(',')).join('\n') + '\n';
 }
 
+function onTheme(): void {
+  theme = readTheme();
+  render();
+}
+
 function handle(message: HostToWebview): void {
   switch (message.type) {
     case 'compare':
@@ -175,8 +185,7 @@ function handle(message: HostToWebview): void {
       render();
       break;
     case 'theme':
-      theme = readTheme();
-      render();
+      onTheme();
       break;
     case 'run':
     case 'events':
@@ -190,20 +199,5 @@ function handle(message: HostToWebview): void {
   }
 }
 
-csvButton.addEventListener('click', () => {
-  if (table) api.postMessage({ type: 'exportCsv', name: 'comparison.csv', csv: toCsv(table) });
-});
-pngButton.addEventListener('click', () => {
-  api.postMessage({
-    type: 'exportPng',
-    name: 'comparison-sparsity.png',
-    dataUrl: cards.sparsity.canvas.toDataURL('image/png'),
-  });
-});
-watchTheme(() => {
-  theme = readTheme();
-  render();
-});
-window.addEventListener('message', (event: MessageEvent<HostToWebview>) => handle(event.data));
 render();
-api.postMessage({ type: 'ready' });
+connectToHost(api, handle, onTheme);

@@ -15,7 +15,8 @@ import {
   TABLE_SIZE,
   type ColorTable,
 } from './heatmapColors';
-import { ensureStylesheet, parseColor, readTheme, watchTheme, type Theme } from './theme';
+import { connectToHost } from './host';
+import { ensureStylesheet, parseColor, readTheme, type Theme } from './theme';
 import { vscodeApi } from './vscodeApi';
 import './dashboard.css';
 
@@ -249,6 +250,11 @@ function draw(): void {
   canvas.dataset.step = String(snapshotStep ?? '');
 }
 
+function onTheme(): void {
+  theme = readTheme();
+  draw();
+}
+
 function handle(message: HostToWebview): void {
   switch (message.type) {
     case 'run':
@@ -286,8 +292,7 @@ function handle(message: HostToWebview): void {
       break;
     }
     case 'theme':
-      theme = readTheme();
-      draw();
+      onTheme();
       break;
     case 'schedule':
     case 'compare':
@@ -336,11 +341,6 @@ canvas.addEventListener('mouseleave', () => {
 });
 
 theme = readTheme();
-watchTheme(() => {
-  theme = readTheme();
-  draw();
-});
 window.addEventListener('resize', () => draw());
-window.addEventListener('message', (event: MessageEvent<HostToWebview>) => handle(event.data));
 drawLegend(undefined);
-api.postMessage({ type: 'ready' });
+connectToHost(api, handle, onTheme);

@@ -16,7 +16,8 @@ import {
   type Point,
 } from './charts';
 import { el } from './dom';
-import { ensureStylesheet, readTheme, watchTheme, type Theme } from './theme';
+import { connectToHost, exportButtons } from './host';
+import { ensureStylesheet, readTheme, type Theme } from './theme';
 import { vscodeApi } from './vscodeApi';
 import './dashboard.css';
 
@@ -33,8 +34,13 @@ const plugins = [
   ),
 ];
 
-const csvButton = el('button', { text: 'Export CSV', title: 'Save the sampled schedule as CSV' });
-const pngButton = el('button', { text: 'Save PNG', title: 'Save the target sparsity chart as PNG' });
+const fileName = (suffix: string) => `${(preview?.name ?? 'experiment').replace(/[^\w.-]/g, '_')}-${suffix}`;
+const [csvButton, pngButton] = exportButtons(
+  api,
+  { csv: 'Save the sampled schedule as CSV', png: 'Save the target sparsity chart as PNG' },
+  () => (preview ? { name: fileName('schedule.csv'), csv: toCsv(preview) } : undefined),
+  () => ({ name: fileName('schedule.png'), canvas: cards.sparsity.canvas }),
+);
 const summary = el('div', { className: 'status', text: 'Waiting for the schedule…' });
 const problem = el('div', { className: 'problem' });
 problem.hidden = true;
@@ -121,6 +127,11 @@ function toCsv(p: SchedulePreviewResult): string {
   return ['step,phase,target_sparsity,learning_rate', ...rows].join('\n') + '\n';
 }
 
+function onTheme(): void {
+  theme = readTheme();
+  render();
+}
+
 function handle(message: HostToWebview): void {
   switch (message.type) {
     case 'schedule':
@@ -130,8 +141,7 @@ function handle(message: HostToWebview): void {
       render();
       break;
     case 'theme':
-      theme = readTheme();
-      render();
+      onTheme();
       break;
     case 'run':
     case 'events':
@@ -145,21 +155,5 @@ function handle(message: HostToWebview): void {
   }
 }
 
-const fileName = (suffix: string) => `${(preview?.name ?? 'experiment').replace(/[^\w.-]/g, '_')}-${suffix}`;
-csvButton.addEventListener('click', () => {
-  if (preview) api.postMessage({ type: 'exportCsv', name: fileName('schedule.csv'), csv: toCsv(preview) });
-});
-pngButton.addEventListener('click', () => {
-  api.postMessage({
-    type: 'exportPng',
-    name: fileName('schedule.png'),
-    dataUrl: cards.sparsity.canvas.toDataURL('image/png'),
-  });
-});
-watchTheme(() => {
-  theme = readTheme();
-  render();
-});
-window.addEventListener('message', (event: MessageEvent<HostToWebview>) => handle(event.data));
 render();
-api.postMessage({ type: 'ready' });
+connectToHost(api, handle, onTheme);

@@ -15,7 +15,8 @@ import {
   type ChartCard,
 } from './charts';
 import { el } from './dom';
-import { ensureStylesheet, readTheme, watchTheme, type Theme } from './theme';
+import { connectToHost, exportButtons } from './host';
+import { ensureStylesheet, readTheme, type Theme } from './theme';
 import { vscodeApi } from './vscodeApi';
 import './dashboard.css';
 
@@ -37,8 +38,12 @@ const plugins = [
 
 const header = el('h1', { text: 'Sparsity' });
 const summary = el('div', { className: 'status', text: 'Waiting for the run…' });
-const csvButton = el('button', { text: 'Export CSV', title: 'Save the step metrics as CSV' });
-const pngButton = el('button', { text: 'Save PNG', title: 'Save the sparsity chart as PNG' });
+const [csvButton, pngButton] = exportButtons(
+  api,
+  { csv: 'Save the step metrics as CSV', png: 'Save the sparsity chart as PNG' },
+  () => ({ name: `${info?.id ?? 'run'}-metrics.csv`, csv: toCsv() }),
+  () => ({ name: `${info?.id ?? 'run'}-sparsity.png`, canvas: cards.sparsity.canvas }),
+);
 const grid = el('div', { className: 'charts' });
 document.body.append(el('header', { className: 'toolbar' }, header, csvButton, pngButton), summary, grid);
 
@@ -210,6 +215,11 @@ export function toCsv(): string {
   return [head.join(','), ...rows].join('\n') + '\n';
 }
 
+function onTheme(): void {
+  theme = readTheme();
+  render();
+}
+
 function handle(message: HostToWebview): void {
   switch (message.type) {
     case 'run':
@@ -229,8 +239,7 @@ function handle(message: HostToWebview): void {
     case 'compare':
       break;
     case 'theme':
-      theme = readTheme();
-      render();
+      onTheme();
       break;
     default: {
       const unexpected: never = message;
@@ -239,20 +248,5 @@ function handle(message: HostToWebview): void {
   }
 }
 
-csvButton.addEventListener('click', () => {
-  api.postMessage({ type: 'exportCsv', name: `${info?.id ?? 'run'}-metrics.csv`, csv: toCsv() });
-});
-pngButton.addEventListener('click', () => {
-  api.postMessage({
-    type: 'exportPng',
-    name: `${info?.id ?? 'run'}-sparsity.png`,
-    dataUrl: cards.sparsity.canvas.toDataURL('image/png'),
-  });
-});
-watchTheme(() => {
-  theme = readTheme();
-  render();
-});
-window.addEventListener('message', (event: MessageEvent<HostToWebview>) => handle(event.data));
 render();
-api.postMessage({ type: 'ready' });
+connectToHost(api, handle, onTheme);

@@ -57,36 +57,31 @@ function flatten(value: unknown, prefix = '', out = new Map<string, string>()): 
 export function comparison(runs: LoadedRun[]): RunCompareResult {
   const rows = comparisonRows(runs);
   const columns = Object.keys(rows[0] ?? {});
-  return {
-    columns,
-    rows: rows.map((r) => columns.map((c) => formatCell(c, r[c]))),
-    differences: configDifferences(runs),
-    markdown: comparisonMarkdown(runs),
-  };
+  const cells = rows.map((r) => columns.map((c) => formatCell(c, r[c])));
+  const differences = configDifferences(runs);
+  return { columns, rows: cells, differences, markdown: comparisonMarkdown(columns, cells, differences) };
 }
 
 /** The comparison as Markdown: the results table, then the config differences. */
-export function comparisonMarkdown(runs: LoadedRun[]): string {
-  const rows = comparisonRows(runs);
-  const columns = Object.keys(rows[0] ?? {});
+function comparisonMarkdown(
+  columns: string[],
+  cells: string[][],
+  differences: RunCompareResult['differences'],
+): string {
   const lines = [
-    `# Comparison of ${runs.length} runs`,
+    `# Comparison of ${cells.length} runs`,
     '',
     `| ${columns.join(' | ')} |`,
     `|${columns.map(() => ' --- |').join('')}`,
-    ...rows.map((r) => `| ${columns.map((c) => formatCell(c, r[c])).join(' | ')} |`),
+    ...cells.map((r) => `| ${r.join(' | ')} |`),
     '',
     '## Config differences',
     '',
   ];
-  const diffs = configDifferences(runs);
-  if (diffs.length === 0) lines.push('The runs have the same config (apart from their names).');
+  if (differences.length === 0) lines.push('The runs have the same config (apart from their names).');
   else {
-    lines.push(
-      `| key | ${rows.map((r) => String(r['run'])).join(' | ')} |`,
-      `| --- |${rows.map(() => ' --- |').join('')}`,
-    );
-    for (const d of diffs) lines.push(`| \`${d.path}\` | ${d.values.map((v) => `\`${v}\``).join(' | ')} |`);
+    lines.push(`| key | ${cells.map((r) => r[0]).join(' | ')} |`, `| --- |${cells.map(() => ' --- |').join('')}`);
+    for (const d of differences) lines.push(`| \`${d.path}\` | ${d.values.map((v) => `\`${v}\``).join(' | ')} |`);
   }
   return `${lines.join('\n')}\n`;
 }

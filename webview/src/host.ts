@@ -1,0 +1,37 @@
+/** What every panel does with its host: the export buttons, and the start-up wiring. */
+import type { HostToWebview } from '@protocol';
+import { el } from './dom';
+import { watchTheme } from './theme';
+import type { VsCodeApi } from './vscodeApi';
+
+type Poster = Pick<VsCodeApi<object>, 'postMessage'>;
+
+/**
+ * The toolbar's Export CSV and Save PNG buttons. `csv` returns nothing while there is nothing to
+ * export; `png` names the file and the canvas to save.
+ */
+export function exportButtons(
+  api: Poster,
+  titles: { csv: string; png: string },
+  csv: () => { name: string; csv: string } | undefined,
+  png: () => { name: string; canvas: HTMLCanvasElement },
+): [HTMLButtonElement, HTMLButtonElement] {
+  const csvButton = el('button', { text: 'Export CSV', title: titles.csv });
+  const pngButton = el('button', { text: 'Save PNG', title: titles.png });
+  csvButton.addEventListener('click', () => {
+    const file = csv();
+    if (file) api.postMessage({ type: 'exportCsv', ...file });
+  });
+  pngButton.addEventListener('click', () => {
+    const { name, canvas } = png();
+    api.postMessage({ type: 'exportPng', name, dataUrl: canvas.toDataURL('image/png') });
+  });
+  return [csvButton, pngButton];
+}
+
+/** Routes host messages to `handle` and theme switches to `onTheme`, then tells the host it is ready. */
+export function connectToHost(api: Poster, handle: (message: HostToWebview) => void, onTheme: () => void): void {
+  watchTheme(onTheme);
+  window.addEventListener('message', (event: MessageEvent<HostToWebview>) => handle(event.data));
+  api.postMessage({ type: 'ready' });
+}
