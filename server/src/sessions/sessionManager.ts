@@ -188,8 +188,8 @@ export class SessionManager {
         summary.targetSparsity = 0;
         this.changed(session, true);
         return;
-      case 'event':
-        this.applyEvent(session, message.event);
+      case 'events':
+        for (const event of message.events) this.applyEvent(session, event);
         return;
       case 'done':
         summary.runDir = message.runDir;

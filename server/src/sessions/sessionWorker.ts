@@ -1,20 +1,41 @@
 /**
  * One pruning session in a worker thread, so training never blocks the language server. Runs the
- * engine exactly as the CLI does and posts every run event to the manager.
+ * engine exactly as the CLI does and posts its run events to the manager in batches.
  */
 import { parentPort } from 'node:worker_threads';
+import type { RunEvent } from '@protocol';
 import { resumeRun, runExperiment, type RunOptions } from '../engine/runExperiment';
 import type { FromWorker, ToWorker } from './workerProtocol';
+
+/**
+ * Events go to the manager at most this often: one message per step (hundreds a second) cost the
+ * training thread a structured clone each, and the manager batches for the client anyway (125 ms).
+ */
+const EVENT_BATCH_MS = 50;
 
 const port = parentPort;
 if (!port) throw new Error('sessionWorker.ts runs only as a worker thread');
 const controller = new AbortController();
 const post = (message: FromWorker) => port.postMessage(message);
 
+let pending: RunEvent[] = [];
+let flushTimer: NodeJS.Timeout | undefined;
+function flush(): void {
+  clearTimeout(flushTimer);
+  flushTimer = undefined;
+  if (pending.length === 0) return;
+  post({ type: 'events', events: pending });
+  pending = [];
+}
+
 const options: RunOptions = {
   signal: controller.signal,
   onStart: (info, runDir) => post({ type: 'started', info, runDir }),
-  onEvent: (event, info) => post({ type: 'event', event, info }),
+  onEvent: (event) => {
+    pending.push(event);
+    // Timers fire when the trainer yields to the event loop (every 50 ms), so batches stay short.
+    flushTimer ??= setTimeout(flush, EVENT_BATCH_MS);
+  },
 };
 
 port.on('message', (message: ToWorker) => {
@@ -29,8 +50,14 @@ port.on('message', (message: ToWorker) => {
           ? runExperiment(message.file, { ...options, ...(message.steps !== undefined && { steps: message.steps }) })
           : resumeRun(message.runDir, options);
       run.then(
-        ({ info, dir }) => post({ type: 'done', info, runDir: dir }),
-        (error: unknown) => post({ type: 'error', message: error instanceof Error ? error.message : String(error) }),
+        ({ info, dir }) => {
+          flush();
+          post({ type: 'done', info, runDir: dir });
+        },
+        (error: unknown) => {
+          flush();
+          post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+        },
       );
       return;
     }

@@ -12,7 +12,8 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'started'; info: RunInfo; runDir: string }
-  | { type: 'event'; event: RunEvent; info: RunInfo }
+  /** Run events in the order the run wrote them (batched: see sessionWorker.ts). */
+  | { type: 'events'; events: RunEvent[] }
   /** The run ended (completed, cancelled or failed: `info.status` says which). */
   | { type: 'done'; info: RunInfo; runDir: string }
   /** The run could not start (invalid file, no checkpoint, ...): nothing was written, or `runDir` was marked failed. */
