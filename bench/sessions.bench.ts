@@ -24,7 +24,7 @@ import type {
   SessionSummary,
   WebviewToHost,
 } from '@protocol';
-import { liveEventsFor } from '../client/src/dashboards/dashboardPanelMessages';
+import { LiveEventRelay } from '../client/src/dashboards/dashboardPanelMessages';
 import { LspTestClient } from '../test/helpers/lspClient';
 import { launch, openPanel, type PanelPage } from '../test/helpers/webviewPage';
 
@@ -89,20 +89,22 @@ function cliRun(): RunInfo {
 }
 
 /**
- * What the extension host does for an open panel: the run on `ready`, live events as they come,
- * and an answer to each snapshot request. The pages push their messages here as they post them
- * (an exposed function), as a webview's postMessage reaches the host: polling every page for
- * what it posted would add the harness's own round trips to what is measured. Returns a function
- * that relays what arrived since its last call.
+ * What the extension host does for an open panel: the run on `ready`, live events through the
+ * host's own `LiveEventRelay` (at most one message per panel every `LIVE_POST_MS`), and an answer
+ * to each snapshot request. The pages push their messages here as they post them (an exposed
+ * function), as a webview's postMessage reaches the host: polling every page for what it posted
+ * would add the harness's own round trips to what is measured. Returns a function that delivers
+ * what is due since its last call and says how many event messages it sent.
  */
 async function relay(client: LspTestClient, panels: [PanelPage, DashboardKind][]) {
   let runDir = '';
   let started = false;
-  const pending: RunEvent[][] = [];
+  const outbox: [PanelPage, RunEvent[]][] = [];
   const requests: [PanelPage, number][] = [];
+  const relays = panels.map(([panel, kind]) => new LiveEventRelay(kind, (events) => outbox.push([panel, events])));
   client.connection.onNotification('sparsity/session/didReportEvents', (p: SessionEventsParams) => {
     runDir = p.runDir;
-    pending.push(p.events);
+    for (const r of relays) r.push(p.events);
   });
   for (const [panel] of panels) {
     await panel.page.exposeFunction('__toHost', (m: WebviewToHost) => {
@@ -114,24 +116,22 @@ async function relay(client: LspTestClient, panels: [PanelPage, DashboardKind][]
       w.__posted.push = (m: unknown) => (w.__toHost(m), record(m));
     });
   }
-  return async function pump(): Promise<number> {
+  return async function pump(final = false): Promise<number> {
     if (runDir === '') return 0;
     if (!started) {
       started = true;
       const info = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunInfo;
       for (const [panel] of panels) await panel.send({ type: 'run', info, events: [] });
     }
-    const batch = pending.splice(0);
-    for (const events of batch)
-      for (const [panel, kind] of panels) {
-        const forPanel = liveEventsFor(kind, events);
-        if (forPanel.length > 0) await panel.send({ type: 'events', events: forPanel });
-      }
+    if (final) for (const r of relays) r.flush();
+    const due = outbox.splice(0);
+    for (const [panel, events] of due) await panel.send({ type: 'events', events });
     for (const [panel, step] of requests.splice(0)) {
       const s = await client.request<RunSnapshotResult>('sparsity/run/snapshot', { runDir, step });
       await panel.send({ type: 'snapshot', step: s.step, score: s.score, layers: s.layers });
     }
-    return batch.length;
+    if (final) for (const r of relays) r.dispose();
+    return due.length;
   };
 }
 
@@ -185,12 +185,13 @@ async function main(): Promise<void> {
     const withDashboards = await session(client, async (ended) => {
       while (!ended()) {
         batches += await pump();
-        // The host relays each notification as it comes (≤ 8 a second); polling the pages faster
-        // than that would only measure this harness.
+        // Snapshot requests are answered within this; polling the pages faster would only
+        // measure this harness.
         await new Promise((r) => setTimeout(r, 125));
       }
-      // The last snapshot's request comes after the last events: answer it too.
-      for (let i = 0; i < 4; i++, await new Promise((r) => setTimeout(r, 125))) batches += await pump();
+      // The session ended: the host flushes the last events; the last snapshot's request comes
+      // after them: answer it too.
+      for (let i = 0; i < 4; i++, await new Promise((r) => setTimeout(r, 125))) batches += await pump(true);
     });
     rate.dashboards.push(stepsPerSecond(withDashboards));
     heatmapStep = await panels[1]!.page.locator('canvas.heatmap').getAttribute('data-step');
@@ -216,7 +217,7 @@ async function main(): Promise<void> {
   const median = (xs: number[]) => quantile(xs, 0.5);
   const fmt = (xs: number[]) => `${median(xs).toFixed(1)} steps/s (rounds ${xs.map((x) => x.toFixed(1)).join(', ')})`;
   console.log(
-    `throughput, 1500 steps, median of ${ROUNDS} alternating rounds (${batches} event batches relayed to the dashboards; the heatmap ended at step ${heatmapStep}):`,
+    `throughput, 1500 steps, median of ${ROUNDS} alternating rounds (${batches} event messages posted to the dashboards; the heatmap ended at step ${heatmapStep}):`,
   );
   console.log(`  CLI alone                          ${fmt(rate.cli)}`);
   console.log(`  session, LSP stream only           ${fmt(rate.session)}`);

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as protocol from '../../protocol/index';
-import { liveEventsFor, parseWebviewMessage } from '../../client/src/dashboards/dashboardPanelMessages';
+import { LiveEventRelay, liveEventsFor, parseWebviewMessage } from '../../client/src/dashboards/dashboardPanelMessages';
 import { ROOT } from '../helpers/experimentFixtures';
 
 describe('protocol/', () => {
@@ -50,5 +50,52 @@ describe('protocol/', () => {
       ['snapshot'],
     );
     assert.deepEqual(liveEventsFor('sparsity', events), events);
+  });
+  it('a run panel is posted its live events together, at most once per interval, in order', async () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const step = (n: number) => ({ type: 'step', step: n }) as unknown as Parameters<typeof liveEventsFor>[1][number];
+    const snapshot = (n: number) =>
+      ({ type: 'snapshot', step: n }) as unknown as Parameters<typeof liveEventsFor>[1][number];
+    const posted: number[][] = [];
+    const postedAt: number[] = [];
+    const relay = new LiveEventRelay(
+      'sparsity',
+      (events) => (posted.push(events.map((e) => e.step)), postedAt.push(performance.now())),
+      400,
+    );
+    relay.push([step(0), step(1)]);
+    await sleep(20);
+    assert.deepEqual(posted, [[0, 1]], 'the first batch goes at once');
+    relay.push([step(2)]);
+    relay.push([step(3), step(4)]);
+    await sleep(20);
+    assert.equal(posted.length, 1, 'later batches wait out the interval');
+    await sleep(450);
+    assert.ok(postedAt[1]! - postedAt[0]! >= 395, `posts ${postedAt[1]! - postedAt[0]!} ms apart`);
+    assert.deepEqual(
+      posted,
+      [
+        [0, 1],
+        [2, 3, 4],
+      ],
+      'then go as one message',
+    );
+    relay.push([step(5)]);
+    relay.flush();
+    assert.deepEqual(posted.at(-1), [5], 'flush posts at once');
+    relay.push([step(6)]);
+    relay.dispose();
+    await sleep(450);
+    assert.equal(posted.length, 3, 'nothing is posted after dispose');
+
+    const snapshots: number[][] = [];
+    const importance = new LiveEventRelay('importance', (events) => snapshots.push(events.map((e) => e.step)), 10);
+    importance.push([step(0), step(1)]);
+    await sleep(30);
+    assert.deepEqual(snapshots, [], 'step events alone post nothing to the importance panel');
+    importance.push([step(2), snapshot(2), step(3)]);
+    await sleep(30);
+    assert.deepEqual(snapshots, [[2]]);
+    importance.dispose();
   });
 });

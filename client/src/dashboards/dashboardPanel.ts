@@ -17,7 +17,7 @@ import {
   type HostToWebview,
 } from '@protocol';
 import type { Ctx } from '../ctx';
-import { liveEventsFor, parseWebviewMessage } from './dashboardPanelMessages';
+import { LiveEventRelay, parseWebviewMessage } from './dashboardPanelMessages';
 
 export const DASHBOARD_KINDS: readonly DashboardKind[] = ['sparsity', 'importance', 'schedule', 'compare'];
 const TITLES: Record<DashboardKind, string> = {
@@ -145,18 +145,22 @@ export class DashboardPanel implements vscode.Disposable {
   private liveUpdates(s: PanelSubject): vscode.Disposable[] {
     switch (s.kind) {
       case 'sparsity':
-      case 'importance':
+      case 'importance': {
+        const relay = new LiveEventRelay(s.kind, (events) => this.post({ type: 'events', events }));
         return [
           this.ctx.sessionEvents.event((e) => {
-            if (e.runDir !== s.runDir) return;
-            const events = liveEventsFor(s.kind, e.events);
-            if (events.length > 0) this.post({ type: 'events', events });
+            if (e.runDir === s.runDir) relay.push(e.events);
           }),
-          // When the session ends, the run folder has its final record (status, final metrics).
+          // When the session ends, the run folder has its final record (status, final metrics); the
+          // last events go first, so none arrives after the run that already holds it.
           this.ctx.sessionChanges.event((summary) => {
-            if (summary.runDir === s.runDir && FINAL_STATES.has(summary.state)) this.refreshSoon(0);
+            if (summary.runDir !== s.runDir || !FINAL_STATES.has(summary.state)) return;
+            relay.flush();
+            this.refreshSoon(0);
           }),
+          relay,
         ];
+      }
       case 'schedule':
         return [
           vscode.workspace.onDidChangeTextDocument((e) => {

@@ -12,6 +12,48 @@ export function liveEventsFor(kind: DashboardKind, events: RunEvent[]): RunEvent
   return kind === 'importance' ? events.filter((e) => e.type === 'snapshot') : events;
 }
 
+/**
+ * A run panel is posted live events at most this often. The sparsity panel redraws at most once a
+ * second, so more messages only cost: each is cloned through the workbench into the panel's
+ * renderer, CPU that a 2-core machine takes from training (bench/sessions.bench.ts).
+ */
+export const LIVE_POST_MS = 500;
+
+/** Collects one run panel's live events and posts them together, at most once every `intervalMs`. */
+export class LiveEventRelay {
+  private pending: RunEvent[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private lastPost = -Infinity;
+
+  constructor(
+    private readonly kind: DashboardKind,
+    private readonly post: (events: RunEvent[]) => void,
+    private readonly intervalMs = LIVE_POST_MS,
+  ) {}
+
+  push(events: RunEvent[]): void {
+    for (const event of liveEventsFor(this.kind, events)) this.pending.push(event);
+    if (this.pending.length === 0 || this.timer !== undefined) return;
+    const wait = Math.max(0, this.lastPost + this.intervalMs - performance.now());
+    this.timer = setTimeout(() => this.flush(), wait);
+  }
+
+  /** Posts what is pending now (before a message that must come after it). */
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length === 0) return;
+    this.lastPost = performance.now();
+    this.post(this.pending.splice(0));
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pending = [];
+  }
+}
+
 const SAFE_NAME = /^[\w.-]{1,100}$/;
 
 /** The webview's message if it is one of `WebviewToHost` with sane fields, else null. */
