@@ -13,11 +13,11 @@ export function liveEventsFor(kind: DashboardKind, events: RunEvent[]): RunEvent
 }
 
 /**
- * A run panel is posted live events at most this often. The sparsity panel redraws at most once a
- * second, so more messages only cost: each is cloned through the workbench into the panel's
+ * A run panel is posted live events at most this often. The sparsity panel redraws at most every
+ * 2 s, so more messages only cost: each is cloned through the workbench into the panel's
  * renderer, CPU that a 2-core machine takes from training (bench/sessions.bench.ts).
  */
-export const LIVE_POST_MS = 500;
+export const LIVE_POST_MS = 1000;
 
 /** Collects one run panel's live events and posts them together, at most once every `intervalMs`. */
 export class LiveEventRelay {

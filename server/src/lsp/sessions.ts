@@ -30,7 +30,6 @@ import {
   SessionStartRequest,
   SessionStopRequest,
   type SessionSummary,
-  type SnapshotEvent,
 } from '@protocol';
 import { nodeHost } from '../experiment/experimentHost';
 import { schedulePreview } from '../experiment/schedulePreview';
@@ -38,7 +37,7 @@ import { validateExperiment, type ValidationResult } from '../experiment/validat
 import { selectBackend } from '../engine/backends';
 import { exportRun } from '../engine/runExperiment';
 import { comparison } from '../sessions/runComparison';
-import { loadRun, readSnapshot } from '../sessions/runReader';
+import { loadRun, readSnapshot, SnapshotIndex } from '../sessions/runReader';
 import { SessionManager } from '../sessions/sessionManager';
 
 export interface SessionsOptions {
@@ -183,10 +182,10 @@ export function registerSessions(options: SessionsOptions): SessionManager {
     }
   });
 
+  const snapshots = new SnapshotIndex();
   connection.onRequest(RunSnapshotRequest, (params) => {
     try {
-      const run = loadRun(params.runDir);
-      const event = run.events.find((e): e is SnapshotEvent => e.type === 'snapshot' && e.step === params.step);
+      const event = snapshots.find(params.runDir, params.step);
       if (!event) throw new Error(`${params.runDir} has no snapshot at step ${params.step}`);
       return {
         step: event.step,

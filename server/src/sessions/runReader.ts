@@ -1,5 +1,5 @@
 /** Reads a finished (or running) run folder back: run.json, the events, and snapshot files. */
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunEvent, RunInfo, SnapshotEvent } from '@protocol';
 
@@ -50,4 +50,50 @@ export function readSnapshot(dir: string, event: SnapshotEvent): SnapshotLayerVa
     const mask = new Uint8Array(bytes.subarray(l.maskOffset, l.maskOffset + n));
     return { name: l.name, gridRows: l.gridRows, gridCols: l.gridCols, scores, mask };
   });
+}
+
+/**
+ * The snapshot events of run folders, read incrementally. A live run's metrics.jsonl grows by a
+ * line per logged step, and a dashboard asks for every new snapshot: parsing the whole file for
+ * each request made a long run's requests ever slower on the server's thread.
+ */
+export class SnapshotIndex {
+  private readonly runs = new Map<string, { ino: number; read: number; snapshots: Map<number, SnapshotEvent> }>();
+
+  /** The snapshot event at `step` (the last one written, after a resume), or undefined. */
+  find(dir: string, step: number): SnapshotEvent | undefined {
+    const metrics = join(dir, 'metrics.jsonl');
+    if (!existsSync(join(dir, 'run.json'))) throw new Error(`${dir} is not a run folder (no run.json)`);
+    if (!existsSync(metrics)) return undefined;
+    const { ino, size } = statSync(metrics);
+    let run = this.runs.get(dir);
+    if (!run || run.ino !== ino || size < run.read) {
+      run = { ino, read: 0, snapshots: new Map() };
+      this.runs.set(dir, run);
+    }
+    if (size > run.read) this.readFrom(metrics, run, size);
+    return run.snapshots.get(step);
+  }
+
+  private readFrom(metrics: string, run: { read: number; snapshots: Map<number, SnapshotEvent> }, size: number): void {
+    const chunk = Buffer.alloc(size - run.read);
+    const fd = openSync(metrics, 'r');
+    try {
+      readSync(fd, chunk, 0, chunk.length, run.read);
+    } finally {
+      closeSync(fd);
+    }
+    // Only whole lines: a line being appended is read next time.
+    const end = chunk.lastIndexOf(0x0a) + 1;
+    run.read += end;
+    for (const line of chunk.subarray(0, end).toString('utf8').split('\n')) {
+      if (!line.includes('"snapshot"')) continue;
+      try {
+        const event = JSON.parse(line) as RunEvent;
+        if (event.type === 'snapshot') run.snapshots.set(event.step, event);
+      } catch {
+        // A partial line left by a killed run: loadRun skips it too.
+      }
+    }
+  }
 }

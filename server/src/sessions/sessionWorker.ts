@@ -11,7 +11,7 @@ import type { FromWorker, ToWorker } from './workerProtocol';
  * Events go to the manager at most this often: one message per step (hundreds a second) cost the
  * training thread a structured clone each, and the manager batches for the client anyway (125 ms).
  */
-const EVENT_BATCH_MS = 50;
+const EVENT_BATCH_MS = 100;
 
 const port = parentPort;
 if (!port) throw new Error('sessionWorker.ts runs only as a worker thread');
