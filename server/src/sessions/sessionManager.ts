@@ -6,6 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { RunEvent, RunInfo, SessionEventsParams, SessionSummary } from '@protocol';
+import { Batcher } from './batcher';
 import { RunStore } from './runStore';
 import type { FromWorker, ToWorker } from './workerProtocol';
 
@@ -40,9 +41,7 @@ interface Session {
   summary: SessionSummary;
   message: ToWorker;
   worker?: Worker;
-  pending: RunEvent[];
-  flushTimer?: NodeJS.Timeout;
-  lastFlush: number;
+  events: Batcher<RunEvent>;
   lastChange: number;
   changeTimer?: NodeJS.Timeout;
   ended: Promise<SessionSummary>;
@@ -140,8 +139,11 @@ export class SessionManager {
         ...fields,
       },
       message,
-      pending: [],
-      lastFlush: 0,
+      events: new Batcher(
+        (events) =>
+          this.options.onEvents({ sessionId: session.summary.sessionId, runDir: session.summary.runDir, events }),
+        this.options.eventBatchMs ?? 125,
+      ),
       lastChange: 0,
       ended,
       resolveEnded,
@@ -209,8 +211,7 @@ export class SessionManager {
 
   private applyEvent(session: Session, event: RunEvent): void {
     const summary = session.summary;
-    session.pending.push(event);
-    this.scheduleFlush(session);
+    session.events.add(event);
     switch (event.type) {
       case 'phase':
         summary.phase = { index: event.index, kind: event.kind, label: event.label };
@@ -226,21 +227,6 @@ export class SessionManager {
       default:
         return;
     }
-  }
-
-  private scheduleFlush(session: Session): void {
-    if (session.flushTimer) return;
-    const wait = Math.max(0, session.lastFlush + (this.options.eventBatchMs ?? 125) - performance.now());
-    session.flushTimer = setTimeout(() => this.flush(session), wait);
-  }
-
-  private flush(session: Session): void {
-    clearTimeout(session.flushTimer);
-    session.flushTimer = undefined;
-    if (session.pending.length === 0) return;
-    session.lastFlush = performance.now();
-    const events = session.pending.splice(0);
-    this.options.onEvents({ sessionId: session.summary.sessionId, runDir: session.summary.runDir, events });
   }
 
   /** Reports a change: at once when `important`, else at most every `changeThrottleMs`. */
@@ -259,7 +245,7 @@ export class SessionManager {
 
   private finish(session: Session, state: SessionSummary['state'], error?: string): void {
     if (FINAL_STATES.has(session.summary.state)) return;
-    this.flush(session);
+    session.events.flush();
     clearTimeout(session.changeTimer);
     session.summary.state = state;
     if (error !== undefined) session.summary.error = error;

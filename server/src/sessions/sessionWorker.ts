@@ -5,6 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { RunEvent } from '@protocol';
 import { resumeRun, runExperiment, type RunOptions } from '../engine/runExperiment';
+import { Batcher } from './batcher';
 import type { FromWorker, ToWorker } from './workerProtocol';
 
 /**
@@ -18,24 +19,13 @@ if (!port) throw new Error('sessionWorker.ts runs only as a worker thread');
 const controller = new AbortController();
 const post = (message: FromWorker) => port.postMessage(message);
 
-let pending: RunEvent[] = [];
-let flushTimer: NodeJS.Timeout | undefined;
-function flush(): void {
-  clearTimeout(flushTimer);
-  flushTimer = undefined;
-  if (pending.length === 0) return;
-  post({ type: 'events', events: pending });
-  pending = [];
-}
+// Timers fire when the trainer yields to the event loop (every 50 ms), so batches stay short.
+const events = new Batcher<RunEvent>((batch) => post({ type: 'events', events: batch }), EVENT_BATCH_MS);
 
 const options: RunOptions = {
   signal: controller.signal,
   onStart: (info, runDir) => post({ type: 'started', info, runDir }),
-  onEvent: (event) => {
-    pending.push(event);
-    // Timers fire when the trainer yields to the event loop (every 50 ms), so batches stay short.
-    flushTimer ??= setTimeout(flush, EVENT_BATCH_MS);
-  },
+  onEvent: (event) => events.add(event),
 };
 
 port.on('message', (message: ToWorker) => {
@@ -51,11 +41,11 @@ port.on('message', (message: ToWorker) => {
           : resumeRun(message.runDir, options);
       run.then(
         ({ info, dir }) => {
-          flush();
+          events.flush();
           post({ type: 'done', info, runDir: dir });
         },
         (error: unknown) => {
-          flush();
+          events.flush();
           post({ type: 'error', message: error instanceof Error ? error.message : String(error) });
         },
       );
