@@ -102,7 +102,7 @@ async function relay(client: LspTestClient, panels: [PanelPage, DashboardKind][]
   const outbox: [PanelPage, RunEvent[]][] = [];
   const requests: [PanelPage, number][] = [];
   const relays = panels.map(([panel, kind]) => new LiveEventRelay(kind, (events) => outbox.push([panel, events])));
-  client.connection.onNotification('sparsity/session/didReportEvents', (p: SessionEventsParams) => {
+  const listener = client.connection.onNotification('sparsity/session/didReportEvents', (p: SessionEventsParams) => {
     runDir = p.runDir;
     for (const r of relays) r.push(p.events);
   });
@@ -123,14 +123,17 @@ async function relay(client: LspTestClient, panels: [PanelPage, DashboardKind][]
       const info = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunInfo;
       for (const [panel] of panels) await panel.send({ type: 'run', info, events: [] });
     }
-    if (final) for (const r of relays) r.flush();
+    if (final) {
+      // Later rounds' sessions must not feed this round's relays.
+      listener.dispose();
+      for (const r of relays) r.flush();
+    }
     const due = outbox.splice(0);
     for (const [panel, events] of due) await panel.send({ type: 'events', events });
     for (const [panel, step] of requests.splice(0)) {
       const s = await client.request<RunSnapshotResult>('sparsity/run/snapshot', { runDir, step });
       await panel.send({ type: 'snapshot', step: s.step, score: s.score, layers: s.layers });
     }
-    if (final) for (const r of relays) r.dispose();
     return due.length;
   };
 }
@@ -171,7 +174,7 @@ async function main(): Promise<void> {
     cliPanelsIdle: [] as number[],
     dashboards: [] as number[],
   };
-  let batches = 0;
+  let eventMessages = 0;
   let heatmapStep: string | null = null;
   for (let round = 0; round < ROUNDS; round++) {
     rate.cli.push(stepsPerSecond(cliRun()));
@@ -184,14 +187,14 @@ async function main(): Promise<void> {
     ]);
     const withDashboards = await session(client, async (ended) => {
       while (!ended()) {
-        batches += await pump();
+        eventMessages += await pump();
         // Snapshot requests are answered within this; polling the pages faster would only
         // measure this harness.
         await new Promise((r) => setTimeout(r, 125));
       }
       // The session ended: the host flushes the last events; the last snapshot's request comes
       // after them: answer it too.
-      for (let i = 0; i < 4; i++, await new Promise((r) => setTimeout(r, 125))) batches += await pump(true);
+      for (let i = 0; i < 4; i++, await new Promise((r) => setTimeout(r, 125))) eventMessages += await pump(true);
     });
     rate.dashboards.push(stepsPerSecond(withDashboards));
     heatmapStep = await panels[1]!.page.locator('canvas.heatmap').getAttribute('data-step');
@@ -217,7 +220,7 @@ async function main(): Promise<void> {
   const median = (xs: number[]) => quantile(xs, 0.5);
   const fmt = (xs: number[]) => `${median(xs).toFixed(1)} steps/s (rounds ${xs.map((x) => x.toFixed(1)).join(', ')})`;
   console.log(
-    `throughput, 1500 steps, median of ${ROUNDS} alternating rounds (${batches} event messages posted to the dashboards; the heatmap ended at step ${heatmapStep}):`,
+    `throughput, 1500 steps, median of ${ROUNDS} alternating rounds (${eventMessages} event messages posted to the dashboards; the heatmap ended at step ${heatmapStep}):`,
   );
   console.log(`  CLI alone                          ${fmt(rate.cli)}`);
   console.log(`  session, LSP stream only           ${fmt(rate.session)}`);
