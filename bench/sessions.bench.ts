@@ -4,13 +4,15 @@
  * - training throughput of a session with both dashboards open — the real sparsity and importance
  *   bundles in headless Chromium, fed the session's events and answered their snapshot requests
  *   the way the extension host relays them — against the CLI running the same experiment alone,
- *   and against the CLI with the same two pages open but idle (headless Chromium alone takes
- *   about a quarter of a core, which on a 2-core machine comes out of training).
+ *   and against the CLI with the same two pages just opened but not fed (their start-up costs
+ *   Chromium about 1.5 CPU-seconds, which on a 2-core machine comes partly out of training).
+ *   Rounds alternate the variants; the ratios are per round, summarised by their median and by
+ *   their mean with a 95% bootstrap interval, as the machine's own noise is about ±10% a run.
  *
  *   npm run build && node --import tsx bench/sessions.bench.ts [requests] [rounds]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -25,6 +27,7 @@ import type {
   WebviewToHost,
 } from '@protocol';
 import { LiveEventRelay } from '../client/src/dashboards/dashboardPanelMessages';
+import { Rng } from '../server/src/engine/random';
 import { LspTestClient } from '../test/helpers/lspClient';
 import { launch, openPanel, type PanelPage } from '../test/helpers/webviewPage';
 
@@ -76,6 +79,44 @@ async function completionLatencies(client: LspTestClient, count: number, until?:
 }
 
 const stepsPerSecond = (info: RunInfo) => info.step / info.timing.total_s;
+
+/** CPU-seconds used so far by all Chromium processes (Linux /proc; clock ticks are 1/100 s). */
+function chromiumCpuSeconds(): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('chromium')) continue;
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // The process ended between listing and reading.
+    }
+  }
+  return ticks / 100;
+}
+
+/** What the UI took beside training: Chromium's and this process's (the relay's) share of one core. */
+async function uiCpu<T>(run: () => Promise<T>): Promise<{ result: T; chromium: number; relay: number }> {
+  const [c0, r0, t0] = [chromiumCpuSeconds(), process.cpuUsage(), performance.now()];
+  const result = await run();
+  const seconds = (performance.now() - t0) / 1000;
+  const relay = process.cpuUsage(r0);
+  return {
+    result,
+    chromium: (chromiumCpuSeconds() - c0) / seconds,
+    relay: (relay.user + relay.system) / 1e6 / seconds,
+  };
+}
+
+/** Mean of `xs` with a 95% percentile-bootstrap interval (seeded, so a rerun on the same data agrees). */
+function meanWithInterval(xs: number[]): [mean: number, low: number, high: number] {
+  const mean = (ys: number[]) => ys.reduce((a, b) => a + b, 0) / ys.length;
+  const rng = new Rng(1);
+  const means = Array.from({ length: 10_000 }, () => mean(xs.map(() => xs[Math.floor(rng.next() * xs.length)]!)));
+  return [mean(xs), quantile(means, 0.025), quantile(means, 0.975)];
+}
 
 /** The CLI on the bench experiment, in its own process. */
 function cliRun(): RunInfo {
@@ -174,6 +215,7 @@ async function main(): Promise<void> {
     cliPanelsIdle: [] as number[],
     dashboards: [] as number[],
   };
+  const uiShare = { chromium: [] as number[], relay: [] as number[] };
   let eventMessages = 0;
   let heatmapStep: string | null = null;
   for (let round = 0; round < ROUNDS; round++) {
@@ -185,18 +227,22 @@ async function main(): Promise<void> {
       [panels[0]!, 'sparsity'],
       [panels[1]!, 'importance'],
     ]);
-    const withDashboards = await session(client, async (ended) => {
-      while (!ended()) {
-        eventMessages += await pump();
-        // Snapshot requests are answered within this; polling the pages faster would only
-        // measure this harness.
-        await new Promise((r) => setTimeout(r, 125));
-      }
-      // The session ended: the host flushes the last events; the last snapshot's request comes
-      // after them: answer it too.
-      for (let i = 0; i < 4; i++, await new Promise((r) => setTimeout(r, 125))) eventMessages += await pump(true);
-    });
-    rate.dashboards.push(stepsPerSecond(withDashboards));
+    const live = await uiCpu(() =>
+      session(client, async (ended) => {
+        while (!ended()) {
+          eventMessages += await pump();
+          // Snapshot requests are answered within this; polling the pages faster would only
+          // measure this harness.
+          await new Promise((r) => setTimeout(r, 125));
+        }
+        // The session ended: the host flushes the last events; the last snapshot's request comes
+        // after them: answer it too.
+        for (let i = 0; i < 4; i++, await new Promise((r) => setTimeout(r, 125))) eventMessages += await pump(true);
+      }),
+    );
+    rate.dashboards.push(stepsPerSecond(live.result));
+    uiShare.chromium.push(live.chromium);
+    uiShare.relay.push(live.relay);
     heatmapStep = await panels[1]!.page.locator('canvas.heatmap').getAttribute('data-step');
     const panelErrors = panels.flatMap((p) => p.errors);
     if (panelErrors.length > 0) throw new Error(`dashboard errors: ${panelErrors.join('; ')}`);
@@ -228,9 +274,23 @@ async function main(): Promise<void> {
   console.log(`  session, both dashboards live      ${fmt(rate.dashboards)}`);
   // Each round's variants ran back to back, so a round's ratio cancels the machine's slow drift;
   // the median over rounds then drops the rounds that a burst of other load hit.
-  const ratio = (a: number[], b: number[]) => median(a.map((x, i) => x / b[i]!)).toFixed(3);
+  const ratios = (a: number[], b: number[]) => a.map((x, i) => x / b[i]!);
+  const summary = (a: number[], b: number[]) => {
+    const [mean, low, high] = meanWithInterval(ratios(a, b));
+    return `median ${median(ratios(a, b)).toFixed(3)}, mean ${mean.toFixed(3)} [95% ${low.toFixed(3)}, ${high.toFixed(3)}]`;
+  };
+  console.log('  per-round ratios:');
+  console.log(`    session / CLI alone                     ${summary(rate.session, rate.cli)}`);
+  console.log(`    dashboards live / CLI alone             ${summary(rate.dashboards, rate.cli)} (target >= 0.95)`);
+  console.log(`    dashboards live / CLI beside the pages  ${summary(rate.dashboards, rate.cliPanelsIdle)}`);
   console.log(
-    `  median of per-round ratios: session/CLI ${ratio(rate.session, rate.cli)}; dashboards live/CLI alone ${ratio(rate.dashboards, rate.cli)} (target >= 0.95); dashboards live/CLI with the same browser open ${ratio(rate.dashboards, rate.cliPanelsIdle)}`,
+    `    rounds, dashboards live / CLI alone:    ${ratios(rate.dashboards, rate.cli)
+      .map((r) => r.toFixed(3))
+      .join(', ')}`,
+  );
+  const pct = (xs: number[]) => `${(100 * median(xs)).toFixed(1)}%`;
+  console.log(
+    `  beside training while the dashboards were live (median share of one core): Chromium ${pct(uiShare.chromium)}, the relay (this process, standing in for the extension host) ${pct(uiShare.relay)}`,
   );
   rmSync(dir, { recursive: true, force: true });
 }
