@@ -1,13 +1,14 @@
 /**
  * Sessions in the language server, against baselines measured in the same run:
  * - completion latency while a session trains, against the same requests on an idle server;
- * - training throughput of a session with both dashboards open — the real sparsity and importance
+ * - training throughput against the CLI running the same experiment alone: a session with no
+ *   panel, with both dashboards open, and with each one alone — the real sparsity and importance
  *   bundles in headless Chromium, fed the session's events and answered their snapshot requests
- *   the way the extension host relays them — against the CLI running the same experiment alone,
- *   and against the CLI with the same two pages just opened but not fed (their start-up costs
- *   Chromium about 1.5 CPU-seconds, which on a 2-core machine comes partly out of training).
- *   Rounds alternate the variants; the ratios are per round, summarised by their median and by
- *   their mean with a 95% bootstrap interval, as the machine's own noise is about ±10% a run.
+ *   the way the extension host relays them — and the CLI beside the two pages open but not fed.
+ *   Pages settle for 2 s before a variant starts (a page's start-up costs Chromium about
+ *   1.5 CPU-seconds, which on a 2-core machine would come partly out of the next run). Rounds
+ *   alternate the variants; the ratios are per round, summarised by their median and by their mean
+ *   with a 95% bootstrap interval, as this machine's own speed varies by ±10-25% between runs.
  *
  *   npm run build && node --import tsx bench/sessions.bench.ts [requests] [rounds]
  */
@@ -206,27 +207,38 @@ async function main(): Promise<void> {
   });
 
   // 2. Throughput in alternating rounds, so drift of the machine hits every variant alike: the CLI
-  //    alone, a session whose events only go down the LSP stream, and a session with both
-  //    dashboards open and fed (nothing else asked of the server).
+  //    alone; a session whose events only go down the LSP stream; the CLI beside the two pages open
+  //    but not fed; and sessions with both dashboards, or one, open and fed (nothing else asked of
+  //    the server). Pages settle before a variant starts: a page's start-up is not what is measured.
   const browser = await launch();
-  const rate = {
-    cli: [] as number[],
-    session: [] as number[],
-    cliPanelsIdle: [] as number[],
-    dashboards: [] as number[],
-  };
+  const settle = () => new Promise((r) => setTimeout(r, 2000));
   const uiShare = { chromium: [] as number[], relay: [] as number[] };
   let eventMessages = 0;
   let heatmapStep: string | null = null;
-  for (let round = 0; round < ROUNDS; round++) {
-    rate.cli.push(stepsPerSecond(cliRun()));
-    rate.session.push(stepsPerSecond(await session(client, () => Promise.resolve())));
-    const panels = [await openPanel(browser, 'sparsity'), await openPanel(browser, 'importance')];
-    rate.cliPanelsIdle.push(stepsPerSecond(cliRun()));
-    const pump = await relay(client, [
-      [panels[0]!, 'sparsity'],
-      [panels[1]!, 'importance'],
-    ]);
+
+  async function openSettled(kinds: DashboardKind[]): Promise<PanelPage[]> {
+    const panels: PanelPage[] = [];
+    for (const kind of kinds) panels.push(await openPanel(browser, kind));
+    await settle();
+    return panels;
+  }
+  async function close(panels: PanelPage[]): Promise<void> {
+    const panelErrors = panels.flatMap((p) => p.errors);
+    if (panelErrors.length > 0) throw new Error(`dashboard errors: ${panelErrors.join('; ')}`);
+    for (const panel of panels) await panel.page.close();
+  }
+  async function cliBesidePages(): Promise<number> {
+    const panels = await openSettled(['sparsity', 'importance']);
+    const rate = stepsPerSecond(cliRun());
+    await close(panels);
+    return rate;
+  }
+  async function dashboardsLive(kinds: DashboardKind[]): Promise<number> {
+    const panels = await openSettled(kinds);
+    const pump = await relay(
+      client,
+      panels.map((p, i) => [p, kinds[i]!]),
+    );
     const live = await uiCpu(() =>
       session(client, async (ended) => {
         while (!ended()) {
@@ -240,14 +252,28 @@ async function main(): Promise<void> {
         for (let i = 0; i < 4; i++, await new Promise((r) => setTimeout(r, 125))) eventMessages += await pump(true);
       }),
     );
-    rate.dashboards.push(stepsPerSecond(live.result));
-    uiShare.chromium.push(live.chromium);
-    uiShare.relay.push(live.relay);
-    heatmapStep = await panels[1]!.page.locator('canvas.heatmap').getAttribute('data-step');
-    const panelErrors = panels.flatMap((p) => p.errors);
-    if (panelErrors.length > 0) throw new Error(`dashboard errors: ${panelErrors.join('; ')}`);
-    for (const panel of panels) await panel.page.close();
+    if (kinds.length === 2) {
+      uiShare.chromium.push(live.chromium);
+      uiShare.relay.push(live.relay);
+      heatmapStep = await panels[1]!.page.locator('canvas.heatmap').getAttribute('data-step');
+    }
+    await close(panels);
+    return stepsPerSecond(live.result);
   }
+
+  const variants: { label: string; run(): Promise<number>; rates: number[] }[] = [
+    { label: 'CLI alone', run: () => Promise.resolve(stepsPerSecond(cliRun())), rates: [] },
+    {
+      label: 'session, LSP stream only',
+      run: async () => stepsPerSecond(await session(client, () => Promise.resolve())),
+      rates: [],
+    },
+    { label: 'CLI beside both pages, not fed', run: cliBesidePages, rates: [] },
+    { label: 'session, both dashboards live', run: () => dashboardsLive(['sparsity', 'importance']), rates: [] },
+    { label: 'session, sparsity dashboard live', run: () => dashboardsLive(['sparsity']), rates: [] },
+    { label: 'session, importance dashboard live', run: () => dashboardsLive(['importance']), rates: [] },
+  ];
+  for (let round = 0; round < ROUNDS; round++) for (const v of variants) v.rates.push(await v.run());
   await browser.close();
   await client.shutdown();
 
@@ -264,33 +290,26 @@ async function main(): Promise<void> {
     `  p95 ratio training/idle: ${(quantile(busy, 0.95) / quantile(idle, 0.95)).toFixed(2)}x (target: p95 < 100 ms)`,
   );
   const median = (xs: number[]) => quantile(xs, 0.5);
-  const fmt = (xs: number[]) => `${median(xs).toFixed(1)} steps/s (rounds ${xs.map((x) => x.toFixed(1)).join(', ')})`;
   console.log(
-    `throughput, 1500 steps, median of ${ROUNDS} alternating rounds (${eventMessages} event messages posted to the dashboards; the heatmap ended at step ${heatmapStep}):`,
+    `throughput, 1500 steps, ${ROUNDS} alternating rounds (${eventMessages} event messages posted to the dashboards; the heatmap ended at step ${heatmapStep}):`,
   );
-  console.log(`  CLI alone                          ${fmt(rate.cli)}`);
-  console.log(`  session, LSP stream only           ${fmt(rate.session)}`);
-  console.log(`  CLI, the two panels open, not fed  ${fmt(rate.cliPanelsIdle)}`);
-  console.log(`  session, both dashboards live      ${fmt(rate.dashboards)}`);
-  // Each round's variants ran back to back, so a round's ratio cancels the machine's slow drift;
-  // the median over rounds then drops the rounds that a burst of other load hit.
-  const ratios = (a: number[], b: number[]) => a.map((x, i) => x / b[i]!);
-  const summary = (a: number[], b: number[]) => {
-    const [mean, low, high] = meanWithInterval(ratios(a, b));
-    return `median ${median(ratios(a, b)).toFixed(3)}, mean ${mean.toFixed(3)} [95% ${low.toFixed(3)}, ${high.toFixed(3)}]`;
-  };
-  console.log('  per-round ratios:');
-  console.log(`    session / CLI alone                     ${summary(rate.session, rate.cli)}`);
-  console.log(`    dashboards live / CLI alone             ${summary(rate.dashboards, rate.cli)} (target >= 0.95)`);
-  console.log(`    dashboards live / CLI beside the pages  ${summary(rate.dashboards, rate.cliPanelsIdle)}`);
-  console.log(
-    `    rounds, dashboards live / CLI alone:    ${ratios(rate.dashboards, rate.cli)
-      .map((r) => r.toFixed(3))
-      .join(', ')}`,
-  );
+  // Each round's variants ran back to back, so a round's ratio cancels the machine's slow drift.
+  const cli = variants[0]!.rates;
+  const width = Math.max(...variants.map((v) => v.label.length));
+  for (const v of variants) {
+    const ratios = v.rates.map((x, i) => x / cli[i]!);
+    const [mean, low, high] = meanWithInterval(ratios);
+    const vsCli =
+      v.rates === cli
+        ? ''
+        : `; / CLI alone per round: median ${median(ratios).toFixed(3)}, mean ${mean.toFixed(3)} [95% ${low.toFixed(3)}, ${high.toFixed(3)}]`;
+    console.log(`  ${v.label.padEnd(width)}  median ${median(v.rates).toFixed(1)} steps/s${vsCli}`);
+  }
+  console.log('  (target: a dashboard open / CLI alone >= 0.95)');
+  for (const v of variants) console.log(`  rounds, ${v.label}: ${v.rates.map((x) => x.toFixed(1)).join(', ')}`);
   const pct = (xs: number[]) => `${(100 * median(xs)).toFixed(1)}%`;
   console.log(
-    `  beside training while the dashboards were live (median share of one core): Chromium ${pct(uiShare.chromium)}, the relay (this process, standing in for the extension host) ${pct(uiShare.relay)}`,
+    `  beside training while both dashboards were live (median share of one core): Chromium ${pct(uiShare.chromium)}, the relay (this process, standing in for the extension host) ${pct(uiShare.relay)}`,
   );
   rmSync(dir, { recursive: true, force: true });
 }
