@@ -283,7 +283,7 @@ describe('dashboards in Chromium under the webview CSP', () => {
     const d2 = await canvasPixels(page, '.heatmap');
     assert.equal(d2.height / d2.width, 2, 'an 8x4 grid');
     const state = await page.evaluate(() => JSON.parse(sessionStorage.getItem('vscode-state') ?? 'null') as unknown);
-    assert.deepEqual(state, { layer: 'dense_2', step: middle });
+    assert.deepEqual(state, { layer: 'dense_2', step: middle, latest: false });
 
     // Theme switch changes pruned (background-mixed) pixels.
     const prunedD2 = pixel(d2, 0.5 * (d2.width / 4), 0.5 * (d2.height / 8)); // block 0 is pruned
@@ -309,6 +309,18 @@ describe('dashboards in Chromium under the webview CSP', () => {
     );
     assert.equal(await page.locator('select').inputValue(), 'dense_2');
     assert.equal(await page.locator('input[type=range]').inputValue(), '1');
+    await assertClean(panel);
+
+    // Rebuilt while its run goes on (VS Code rebuilds a hidden webview): a panel that was on the
+    // newest snapshot then follows the run's newest now, not the step it showed.
+    await page.evaluate(
+      (step) => sessionStorage.setItem('vscode-state', JSON.stringify({ step, latest: true })),
+      steps.at(-2)!,
+    );
+    await page.reload();
+    await panel.waitForPosted(isReady);
+    await panel.send(runMessage);
+    assert.equal((await panel.waitForPosted(isRequest)).step, last, 'a following panel keeps following');
     await assertClean(panel);
     await page.close();
   });

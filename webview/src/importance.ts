@@ -23,6 +23,8 @@ import './dashboard.css';
 interface ImportanceState {
   layer?: string;
   step?: number;
+  /** The slider was on the newest snapshot: a restored panel of a live run keeps following it. */
+  latest?: boolean;
 }
 
 interface DecodedLayer {
@@ -39,6 +41,8 @@ const api = vscodeApi<ImportanceState>();
 const saved = api.getState();
 let selectedLayer = saved.layer;
 let selectedStep = saved.step;
+/** Whether the restored panel was on the newest snapshot (then a live run's panel keeps following). */
+const restoredLatest = saved.latest ?? saved.step === undefined;
 let steps: number[] = [];
 let snapshotStep: number | undefined;
 /** The request the host is answering, and the step wanted next (see `requestStep`). */
@@ -88,25 +92,26 @@ function saveState(): void {
   const state: ImportanceState = {};
   if (selectedLayer !== undefined) state.layer = selectedLayer;
   if (selectedStep !== undefined) state.step = selectedStep;
+  state.latest = selectedStep === undefined || selectedStep === steps.at(-1);
   api.setState(state);
 }
 
-/** `initial`: a fresh `run` (restore the saved step); otherwise new snapshots arrived (follow the latest). */
-function setSteps(next: number[], initial: boolean): void {
+/**
+ * The run's snapshot steps changed (a `run`, or new snapshots of a live run): a panel on the newest
+ * step moves to the new newest, one the user moved stays where it is.
+ */
+function setSteps(next: number[]): void {
   const previousLast = steps.at(-1);
   steps = [...new Set(next)].sort((a, b) => a - b);
   slider.max = String(Math.max(0, steps.length - 1));
   slider.disabled = steps.length === 0;
   const last = steps.at(-1);
   if (last === undefined) return;
-  const restore = selectedStep !== undefined && steps.includes(selectedStep);
-  const wanted = initial
-    ? restore
-      ? selectedStep!
-      : last
-    : selectedStep === undefined || selectedStep === previousLast
-      ? last
-      : selectedStep;
+  // A panel recreated while its run goes on (VS Code rebuilds a hidden webview) has no steps yet:
+  // its saved state says whether it was following, else it would stick to the step it showed.
+  const following =
+    previousLast === undefined ? restoredLatest : selectedStep === undefined || selectedStep === previousLast;
+  const wanted = following || selectedStep === undefined || !steps.includes(selectedStep) ? last : selectedStep;
   if (wanted !== snapshotStep) requestStep(wanted);
   else syncSlider();
 }
@@ -259,13 +264,13 @@ function handle(message: HostToWebview): void {
   switch (message.type) {
     case 'run':
       status.textContent = `${message.info.name} · ${message.info.status}`;
-      setSteps(snapshotSteps(message.events), true);
+      setSteps(snapshotSteps(message.events));
       // A re-sent run (its session ended) keeps the heatmap it shows: redraw its description.
       if (layers.length > 0 && inFlight === undefined) draw();
       break;
     case 'events': {
       const added = snapshotSteps(message.events);
-      if (added.length > 0) setSteps([...steps, ...added], false);
+      if (added.length > 0) setSteps([...steps, ...added]);
       break;
     }
     case 'snapshot': {
