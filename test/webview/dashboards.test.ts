@@ -208,6 +208,35 @@ describe('dashboards in Chromium under the webview CSP', () => {
     await page.close();
   });
 
+  it('importance panel keeps following when an answer comes after its 2 s timeout', async () => {
+    const panel = await openPanel(browser, 'importance');
+    const { page } = panel;
+    await panel.waitForPosted(isReady);
+    const template = snapshots.at(-1)!;
+    const run = runMessage.type === 'run' ? runMessage : undefined;
+    const snapshotEvent = (step: number) => ({ ...run!.events.find((x) => x.type === 'snapshot')!, step });
+    await panel.send({ ...runMessage, events: [snapshotEvent(100)] } as HostToWebview);
+    assert.equal((await panel.waitForPosted(isRequest)).step, 100);
+    // 200 arrives while 100 is unanswered (queued); 300 after the timeout (asked at once).
+    await panel.send({ type: 'events', events: [snapshotEvent(200)] });
+    await new Promise((r) => setTimeout(r, 2200));
+    let seen = (await panel.posted()).length;
+    await panel.send({ type: 'events', events: [snapshotEvent(300)] });
+    assert.equal((await panel.waitForPosted(isRequest, seen)).step, 300);
+    await panel.send({ ...template, step: 300 });
+    await page.waitForFunction(() => document.querySelector<HTMLCanvasElement>('.heatmap')?.dataset.step === '300');
+    // The next snapshot is followed, and the stale wish for 200 never asked.
+    seen = (await panel.posted()).length;
+    await panel.send({ type: 'events', events: [snapshotEvent(400)] });
+    assert.equal((await panel.waitForPosted(isRequest, seen)).step, 400);
+    assert.deepEqual(
+      (await panel.posted()).filter(isRequest).map((m) => m.step),
+      [100, 300, 400],
+    );
+    await assertClean(panel);
+    await page.close();
+  });
+
   it('importance panel: kept vs pruned pixels, slider, layer picker, tooltip, theme, state across reload', async () => {
     const panel = await openPanel(browser, 'importance');
     const { page } = panel;

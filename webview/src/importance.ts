@@ -135,6 +135,9 @@ function requestStep(step: number): void {
     queuedStep = step;
     return;
   }
+  // This request supersedes a wish queued behind the one that timed out: answering that older wish
+  // afterwards would move the slider back and stop a live panel following the run.
+  queuedStep = undefined;
   inFlight = { step, since: performance.now() };
   api.postMessage({ type: 'requestSnapshot', step });
 }
