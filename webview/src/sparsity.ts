@@ -63,8 +63,8 @@ function layerNames(): string[] {
 /**
  * Live events redraw at most every 2 s: redrawing four charts per event batch (8 a second) kept
  * the renderer busy enough to delay every other panel's messages by seconds in code-server, and on
- * a 2-core machine the panels' CPU is taken from training (a busy second core costs training up to
- * ~10%: bench/sessions.bench.ts).
+ * a 2-core machine the panels' CPU is partly taken from training (bench/sessions.bench.ts measures
+ * how much).
  */
 const LIVE_REDRAW_MS = 2000;
 let lastRender = 0;
