@@ -2,12 +2,116 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const lspPackages = [
-  'vscode-languageserver',
-  'vscode-languageserver/*',
-  'vscode-languageserver-protocol',
-  'vscode-jsonrpc',
-];
+/** The language server's packages (vscode-languageserver, -protocol, -textdocument, -types) and JSON-RPC. */
+const lspPackages = ['vscode-languageserver*', 'vscode-languageserver*/**', 'vscode-jsonrpc', 'vscode-jsonrpc/**'];
+
+const vscodeClient = ['vscode', 'vscode-languageclient', 'vscode-languageclient/**'];
+
+/**
+ * `server/src` in layers, each importing only from those before it (architecture.md §2):
+ * experiment → data → engine → runs → sessions → lsp / cli → server.ts / cli.ts.
+ */
+const SERVER_LAYERS = ['experiment', 'data', 'engine', 'runs', 'sessions', ['lsp', 'cli']];
+/** Layers that run anywhere (CLI, worker, tests): no editor or LSP package at all. */
+const PURE_LAYERS = new Set(['experiment', 'data', 'engine', 'runs', 'sessions']);
+
+const upwardPatterns = (names) => names.flatMap((n) => [`**/${n}`, `**/${n}/**`]);
+
+function layerBlocks() {
+  const blocks = [];
+  SERVER_LAYERS.forEach((layer, index) => {
+    const names = [layer].flat();
+    const above = SERVER_LAYERS.slice(index + 1).flat();
+    // lsp/ and cli/ are siblings: neither imports the other; both sit below the entry files.
+    const siblings = names.length > 1 ? names : [];
+    for (const name of names) {
+      const upward = [...above, ...siblings.filter((s) => s !== name), 'server', 'cli.ts', 'server.ts'];
+      const patterns = [
+        {
+          group: upwardPatterns(upward.filter((u) => !u.endsWith('.ts'))),
+          message: `server/src/${name}/ imports only from the layers below it (experiment → data → engine → runs → sessions → lsp / cli): move the shared code down.`,
+        },
+      ];
+      if (PURE_LAYERS.has(name))
+        patterns.push({
+          group: [...lspPackages, ...vscodeClient],
+          message: `server/src/${name}/ imports no LSP or VS Code package: put the adapter in server/src/lsp/.`,
+        });
+      else patterns.push({ group: vscodeClient, message: 'vscode exists only in the extension host (client/).' });
+      blocks.push({
+        files: [`server/src/${name}/**/*.ts`],
+        rules: { 'no-restricted-imports': ['error', { patterns }] },
+      });
+    }
+  });
+  blocks.push({
+    files: ['server/src/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: vscodeClient, message: 'vscode exists only in the extension host (client/).' }] },
+      ],
+    },
+  });
+  blocks.push({
+    // protocol/ is the one shared module: types and message objects, imported by everything.
+    files: ['protocol/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [...vscodeClient, 'vscode-languageserver', 'vscode-languageserver/*'],
+              message: 'protocol/ depends only on the LSP protocol types.',
+            },
+            {
+              group: ['**/server/**', '**/client/**', '**/webview/**', 'node:*'],
+              message: 'protocol/ imports nothing of the project but itself.',
+            },
+          ],
+        },
+      ],
+    },
+  });
+  blocks.push({
+    files: ['client/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/server/**', '**/webview/**', '@tensorflow/*'],
+              message: 'The client is a relay: it talks to the server over LSP and to webviews by messages.',
+            },
+            {
+              group: ['vscode-languageserver', 'vscode-languageserver/*'],
+              message: 'The client uses vscode-languageclient.',
+            },
+          ],
+        },
+      ],
+    },
+  });
+  blocks.push({
+    files: ['webview/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', 'fs', 'path', ...vscodeClient, ...lspPackages, '**/server/**', '**/client/**'],
+              message: 'Webviews are browser code: data arrives only by postMessage.',
+            },
+          ],
+        },
+      ],
+    },
+  });
+  return blocks;
+}
 
 export default tseslint.config(
   {
@@ -21,6 +125,7 @@ export default tseslint.config(
       'bench/results/',
       '**/*.js',
       '**/*.mjs',
+      '**/*.cjs',
     ],
   },
   js.configs.recommended,
@@ -37,53 +142,22 @@ export default tseslint.config(
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
     },
   },
-  {
-    // The pure core is testable in plain Node: no LSP, no VS Code.
-    files: ['server/src/experiment/**/*.ts', 'server/src/engine/**/*.ts', 'server/src/sessions/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: [...lspPackages, 'vscode'],
-              message:
-                'experiment/, engine/ and sessions/ import no LSP or VS Code package: put the adapter in server/src/lsp/.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ['server/**/*.ts', 'protocol/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { paths: [{ name: 'vscode', message: 'vscode exists only in the extension host (client/).' }] },
-      ],
-    },
-  },
-  {
-    files: ['webview/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['node:*', 'fs', 'path', 'vscode', ...lspPackages],
-              message: 'Webviews are browser code: data arrives only by postMessage.',
-            },
-          ],
-        },
-      ],
-    },
-  },
+  // Layer boundaries: one block per folder, each the only block that sets no-restricted-imports for
+  // its files (in flat config a later block's options replace an earlier one's, which once left
+  // every ban but `vscode` inert). test/unit/lint/layers.test.ts plants violations to keep it so.
+  ...layerBlocks(),
   {
     // tfjs-core's rank generics resolve differently for the type-aware linter and for tsc (the
     // chained-op augmentation), so the two disagree on which tensor casts are needed.
-    files: ['server/src/engine/**/*.ts', 'test/engine/**/*.ts', 'bench/**/*.ts'],
+    files: [
+      'server/src/engine/**/*.ts',
+      'server/src/data/**/*.ts',
+      'server/src/runs/**/*.ts',
+      'test/engine/**/*.ts',
+      'test/data/**/*.ts',
+      'test/runs/**/*.ts',
+      'bench/**/*.ts',
+    ],
     rules: { '@typescript-eslint/no-unnecessary-type-assertion': 'off' },
   },
   {

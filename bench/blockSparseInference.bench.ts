@@ -14,7 +14,7 @@ import { blockGrid } from '../server/src/experiment/pruningPlan';
 import { selectBackend } from '../server/src/engine/backends';
 import { blockSparseMatmul } from '../server/src/engine/export';
 import { WasmBlockSparseNetwork } from '../server/src/engine/wasmBlockSparseMatmul';
-import { Rng } from '../server/src/engine/random';
+import { Rng } from '../server/src/data/random';
 
 const REPEATS = Number(process.argv[2] ?? 30);
 const BATCH = 128;

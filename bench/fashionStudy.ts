@@ -11,7 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runExperiment } from '../server/src/engine/runExperiment';
+import { runExperiment } from '../server/src/runs/runExperiment';
 import { fashionDataDir, writeFashionExperiment } from './fashionExperiment';
 
 const STEPS = Number(process.argv[2] ?? 4690);

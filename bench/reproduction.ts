@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runExperiment } from '../server/src/engine/runExperiment';
+import { runExperiment } from '../server/src/runs/runExperiment';
 import { FASHION_VARIANTS, FULL_FASHION_DIR, fashionDataDir, writeFashionExperiment } from './fashionExperiment';
 
 const TRAIN = Number(process.argv[2] ?? 20_000);

@@ -28,7 +28,7 @@ import type {
   WebviewToHost,
 } from '@protocol';
 import { LiveEventRelay } from '../client/src/dashboards/dashboardPanelMessages';
-import { Rng } from '../server/src/engine/random';
+import { Rng } from '../server/src/data/random';
 import { LspTestClient } from '../test/helpers/lspClient';
 import { launch, openPanel, type PanelPage } from '../test/helpers/webviewPage';
 

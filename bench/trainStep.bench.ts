@@ -16,7 +16,7 @@ import { MlpModel, PruningSchema, FashionMnistData } from '../server/src/experim
 import { selectBackend } from '../server/src/engine/backends';
 import { MaskedModel } from '../server/src/engine/maskedModel';
 import { builtInNetworkSpec } from '../server/src/engine/networkSpec';
-import { Rng } from '../server/src/engine/random';
+import { Rng } from '../server/src/data/random';
 import { patchWasmMatmul, unpatchWasmMatmul } from '../server/src/engine/wasmMatmulPatch';
 
 const STEPS = Number(process.argv[2] ?? 60);

@@ -1,13 +1,13 @@
 /**
  * Writes `samples/data/criteo-sample.tsv`: Criteo-format click lines from a seeded planted
- * logistic teacher (server/src/engine/data/syntheticCtr.ts), so a CTR model can learn from it.
+ * logistic teacher (server/src/data/syntheticCtr.ts), so a CTR model can learn from it.
  * Real Criteo logs cannot be downloaded here.
  *   npx tsx scripts/makeCriteoSample.ts [--lines 20000] [--seed 1] [--out samples/data/criteo-sample.tsv]
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { criteoSampleLines } from '../server/src/engine/data/syntheticCtr';
+import { criteoSampleLines } from '../server/src/data/syntheticCtr';
 
 const { values } = parseArgs({
   options: {

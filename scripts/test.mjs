@@ -1,7 +1,7 @@
 // `npm test`: every test layer in order, then one closing line that counts them all.
 //   npm test                  all layers
 //   npm test -- unit engine   only these layers
-// Layers: static (tsc, eslint, prettier), unit, engine, lsp, webview, e2e. Node's test runner runs
+// Layers: static (tsc, eslint, dependency cycles, prettier), unit, engine, lsp, webview, e2e. Node's test runner runs
 // the TypeScript tests through tsx; the e2e layer drives a real VS Code (code-server).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -60,6 +60,7 @@ function staticChecks() {
   for (const [name, cmd, args] of [
     ['tsc --build', 'npx', ['tsc', '--build']],
     ['eslint', 'npx', ['eslint', '.']],
+    ['dependency cycles', 'npm', ['run', '--silent', 'cycles']],
     ['prettier --check', 'npx', ['prettier', '--check', '.']],
   ]) {
     console.log(`\n[static] ${name}`);
@@ -81,7 +82,8 @@ function e2e() {
 const layers = {
   static: staticChecks,
   unit: () => nodeTests('unit', testFiles('test/unit')),
-  engine: () => nodeTests('engine', testFiles('test/engine')),
+  engine: () =>
+    nodeTests('engine', [...testFiles('test/data'), ...testFiles('test/engine'), ...testFiles('test/runs')]),
   lsp: () => nodeTests('lsp', testFiles('test/lsp'), { build: true }),
   webview: () => nodeTests('webview', testFiles('test/webview'), { build: true }),
   e2e: () => (existsSync(join(root, 'test/e2e/run.sh')) ? e2e() : { passed: 0, failed: 0, note: 'not set up' }),

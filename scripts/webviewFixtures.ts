@@ -7,8 +7,8 @@
 import type { HostToWebview, RunEvent, RunInfo, SnapshotEvent } from '@protocol';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
-import { comparison } from '../server/src/sessions/runComparison';
-import { loadRun } from '../server/src/sessions/runReader';
+import { comparison } from '../server/src/runs/runComparison';
+import { loadRun } from '../server/src/runs/runReader';
 import { decimate } from '../webview/src/decimate';
 
 /** Run events with the step events decimated, as the fixtures keep them. */

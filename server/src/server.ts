@@ -20,7 +20,7 @@ import { ExperimentTemplateRequest } from '@protocol';
 import { codeActions } from './experiment/codeActions';
 import { complete } from './experiment/completion';
 import { documentSymbols } from './experiment/documentSymbols';
-import { DataProbeCache, nodeHost } from './experiment/experimentHost';
+import { DataProbeCache, nodeHost } from './data/nodeHost';
 import { hover } from './experiment/hover';
 import { inlayHints } from './experiment/inlayHints';
 import { DEFAULT_FASHION_MNIST_PATH, ExperimentSchema } from './experiment/schema';

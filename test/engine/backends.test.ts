@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../server/src/engine/backends';
 import { patchWasmMatmul, unpatchWasmMatmul } from '../../server/src/engine/wasmMatmulPatch';
-import { Rng } from '../../server/src/engine/random';
+import { Rng } from '../../server/src/data/random';
 
 function randomMatrix(rng: Rng, rows: number, cols: number): tf.Tensor2D {
   return tf.tensor2d(

@@ -6,8 +6,8 @@ import { after, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { readBlockSparse } from '../../server/src/engine/export';
-import { Rng } from '../../server/src/engine/random';
-import { runExperiment } from '../../server/src/engine/runExperiment';
+import { Rng } from '../../server/src/data/random';
+import { runExperiment } from '../../server/src/runs/runExperiment';
 import { main } from '../../server/src/cli';
 
 const dir = mkdtempSync(join(tmpdir(), 'sparsity-export-'));

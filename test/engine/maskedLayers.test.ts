@@ -9,7 +9,7 @@ import { blockAttention, scaleBlocks, topKMask } from '../../server/src/engine/b
 import { MaskedModel } from '../../server/src/engine/maskedModel';
 import { MaskPolicy } from '../../server/src/engine/maskPolicy';
 import type { NetworkSpec } from '../../server/src/engine/networkSpec';
-import { Rng } from '../../server/src/engine/random';
+import { Rng } from '../../server/src/data/random';
 
 const plan = (
   name: string,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { auc, logLoss, maxAssignment, supportF1 } from '../../server/src/engine/metrics';
-import { Rng } from '../../server/src/engine/random';
-import type { GroundTruthSupport } from '../../server/src/engine/data/dataset';
+import { Rng } from '../../server/src/data/random';
+import type { GroundTruthSupport } from '../../server/src/data/dataset';
 
 /** The best total by trying every permutation (n ≤ 6). */
 function bruteForceBest(gain: number[][]): number {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { ExperimentFileError, runExperiment } from '../../server/src/engine/runExperiment';
+import { ExperimentFileError, runExperiment } from '../../server/src/runs/runExperiment';
 import { ROOT } from '../helpers/experimentFixtures';
 
 const dir = mkdtempSync(join(tmpdir(), 'sparsity-models-'));

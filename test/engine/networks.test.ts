@@ -12,7 +12,7 @@ import { selectBackend } from '../../server/src/engine/backends';
 import { conv2dByMatmul } from '../../server/src/engine/im2col';
 import { MaskedModel } from '../../server/src/engine/maskedModel';
 import { builtInNetworkSpec, isKernelSpec, kernelMatrix } from '../../server/src/engine/networkSpec';
-import { Rng } from '../../server/src/engine/random';
+import { Rng } from '../../server/src/data/random';
 import { loadTfjsModel, tfjsNetworkSpec } from '../../server/src/engine/tfjsModel';
 
 const dir = mkdtempSync(join(tmpdir(), 'sparsity-networks-'));

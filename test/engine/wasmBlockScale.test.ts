@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { blockGrid } from '../../server/src/experiment/pruningPlan';
 import { selectBackend } from '../../server/src/engine/backends';
 import { scaleBlocks } from '../../server/src/engine/blockMask';
-import { Rng } from '../../server/src/engine/random';
+import { Rng } from '../../server/src/data/random';
 import { hasWasmBlockScale } from '../../server/src/engine/wasmBlockScale';
 
 /** The reference: every entry times its block's value, in plain JS. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { blockSparseMatmul } from '../../server/src/engine/export';
-import { Rng } from '../../server/src/engine/random';
+import { Rng } from '../../server/src/data/random';
 import {
   WasmBlockSparseNetwork,
   wasmSimdAvailable,

@@ -1,7 +1,8 @@
 /** Shared by the unit, CLI and LSP tests: the broken fixtures with their `# expect:` lines, and the samples. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { nodeHost, type ExperimentHost } from '../../server/src/experiment/experimentHost';
+import { nodeHost } from '../../server/src/data/nodeHost';
+import type { ExperimentHost } from '../../server/src/experiment/experimentHost';
 
 export const ROOT = join(__dirname, '..', '..');
 export const BROKEN_DIR = join(ROOT, 'test', 'fixtures', 'broken');

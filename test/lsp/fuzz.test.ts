@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { Rng } from '../../server/src/engine/random';
+import { Rng } from '../../server/src/data/random';
 import { sampleFiles } from '../helpers/experimentFixtures';
 import { LspTestClient } from '../helpers/lspClient';
 

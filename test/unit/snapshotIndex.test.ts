@@ -3,7 +3,7 @@ import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { SnapshotIndex } from '../../server/src/sessions/runReader';
+import { SnapshotIndex } from '../../server/src/runs/runReader';
 
 describe('SnapshotIndex', () => {
   const dir = mkdtempSync(join(tmpdir(), 'snapshot-index-'));

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DIAGNOSTIC_SOURCE } from '../experiment/diagnostics';
-import { nodeHost } from '../experiment/experimentHost';
+import { nodeHost } from '../data/nodeHost';
 import { validateExperiment } from '../experiment/validate';
 import type { CliIo } from './io';
 

@@ -1,6 +1,6 @@
 /** `sparsity-studio export RUN_DIR [--out DIR]`: the folded model of a run's last checkpoint. */
 import { relative } from 'node:path';
-import { exportRun } from '../engine/runExperiment';
+import { exportRun } from '../runs/runExperiment';
 import type { CliIo } from './io';
 
 export const EXPORT_USAGE = 'sparsity-studio export RUN_DIR [--out DIR]';

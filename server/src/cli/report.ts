@@ -4,9 +4,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { renderReport } from '../sessions/htmlReport';
-import { comparisonRows, formatCell } from '../sessions/runComparison';
-import { loadRun, type LoadedRun } from '../sessions/runReader';
+import { renderReport } from '../runs/htmlReport';
+import { comparisonRows, formatCell } from '../runs/runComparison';
+import { loadRun, type LoadedRun } from '../runs/runReader';
 import type { CliIo } from './io';
 
 export const REPORT_USAGE = 'sparsity-studio report RUN_DIR [--out FILE.html]';

@@ -4,7 +4,7 @@
  * Ctrl-C stops the run cleanly: its folder is marked `cancelled` and the command exits 130.
  */
 import type { BackendNameDto } from '@protocol';
-import { ExperimentFileError, resumeRun, runExperiment, type RunOptions } from '../engine/runExperiment';
+import { ExperimentFileError, resumeRun, runExperiment, type RunOptions } from '../runs/runExperiment';
 import type { CliIo } from './io';
 
 export const RUN_USAGE =

@@ -17,7 +17,7 @@ import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
 import type { LayerPlan } from '../experiment/pruningPlan';
 import type { ActivationName } from '../experiment/schema';
 import { blockAttention, scaleBlocks } from './blockMask';
-import type { ExampleBatch } from './data/dataset';
+import type { ExampleBatch } from '../data/dataset';
 import { conv2dByMatmul } from './im2col';
 import {
   isKernelSpec,
@@ -27,7 +27,7 @@ import {
   type KernelSpec,
   type NetworkSpec,
 } from './networkSpec';
-import { deriveSeed, type Rng } from './random';
+import { deriveSeed, type Rng } from '../data/random';
 
 /** A dense or conv layer with its 2-D kernel matrix and, when pruned, its block state. */
 export interface KernelLayer {

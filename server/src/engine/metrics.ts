@@ -3,7 +3,7 @@
  * the sparsity a model's masks achieve (globally and per layer, in kernel entries, edge blocks at
  * their true size). Pure functions over plain arrays, plus the two that read a model's masks.
  */
-import type { GroundTruthSupport } from './data/dataset';
+import type { GroundTruthSupport } from '../data/dataset';
 import type { BlockGrid } from '../experiment/pruningPlan';
 import type { MaskedModel } from './maskedModel';
 

@@ -10,11 +10,11 @@ import type { FinalMetrics, RunEvent } from '@protocol';
 import type { ExperimentConfig } from '../experiment/schema';
 import { learningRateAt, phaseAt, targetSparsityAt, type Phase, type Schedule } from '../experiment/schedule';
 import { blockNorms } from './blockMask';
-import type { Dataset, ExampleBatch } from './data/dataset';
+import type { Dataset, ExampleBatch } from '../data/dataset';
 import type { MaskedModel, ModelInput } from './maskedModel';
 import { auc, logLoss, maskSparsity, modelSupportF1 } from './metrics';
 import { MaskPolicy } from './maskPolicy';
-import { deriveSeed } from './random';
+import { deriveSeed } from '../data/random';
 
 export class TrainingError extends Error {
   constructor(

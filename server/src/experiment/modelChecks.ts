@@ -5,6 +5,7 @@
  */
 import type { ExperimentAnalysis } from './analysis';
 import { closestMatch } from './closestMatch';
+import { isMissingFileProblem } from './experimentHost';
 import { diagnostic, type ExperimentDiagnostic, type Fix, type TextEdit } from './diagnostics';
 import { isRecord, valueAtPath } from './jsonSchema';
 import type { LayerPlan } from './pruningPlan';
@@ -28,10 +29,11 @@ export function modelDiagnostics(analysis: ExperimentAnalysis, doc: ExperimentDo
     prefer: 'key' | 'value' = 'key',
   ) => out.push({ path, diagnostic: d(doc.range(doc.spanOf(path, prefer))) });
 
-  for (const problem of analysis.data.missing)
-    at(problem.path, (r) => diagnostic('path-missing', r, `Data file missing: ${problem.message}`), 'value');
-  for (const problem of analysis.data.invalid)
-    at(problem.path, (r) => diagnostic('model-invalid', r, `Data cannot be used: ${problem.message}`), 'value');
+  for (const problem of analysis.data.problems) {
+    if (isMissingFileProblem(analysis.data, problem))
+      at(problem.key, (r) => diagnostic('path-missing', r, `Data file missing: ${problem.message}`), 'value');
+    else at(problem.key, (r) => diagnostic('model-invalid', r, `Data cannot be used: ${problem.message}`), 'value');
+  }
 
   const model = analysis.model;
   if (!model.ok) {
@@ -43,7 +45,7 @@ export function modelDiagnostics(analysis: ExperimentAnalysis, doc: ExperimentDo
         'value',
       );
     } else if (analysis.input.shape === null) {
-      if (analysis.data.missing.length === 0 && analysis.data.invalid.length === 0)
+      if (analysis.data.problems.length === 0)
         at(
           ['data', 'source'],
           (r) => diagnostic('model-unchecked', r, `Model-aware checks skipped: ${model.error.message}.`),

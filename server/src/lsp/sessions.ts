@@ -31,13 +31,13 @@ import {
   SessionStopRequest,
   type SessionSummary,
 } from '@protocol';
-import { nodeHost } from '../experiment/experimentHost';
+import { nodeHost } from '../data/nodeHost';
 import { schedulePreview } from '../experiment/schedulePreview';
 import { validateExperiment, type ValidationResult } from '../experiment/validate';
 import { selectBackend } from '../engine/backends';
-import { exportRun } from '../engine/runExperiment';
-import { comparison } from '../sessions/runComparison';
-import { loadRun, readSnapshot, SnapshotIndex } from '../sessions/runReader';
+import { exportRun } from '../runs/runExperiment';
+import { comparison } from '../runs/runComparison';
+import { loadRun, readSnapshot, SnapshotIndex } from '../runs/runReader';
 import { SessionManager } from '../sessions/sessionManager';
 
 export interface SessionsOptions {

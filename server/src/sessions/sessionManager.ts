@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import type { RunEvent, RunInfo, SessionEventsParams, SessionSummary } from '@protocol';
 import { Batcher } from './batcher';
-import { RunStore } from './runStore';
+import { RunStore } from '../runs/runStore';
 import type { FromWorker, ToWorker } from './workerProtocol';
 
 export interface SessionManagerOptions {

@@ -4,7 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { RunEvent } from '@protocol';
-import { resumeRun, runExperiment, type RunOptions } from '../engine/runExperiment';
+import { resumeRun, runExperiment, type RunOptions } from '../runs/runExperiment';
 import { Batcher } from './batcher';
 import type { FromWorker, ToWorker } from './workerProtocol';
 

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DIAGNOSTIC_CODES } from '../../../server/src/experiment/diagnostics';
-import { DataProbeCache, nodeHost, type ExperimentHost } from '../../../server/src/experiment/experimentHost';
+import { DataProbeCache, nodeHost } from '../../../server/src/data/nodeHost';
+import type { ExperimentHost } from '../../../server/src/experiment/experimentHost';
 import { TEMPLATE_KINDS, experimentTemplate, type TemplateKind } from '../../../server/src/experiment/templates';
 import { validateExperiment } from '../../../server/src/experiment/validate';
 import { ROOT, brokenFixtures, hostFor, rangeText, sampleFiles } from '../../helpers/experimentFixtures';
@@ -14,7 +15,7 @@ const memoryHost: ExperimentHost = {
   exists: () => false,
   isDirectory: () => false,
   readHead: () => undefined,
-  probeData: () => ({ probe: {}, missing: [], invalid: [] }),
+  probeData: () => ({ probe: {}, problems: [], missing: [] }),
 };
 
 const found = (text: string, host: ExperimentHost = memoryHost) =>

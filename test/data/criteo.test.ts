@@ -3,14 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import {
-  criteoBucket,
-  CriteoSplit,
-  openCriteoDataset,
-  type CriteoDataConfig,
-} from '../../../server/src/engine/data/criteo';
-import { criteoSampleLines } from '../../../server/src/engine/data/syntheticCtr';
-import { DataSchema } from '../../../server/src/experiment/schema';
+import { criteoBucket, CriteoSplit, openCriteoDataset, type CriteoDataConfig } from '../../server/src/data/criteo';
+import { criteoSampleLines } from '../../server/src/data/syntheticCtr';
+import { DataSchema } from '../../server/src/experiment/schema';
 import {
   assertDataError,
   assertDeterministicSplit,
@@ -20,7 +15,7 @@ import {
   tempDir,
 } from './dataTestUtils';
 
-const repo = resolve(__dirname, '../../..');
+const repo = resolve(__dirname, '../..');
 const SAMPLE = 'samples/data/criteo-sample.tsv';
 const config = (extra: Record<string, unknown>) =>
   DataSchema.parse({ source: 'criteo', path: SAMPLE, ...extra }) as CriteoDataConfig;

@@ -7,13 +7,13 @@ import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { gunzip, gunzipSync, constants as zlibConstants } from 'node:zlib';
 import { promisify } from 'node:util';
+import type { ConfigPath } from '../experiment/yamlDocument';
 import { DataError } from './dataset';
 import type { InMemoryRows } from './inMemorySplit';
 
 const gunzipAsync = promisify(gunzip);
 
 export type IdxKind = 'images' | 'labels';
-export type ConfigKey = (string | number)[];
 
 const MAGIC: Record<IdxKind, number> = { images: 0x0803, labels: 0x0801 };
 const UNSIGNED_BYTE = 0x08;
@@ -42,7 +42,7 @@ const isGzip = (bytes: Uint8Array) => bytes[0] === 0x1f && bytes[1] === 0x8b;
 const hex = (n: number) => `0x${n.toString(16).padStart(8, '0')}`;
 
 /** Parses the header of an IDX file of the expected kind from its first bytes (already un-gzipped). */
-export function parseIdxHeader(bytes: Uint8Array, expected: IdxKind, file: string, key?: ConfigKey): IdxHeader {
+export function parseIdxHeader(bytes: Uint8Array, expected: IdxKind, file: string, key?: ConfigPath): IdxHeader {
   const fail = (problem: string) => new DataError(`${file}: ${problem}`, file, undefined, key);
   if (bytes.length < 4) throw fail(`truncated IDX file: ${bytes.length} bytes, not even the 4-byte magic number`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -73,7 +73,7 @@ export function parseIdxHeader(bytes: Uint8Array, expected: IdxKind, file: strin
 }
 
 /** Checks sizes and returns the data bytes after the header. */
-export function parseIdx(bytes: Uint8Array, expected: IdxKind, file: string, key?: ConfigKey): IdxFile {
+export function parseIdx(bytes: Uint8Array, expected: IdxKind, file: string, key?: ConfigPath): IdxFile {
   const header = parseIdxHeader(bytes, expected, file, key);
   const fail = (problem: string) => new DataError(`${file}: ${problem}`, file, undefined, key);
   const dims = header.dims;
@@ -98,12 +98,12 @@ export function parseIdx(bytes: Uint8Array, expected: IdxKind, file: string, key
   return { ...header, data: bytes.subarray(header.headerBytes) };
 }
 
-function missingFile(file: string, what: string, key?: ConfigKey): DataError {
+function missingFile(file: string, what: string, key?: ConfigPath): DataError {
   return new DataError(`${what} not found: ${file}`, file, undefined, key);
 }
 
 /** Reads and un-gzips (when gzipped) a whole file. */
-async function readMaybeGzip(file: string, what: string, key?: ConfigKey): Promise<Uint8Array> {
+async function readMaybeGzip(file: string, what: string, key?: ConfigPath): Promise<Uint8Array> {
   let raw: Buffer;
   try {
     raw = await readFile(file);
@@ -120,7 +120,7 @@ async function readMaybeGzip(file: string, what: string, key?: ConfigKey): Promi
 }
 
 /** Loads a whole IDX file (raw or gzipped). */
-export async function loadIdx(file: string, expected: IdxKind, key?: ConfigKey): Promise<IdxFile> {
+export async function loadIdx(file: string, expected: IdxKind, key?: ConfigPath): Promise<IdxFile> {
   const bytes = await readMaybeGzip(file, `IDX ${expected} file`, key);
   return parseIdx(bytes, expected, file, key);
 }
@@ -129,7 +129,7 @@ export async function loadIdx(file: string, expected: IdxKind, key?: ConfigKey):
  * The header of an IDX file from its first bytes only (gzipped or raw): what the editor needs,
  * in well under a millisecond for files of any size. Throws a `DataError` for a missing or bad file.
  */
-export function readIdxHeaderSync(file: string, expected: IdxKind, key?: ConfigKey): IdxHeader {
+export function readIdxHeaderSync(file: string, expected: IdxKind, key?: ConfigPath): IdxHeader {
   if (!existsSync(file) || !statSync(file).isFile()) throw missingFile(file, `IDX ${expected} file`, key);
   const fd = openSync(file, 'r');
   let head: Buffer;
@@ -160,8 +160,8 @@ export function idxInputShape(dims: number[]): number[] {
 export interface IdxPairFiles {
   images: string;
   labels: string;
-  imagesKey?: ConfigKey;
-  labelsKey?: ConfigKey;
+  imagesKey?: ConfigPath;
+  labelsKey?: ConfigPath;
 }
 
 /** Images and labels of one split, checked against each other and against `classes`. */

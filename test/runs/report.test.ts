@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { main } from '../../server/src/cli';
-import { runExperiment } from '../../server/src/engine/runExperiment';
+import { runExperiment } from '../../server/src/runs/runExperiment';
 
 const dir = mkdtempSync(join(tmpdir(), 'sparsity-report-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

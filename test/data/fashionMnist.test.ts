@@ -3,11 +3,11 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { openFashionMnist, type FashionMnistDataConfig } from '../../../server/src/engine/data/fashionMnist';
-import { DataSchema, DEFAULT_FASHION_MNIST_PATH } from '../../../server/src/experiment/schema';
+import { openFashionMnist, type FashionMnistDataConfig } from '../../server/src/data/fashionMnist';
+import { DataSchema, DEFAULT_FASHION_MNIST_PATH } from '../../server/src/experiment/schema';
 import { assertDataError, assertDeterministicSplit, collect, tempDir } from './dataTestUtils';
 
-const repo = resolve(__dirname, '../../..');
+const repo = resolve(__dirname, '../..');
 const SAMPLE = join(repo, 'samples/data/fashion-mnist');
 const config = (extra: Record<string, unknown> = {}) =>
   DataSchema.parse({ source: 'fashion-mnist', ...extra }) as FashionMnistDataConfig;

@@ -6,34 +6,15 @@
  */
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { DataProbe } from '../../experiment/modelShape';
-import type { DataConfig } from '../../experiment/schema';
+import type { DataProbeResult, DataProblem, MissingDataFile } from '../experiment/experimentHost';
+import type { DataProbe } from '../experiment/modelShape';
+import type { DataConfig } from '../experiment/schema';
 import { CRITEO_FIELDS } from './criteo';
 import { readCsvWidthSync, splitCsvLine } from './csv';
 import { DataError } from './dataset';
 import { FASHION_MNIST_FILES, fashionMnistFolderProblem, findFashionMnistFile } from './fashionMnist';
-import { idxInputShape, readIdxHeaderSync, type ConfigKey } from './idx';
-
-export interface DataProblem {
-  message: string;
-  /** The config key the problem belongs to, e.g. `['data', 'train_images']`. */
-  key: ConfigKey;
-  file?: string;
-  /** 1-based line (CSV, Criteo) or record (IDX labels) when known. */
-  line?: number;
-}
-
-export interface MissingDataFile {
-  file: string;
-  key: ConfigKey;
-}
-
-export interface DataProbeResult {
-  probe: DataProbe;
-  /** Every problem found, missing files included. */
-  problems: DataProblem[];
-  missing: MissingDataFile[];
-}
+import type { ConfigPath } from '../experiment/yamlDocument';
+import { idxInputShape, readIdxHeaderSync } from './idx';
 
 class ProbeCollector {
   readonly probe: DataProbe = {};
@@ -41,7 +22,7 @@ class ProbeCollector {
   readonly missing: MissingDataFile[] = [];
 
   /** True when `file` exists; records it as missing (with `message`) otherwise. */
-  exists(file: string, key: ConfigKey, what: string): boolean {
+  exists(file: string, key: ConfigPath, what: string): boolean {
     if (existsSync(file) && statSync(file).isFile()) return true;
     this.missing.push({ file, key });
     this.problems.push({ message: `${what} not found: ${file}`, key, file });
@@ -49,7 +30,7 @@ class ProbeCollector {
   }
 
   /** Runs a check; a `DataError` becomes a problem at its key, any other failure one at `fallbackKey`. */
-  attempt<T>(fallbackKey: ConfigKey, check: () => T): T | undefined {
+  attempt<T>(fallbackKey: ConfigPath, check: () => T): T | undefined {
     try {
       return check();
     } catch (error) {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunEvent, RunInfo } from '@protocol';
-import { resumeRun, runExperiment } from '../../server/src/engine/runExperiment';
+import { resumeRun, runExperiment } from '../../server/src/runs/runExperiment';
 import { ROOT } from '../helpers/experimentFixtures';
 
 const dir = mkdtempSync(join(tmpdir(), 'sparsity-resume-'));

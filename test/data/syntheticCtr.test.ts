@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { openSyntheticCtrDataset, type SyntheticCtrDataConfig } from '../../../server/src/engine/data/syntheticCtr';
-import { DataSchema } from '../../../server/src/experiment/schema';
+import { openSyntheticCtrDataset, type SyntheticCtrDataConfig } from '../../server/src/data/syntheticCtr';
+import { DataSchema } from '../../server/src/experiment/schema';
 import { assertDeterministicSplit, collect, exampleKeys, logisticCheck } from './dataTestUtils';
 
 const config = (extra: Record<string, unknown> = {}) =>

@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { BatchOptions, DataSplit, ExampleBatch } from '../../../server/src/engine/data/dataset';
-import { DataError } from '../../../server/src/engine/data/dataset';
+import type { BatchOptions, DataSplit, ExampleBatch } from '../../server/src/data/dataset';
+import { DataError } from '../../server/src/data/dataset';
 
 /** A fresh temp folder and its remover (call it in `after`). */
 export function tempDir(label: string): { dir: string; remove: () => void } {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunEvent, RunInfo } from '@protocol';
-import { ExperimentFileError, runExperiment } from '../../server/src/engine/runExperiment';
+import { ExperimentFileError, runExperiment } from '../../server/src/runs/runExperiment';
 import { ROOT as ROOT_DIR } from '../helpers/experimentFixtures';
 
 const dir = mkdtempSync(join(tmpdir(), 'sparsity-run-'));

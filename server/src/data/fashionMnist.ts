@@ -4,7 +4,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { DataConfig } from '../../experiment/schema';
+import type { DataConfig } from '../experiment/schema';
 import { DataError, type Dataset } from './dataset';
 import { loadIdxPair } from './idx';
 import { InMemorySplit, firstRows } from './inMemorySplit';

@@ -3,7 +3,7 @@
  * order (seeded shuffle, resumable from any batch), and the facts the model needs (task, input
  * shape, classes). Batches are plain typed arrays; the trainer turns them into tensors.
  */
-import type { Task } from '../../experiment/modelShape';
+import type { Task } from '../experiment/modelShape';
 
 export interface ExampleBatch {
   /** Examples in this batch. */

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { probeData, probeDataSync } from '../../../server/src/engine/data/probe';
-import { DataSchema, DEFAULT_FASHION_MNIST_PATH } from '../../../server/src/experiment/schema';
+import { probeData, probeDataSync } from '../../server/src/data/probe';
+import { DataSchema, DEFAULT_FASHION_MNIST_PATH } from '../../server/src/experiment/schema';
 import { existsSync } from 'node:fs';
 import { tempDir, writeIdx } from './dataTestUtils';
 
-const repo = resolve(__dirname, '../../..');
+const repo = resolve(__dirname, '../..');
 const tmp = tempDir('probe');
 after(tmp.remove);
 const probe = (data: Record<string, unknown>, baseDir = tmp.dir) => probeDataSync(DataSchema.parse(data), baseDir);

@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Dataset } from '../../../server/src/engine/data/dataset';
-import {
-  makeTeacher,
-  openTeacherDataset,
-  teacherLogits,
-  type TeacherDataConfig,
-} from '../../../server/src/engine/data/teacher';
-import { DataSchema } from '../../../server/src/experiment/schema';
+import type { Dataset } from '../../server/src/data/dataset';
+import { makeTeacher, openTeacherDataset, teacherLogits, type TeacherDataConfig } from '../../server/src/data/teacher';
+import { DataSchema } from '../../server/src/experiment/schema';
 import { assertDeterministicSplit, collect } from './dataTestUtils';
 
 const config = (extra: Record<string, unknown> = {}) =>

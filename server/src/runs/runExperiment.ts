@@ -11,21 +11,21 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { RunEvent, RunInfo } from '@protocol';
 import { analyzeExperiment, type ExperimentAnalysis } from '../experiment/analysis';
 import type { ExperimentDiagnostic } from '../experiment/diagnostics';
-import { nodeHost } from '../experiment/experimentHost';
+import { nodeHost } from '../data/nodeHost';
 import { buildSchedule, type Schedule } from '../experiment/schedule';
 import { ExperimentSchema, type ExperimentConfig } from '../experiment/schema';
 import { validateExperiment } from '../experiment/validate';
-import { RunStore } from '../sessions/runStore';
-import { selectBackend, type BackendRequest } from './backends';
-import { DataError } from './data/dataset';
-import { openDataset } from './data/openDataset';
-import { MaskedModel, type InitialWeights } from './maskedModel';
-import { maskSparsity, maskedEntries } from './metrics';
-import { builtInNetworkSpec, type NetworkSpec } from './networkSpec';
-import { loadTfjsModel } from './tfjsModel';
-import { deriveSeed, Rng } from './random';
-import { exportModel } from './export';
-import { restoreModel, train, TrainingError, type TrainState } from './trainer';
+import { RunStore } from './runStore';
+import { selectBackend, type BackendRequest } from '../engine/backends';
+import { DataError } from '../data/dataset';
+import { openDataset } from '../data/openDataset';
+import { MaskedModel, type InitialWeights } from '../engine/maskedModel';
+import { maskSparsity, maskedEntries } from '../engine/metrics';
+import { builtInNetworkSpec, type NetworkSpec } from '../engine/networkSpec';
+import { loadTfjsModel } from '../engine/tfjsModel';
+import { deriveSeed, Rng } from '../data/random';
+import { exportModel } from '../engine/export';
+import { restoreModel, train, TrainingError, type TrainState } from '../engine/trainer';
 
 export class ExperimentFileError extends Error {
   constructor(

@@ -1,6 +1,6 @@
 /** The `idx` source: your own images and labels in IDX files, with a test pair or a seeded split. */
 import { resolve } from 'node:path';
-import type { DataConfig } from '../../experiment/schema';
+import type { DataConfig } from '../experiment/schema';
 import { DataError, type Dataset } from './dataset';
 import { loadIdxPair } from './idx';
 import { InMemorySplit, capIndices, firstRows, seededTestSplit } from './inMemorySplit';

@@ -2,13 +2,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import {
-  openCsvDataset,
-  readCsvWidthSync,
-  splitCsvLine,
-  type CsvDataConfig,
-} from '../../../server/src/engine/data/csv';
-import { DataSchema } from '../../../server/src/experiment/schema';
+import { openCsvDataset, readCsvWidthSync, splitCsvLine, type CsvDataConfig } from '../../server/src/data/csv';
+import { DataSchema } from '../../server/src/experiment/schema';
 import { assertDataError, assertDeterministicSplit, collect, tempDir } from './dataTestUtils';
 
 const tmp = tempDir('csv');

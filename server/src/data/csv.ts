@@ -7,9 +7,9 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { DataConfig } from '../../experiment/schema';
+import type { DataConfig } from '../experiment/schema';
 import { DataError, type Dataset } from './dataset';
-import type { ConfigKey } from './idx';
+import type { ConfigPath } from '../experiment/yamlDocument';
 import { InMemorySplit, capIndices, firstRows, seededTestSplit, type InMemoryRows } from './inMemorySplit';
 
 export type CsvDataConfig = Extract<DataConfig, { source: 'csv' }>;
@@ -22,7 +22,13 @@ export interface CsvOptions {
 }
 
 /** Splits one line into fields; throws a located `DataError` for a broken quote. */
-export function splitCsvLine(line: string, delimiter: string, file: string, lineNo: number, key?: ConfigKey): string[] {
+export function splitCsvLine(
+  line: string,
+  delimiter: string,
+  file: string,
+  lineNo: number,
+  key?: ConfigPath,
+): string[] {
   const fields: string[] = [];
   let i = 0;
   for (;;) {
@@ -126,7 +132,7 @@ export interface ParsedCsv extends InMemoryRows {
 }
 
 /** Parses a whole CSV text into features and labels. `key` is the config key of the file. */
-export function parseCsv(text: string, options: CsvOptions, file: string, key: ConfigKey): ParsedCsv {
+export function parseCsv(text: string, options: CsvOptions, file: string, key: ConfigPath): ParsedCsv {
   const lines = numberedLines(text);
   let columns: string[] | null = null;
   let firstLineNo = 1;
@@ -206,7 +212,7 @@ export function parseCsv(text: string, options: CsvOptions, file: string, key: C
   return { features: features.slice(0, count * stride), stride, labels: labels.slice(0, count), featureNames };
 }
 
-async function readCsv(path: string, options: CsvOptions, key: ConfigKey): Promise<ParsedCsv> {
+async function readCsv(path: string, options: CsvOptions, key: ConfigPath): Promise<ParsedCsv> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -220,7 +226,7 @@ async function readCsv(path: string, options: CsvOptions, key: ConfigKey): Promi
 }
 
 /** The number of fields on the first non-blank line, reading only the start of the file (for the probe). */
-export function readCsvWidthSync(path: string, delimiter: string, key?: ConfigKey): { width: number; line: number } {
+export function readCsvWidthSync(path: string, delimiter: string, key?: ConfigPath): { width: number; line: number } {
   if (!existsSync(path) || !statSync(path).isFile())
     throw new DataError(`CSV file not found: ${path}`, path, undefined, key);
   const fd = openSync(path, 'r');

@@ -19,10 +19,10 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { DataConfig } from '../../experiment/schema';
-import { deriveSeed, Rng } from '../random';
+import type { DataConfig } from '../experiment/schema';
+import { deriveSeed, Rng } from './random';
 import { DataError, type BatchOptions, type Dataset, type DataSplit, type ExampleBatch } from './dataset';
-import type { ConfigKey } from './idx';
+import type { ConfigPath } from '../experiment/yamlDocument';
 import { checkBatchOptions } from './inMemorySplit';
 
 export type CriteoDataConfig = Extract<DataConfig, { source: 'criteo' }>;
@@ -92,7 +92,7 @@ export function parseCriteoLine(
   out: ExampleBuffer,
   slot: number,
   file: string,
-  key?: ConfigKey,
+  key?: ConfigPath,
 ): void {
   const fail = (problem: string) => new DataError(`${file}:${lineNo}: ${problem}`, file, lineNo, key);
   const fields = line.split('\t');
@@ -130,7 +130,7 @@ export interface StreamStats {
 
 export interface CriteoSplitOptions {
   file: string;
-  key: ConfigKey;
+  key: ConfigPath;
   /** Which lines: all of them, or those the line hash puts in the train or test part. */
   part: 'all' | 'train' | 'test';
   testFraction: number;
@@ -304,7 +304,7 @@ function toBatch(buffer: ExampleBuffer, size: number): ExampleBatch {
   };
 }
 
-function checkFile(file: string, key: ConfigKey): void {
+function checkFile(file: string, key: ConfigPath): void {
   if (!existsSync(file) || !statSync(file).isFile()) {
     throw new DataError(`Criteo file not found: ${file}`, file, undefined, key);
   }

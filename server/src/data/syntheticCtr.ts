@@ -14,8 +14,8 @@
  * Example i of a split is drawn from its own generator, so any example can be made on demand:
  * nothing is stored, and batches of any order cost the same.
  */
-import type { DataConfig } from '../../experiment/schema';
-import { deriveSeed, Rng } from '../random';
+import type { DataConfig } from '../experiment/schema';
+import { deriveSeed, Rng } from './random';
 import type { BatchOptions, Dataset, DataSplit, ExampleBatch } from './dataset';
 import { batchRanges, checkBatchOptions, epochOrder } from './inMemorySplit';
 

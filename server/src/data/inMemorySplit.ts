@@ -3,7 +3,7 @@
  * list, batched in a seeded, resumable order. Pixels stay Uint8 and are scaled per batch, so a
  * 60k-image set costs its bytes, never a Float32 copy of the whole set.
  */
-import { Rng } from '../random';
+import { Rng } from './random';
 import type { BatchOptions, DataSplit, ExampleBatch } from './dataset';
 
 export interface InMemoryRows {

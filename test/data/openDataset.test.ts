@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { openDataset } from '../../../server/src/engine/data/openDataset';
-import { describeInput } from '../../../server/src/experiment/modelShape';
-import { DataSchema, type ExperimentConfig } from '../../../server/src/experiment/schema';
+import { openDataset } from '../../server/src/data/openDataset';
+import { describeInput } from '../../server/src/experiment/modelShape';
+import { DataSchema, type ExperimentConfig } from '../../server/src/experiment/schema';
 import { assertDataError, collect } from './dataTestUtils';
 
-const repo = resolve(__dirname, '../../..');
+const repo = resolve(__dirname, '../..');
 const experiment = (data: Record<string, unknown>, seed = 1): Pick<ExperimentConfig, 'seed' | 'data'> => ({
   seed,
   data: DataSchema.parse(data),

@@ -4,7 +4,7 @@
  * sources are seeded by `config.seed` (or their own `teacher_seed`); bad data throws a located
  * `DataError`.
  */
-import type { ExperimentConfig } from '../../experiment/schema';
+import type { ExperimentConfig } from '../experiment/schema';
 import { openCriteoDataset } from './criteo';
 import { openCsvDataset } from './csv';
 import type { Dataset } from './dataset';

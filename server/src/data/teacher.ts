@@ -6,8 +6,8 @@
  * derived from `teacher_seed ?? seed`, one per purpose, so train and test never depend on each
  * other's sizes.
  */
-import type { DataConfig } from '../../experiment/schema';
-import { Rng } from '../random';
+import type { DataConfig } from '../experiment/schema';
+import { Rng } from './random';
 import type { Dataset, GroundTruthSupport } from './dataset';
 import { InMemorySplit } from './inMemorySplit';
 

@@ -3,10 +3,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { loadIdx, readIdxHeaderSync } from '../../../server/src/engine/data/idx';
-import { openIdxDataset } from '../../../server/src/engine/data/idxDataset';
-import { DataSchema } from '../../../server/src/experiment/schema';
-import type { IdxDataConfig } from '../../../server/src/engine/data/idxDataset';
+import { loadIdx, readIdxHeaderSync } from '../../server/src/data/idx';
+import { openIdxDataset } from '../../server/src/data/idxDataset';
+import { DataSchema } from '../../server/src/experiment/schema';
+import type { IdxDataConfig } from '../../server/src/data/idxDataset';
 import { assertDataError, assertDeterministicSplit, collect, idxBytes, tempDir, writeIdx } from './dataTestUtils';
 
 const tmp = tempDir('idx');
