@@ -17,15 +17,16 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type {
-  DashboardKind,
-  RunEvent,
-  RunInfo,
-  RunSnapshotResult,
-  SessionEventsParams,
-  SessionStartResult,
-  SessionSummary,
-  WebviewToHost,
+import {
+  isFinalState,
+  type DashboardKind,
+  type RunEvent,
+  type RunInfo,
+  type RunSnapshotResult,
+  type SessionEventsParams,
+  type SessionStartResult,
+  type SessionSummary,
+  type WebviewToHost,
 } from '@protocol';
 import { LiveEventRelay } from '../client/src/dashboards/dashboardPanelMessages';
 import { Rng } from '../server/src/data/random';
@@ -185,7 +186,7 @@ async function session(client: LspTestClient, whileRunning: (ended: () => boolea
   let final: SessionSummary | undefined;
   const { session: started } = await client.request<SessionStartResult>('sparsity/session/start', { uri });
   const listener = client.connection.onNotification('sparsity/session/didChange', (s: SessionSummary) => {
-    if (s.sessionId === started.sessionId && ['completed', 'failed', 'cancelled'].includes(s.state)) final = s;
+    if (s.sessionId === started.sessionId && isFinalState(s.state)) final = s;
   });
   await whileRunning(() => final !== undefined);
   while (!final) await new Promise((r) => setTimeout(r, 50));

@@ -4,5 +4,6 @@
  */
 export type * from './run';
 export type * from './webview';
+export * from './commands';
 export * from './lsp';
 export * from './session';

@@ -5,8 +5,16 @@
  */
 import { RequestType } from 'vscode-languageserver-protocol';
 
-/** The experiment templates the server can write (see server/src/experiment/templates.ts). */
-export type ExperimentTemplateKind = 'sapp' | 'acdc' | 'magnitude' | 'teacher' | 'ctr';
+/**
+ * The experiment templates the server can write (their text: server/src/experiment/templates.ts),
+ * in the order New Experiment offers them; also the enum of the `sparsityStudio.newExperiment.template` setting.
+ */
+export const EXPERIMENT_TEMPLATE_KINDS = ['sapp', 'acdc', 'magnitude', 'teacher', 'ctr'] as const;
+export type ExperimentTemplateKind = (typeof EXPERIMENT_TEMPLATE_KINDS)[number];
+
+export function isExperimentTemplateKind(value: unknown): value is ExperimentTemplateKind {
+  return (EXPERIMENT_TEMPLATE_KINDS as readonly unknown[]).includes(value);
+}
 
 export interface ExperimentTemplateParams {
   /** Experiment name, also the file name stem; letters, digits, `.`, `_`, `-`. */

@@ -132,11 +132,31 @@ export interface EvalEvent {
   metrics: FinalMetrics;
 }
 
-/** Where one layer's scores and mask sit inside a snapshot file. */
-export interface SnapshotLayer {
+/** Which block score a snapshot holds (see `SnapshotEvent`). */
+export type SnapshotScoreKind = 'attention' | 'magnitude';
+
+/** A pruned layer in a snapshot: its name and its grid of blocks. */
+export interface SnapshotLayerGrid {
   name: string;
   gridRows: number;
   gridCols: number;
+}
+
+/**
+ * One pruned layer's block scores (`gridRows*gridCols` float32, row-major) and mask (one byte per
+ * block, 1 = kept, 0 = pruned) at one step, generic in how the two arrays are held: typed arrays in
+ * the server's memory (engine, run reader), base64 on the wire (`SnapshotLayerBase64`).
+ */
+export interface SnapshotLayerOf<Scores, Mask> extends SnapshotLayerGrid {
+  scores: Scores;
+  mask: Mask;
+}
+
+/** A snapshot layer in a JSON message: the little-endian float32 scores and the mask bytes, each as base64. */
+export type SnapshotLayerBase64 = SnapshotLayerOf<string, string>;
+
+/** Where one layer's scores and mask sit inside a snapshot file. */
+export interface SnapshotLayerInFile extends SnapshotLayerGrid {
   /** Byte offset of `gridRows*gridCols` little-endian float32 scores (row-major). */
   scoresOffset: number;
   /** Byte offset of `gridRows*gridCols` bytes, 1 = kept. */
@@ -151,10 +171,10 @@ export interface SnapshotEvent {
   type: 'snapshot';
   step: number;
   phase: number;
-  score: 'attention' | 'magnitude';
+  score: SnapshotScoreKind;
   /** File name relative to the run folder (`snapshots/step-00000200.bin`). */
   file: string;
-  layers: SnapshotLayer[];
+  layers: SnapshotLayerInFile[];
 }
 
 export interface StatusEvent {

@@ -5,10 +5,28 @@
  * Each message is declared once here, with its direction, trigger and reaction.
  */
 import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
-import type { BackendAttempt, BackendNameDto, PhaseKindDto, RunEvent, RunInfo, RunStatus } from './run';
+import type {
+  BackendAttempt,
+  BackendNameDto,
+  PhaseKindDto,
+  RunEvent,
+  RunInfo,
+  RunStatus,
+  SnapshotLayerBase64,
+  SnapshotScoreKind,
+} from './run';
 
 /** Where a session stands: `queued` waits for its device's queue; the rest mirror `RunStatus`. */
 export type SessionState = 'queued' | RunStatus;
+
+/** The states a session never leaves: its run folder holds its final record. */
+export const FINAL_STATES = ['completed', 'failed', 'cancelled'] as const satisfies readonly RunStatus[];
+export type FinalState = (typeof FINAL_STATES)[number];
+
+/** Whether a session (or a run, by its `RunStatus`) has ended. */
+export function isFinalState(state: SessionState): state is FinalState {
+  return (FINAL_STATES as readonly string[]).includes(state);
+}
 
 /** What the status bar, code lenses and the Runs view need to know about one session. */
 export interface SessionSummary {
@@ -85,22 +103,12 @@ export interface RunSnapshotParams {
   step: number;
 }
 
-/** One layer of a snapshot. Arrays are base64 so the payload stays JSON-safe and compact. */
-export interface SnapshotLayerData {
-  name: string;
-  gridRows: number;
-  gridCols: number;
-  /** base64 of `gridRows*gridCols` little-endian float32 scores, row-major. */
-  scores: string;
-  /** base64 of `gridRows*gridCols` bytes, 1 = kept. */
-  mask: string;
-}
-
+/** Layers are base64 so the payload stays JSON-safe and compact. */
 export interface RunSnapshotResult {
   step: number;
   phase: number;
-  score: 'attention' | 'magnitude';
-  layers: SnapshotLayerData[];
+  score: SnapshotScoreKind;
+  layers: SnapshotLayerBase64[];
 }
 
 export interface RunExportParams {
@@ -185,7 +193,11 @@ export const SessionResumeRequest = new RequestType<SessionResumeParams, Session
  */
 export const SessionStopRequest = new RequestType<SessionIdParams, SessionSummary, void>('sparsity/session/stop');
 
-/** client -> server request. Trigger: activation and reconnects. Reaction: every known session. */
+/**
+ * client -> server request. Not sent by the extension, which follows `didChange` (a restarted server
+ * has no sessions); for other LSP clients and the tests. Reaction: every session of this server,
+ * queued, running or ended, in the order they were started.
+ */
 export const SessionListRequest = new RequestType0<SessionListResult, void>('sparsity/session/list');
 
 /**

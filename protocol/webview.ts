@@ -4,7 +4,7 @@
  * validates every `WebviewToHost` message (webview input is untrusted). Plain JSON-safe payloads:
  * binary data travels as base64.
  */
-import type { RunEvent, RunInfo } from './run';
+import type { RunEvent, RunInfo, SnapshotLayerBase64, SnapshotScoreKind } from './run';
 import type { RunCompareResult, SchedulePreviewResult } from './session';
 
 /**
@@ -18,17 +18,6 @@ export interface ComparedRunDto {
   runDir: string;
   info: RunInfo;
   events: RunEvent[];
-}
-
-/** One pruned layer's block scores and mask at one step. */
-export interface SnapshotLayerDto {
-  name: string;
-  gridRows: number;
-  gridCols: number;
-  /** Base64 of `gridRows*gridCols` little-endian float32 scores, row-major. */
-  scores: string;
-  /** Base64 of `gridRows*gridCols` bytes, 1 = kept, 0 = pruned. */
-  mask: string;
 }
 
 /**
@@ -51,8 +40,8 @@ export type HostToWebview =
   | {
       type: 'snapshot';
       step: number;
-      score: 'attention' | 'magnitude';
-      layers: SnapshotLayerDto[];
+      score: SnapshotScoreKind;
+      layers: SnapshotLayerBase64[];
     }
   | { type: 'theme'; kind: 'light' | 'dark' | 'high-contrast' }
   | { type: 'schedule'; preview?: SchedulePreviewResult; error?: string }

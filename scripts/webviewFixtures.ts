@@ -8,7 +8,7 @@ import type { HostToWebview, RunEvent, RunInfo, SnapshotEvent } from '@protocol'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { comparison } from '../server/src/runs/runComparison';
-import { loadRun } from '../server/src/runs/runReader';
+import { loadRun, readSnapshot, snapshotLayerBase64 } from '../server/src/runs/runReader';
 import { decimate } from '../webview/src/decimate';
 
 /** Run events with the step events decimated, as the fixtures keep them. */
@@ -68,21 +68,11 @@ export function runMessages(runDir: string, snapshotCount = 3): HostToWebview[] 
   const runEvents = events.filter((e) => (e.type !== 'step' && e.type !== 'snapshot') || kept.has(e));
   const messages: HostToWebview[] = [{ type: 'run', info: portable(info), events: runEvents }];
   for (const s of snapshots) {
-    const bytes = readFileSync(join(runDir, s.file));
     messages.push({
       type: 'snapshot',
       step: s.step,
       score: s.score,
-      layers: s.layers.map((l) => {
-        const n = l.gridRows * l.gridCols;
-        return {
-          name: l.name,
-          gridRows: l.gridRows,
-          gridCols: l.gridCols,
-          scores: bytes.subarray(l.scoresOffset, l.scoresOffset + 4 * n).toString('base64'),
-          mask: bytes.subarray(l.maskOffset, l.maskOffset + n).toString('base64'),
-        };
-      }),
+      layers: readSnapshot(runDir, s).map(snapshotLayerBase64),
     });
   }
   return messages;

@@ -1,6 +1,12 @@
 /** Command implementations, one per id of the COMMANDS table. */
 import * as vscode from 'vscode';
-import { ExperimentTemplateRequest, type ExperimentTemplateKind } from '@protocol';
+import {
+  COMMAND_IDS,
+  EXPERIMENT_TEMPLATE_KINDS,
+  ExperimentTemplateRequest,
+  type CommandId,
+  type ExperimentTemplateKind,
+} from '@protocol';
 import { DashboardPanel } from './dashboards/dashboardPanel';
 import { RunItem, type RunsView } from './runsView';
 import {
@@ -13,7 +19,7 @@ import {
   stopSession,
   type SessionTracker,
 } from './sessions';
-import { COMMANDS, LANGUAGE_ID, type CommandId } from './contributions';
+import { COMMANDS, LANGUAGE_ID, TEMPLATE_DESCRIPTIONS } from './contributions';
 import type { Ctx } from './ctx';
 
 /** Arguments that let tests and other extensions skip the prompts of New Experiment. */
@@ -23,13 +29,7 @@ export interface NewExperimentArgs {
   folder?: string;
 }
 
-const TEMPLATE_PICKS: { label: ExperimentTemplateKind; description: string }[] = [
-  { label: 'sapp', description: 'SequentialAttention++ on a Fashion-MNIST MLP' },
-  { label: 'acdc', description: 'ACDC baseline on a Fashion-MNIST MLP' },
-  { label: 'magnitude', description: 'Block magnitude pruning on a Fashion-MNIST MLP' },
-  { label: 'teacher', description: 'SA++ on a planted block-sparse teacher (support F1)' },
-  { label: 'ctr', description: 'SA++ on a click-through-rate model (Criteo layout)' },
-];
+const TEMPLATE_PICKS = EXPERIMENT_TEMPLATE_KINDS.map((label) => ({ label, description: TEMPLATE_DESCRIPTIONS[label] }));
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -162,23 +162,23 @@ function previewSchedule(ctx: Ctx, arg?: unknown): string | undefined {
 
 function handlers(views: Views): Record<CommandId, (ctx: Ctx, ...args: never[]) => unknown> {
   return {
-    'sparsityStudio.newExperiment': newExperiment,
-    'sparsityStudio.runExperiment': runExperiment,
-    'sparsityStudio.stopSession': (ctx, sessionId?: string) => stopSession(ctx, views.sessions, sessionId),
-    'sparsityStudio.resumeRun': (ctx, arg?: unknown) => resumeRun(ctx, views.sessions, arg),
-    'sparsityStudio.openDashboard': (ctx, arg?: unknown) => openDashboard(ctx, views, arg),
-    'sparsityStudio.previewSchedule': previewSchedule,
-    'sparsityStudio.compareRuns': (ctx, item?: unknown, selected?: unknown) => compareRuns(ctx, views, item, selected),
-    'sparsityStudio.exportRun': (ctx, arg?: unknown) => exportRun(ctx, views.sessions, arg),
-    'sparsityStudio.deleteRun': async (_ctx, arg?: unknown, confirm?: boolean) => {
+    [COMMAND_IDS.newExperiment]: newExperiment,
+    [COMMAND_IDS.runExperiment]: runExperiment,
+    [COMMAND_IDS.stopSession]: (ctx, sessionId?: string) => stopSession(ctx, views.sessions, sessionId),
+    [COMMAND_IDS.resumeRun]: (ctx, arg?: unknown) => resumeRun(ctx, views.sessions, arg),
+    [COMMAND_IDS.openDashboard]: (ctx, arg?: unknown) => openDashboard(ctx, views, arg),
+    [COMMAND_IDS.previewSchedule]: previewSchedule,
+    [COMMAND_IDS.compareRuns]: (ctx, item?: unknown, selected?: unknown) => compareRuns(ctx, views, item, selected),
+    [COMMAND_IDS.exportRun]: (ctx, arg?: unknown) => exportRun(ctx, views.sessions, arg),
+    [COMMAND_IDS.deleteRun]: async (_ctx, arg?: unknown, confirm?: boolean) => {
       const deleted = await deleteRun(views.sessions, arg, confirm !== false);
       if (deleted) views.runs.refresh();
       return deleted;
     },
-    'sparsityStudio.refreshRuns': () => views.runs.refresh(),
-    'sparsityStudio.showBackendInfo': showBackendInfo,
-    'sparsityStudio.restartServer': (ctx) => ctx.restart(),
-    'sparsityStudio.showServerOutput': (ctx) => ctx.output.show(true),
+    [COMMAND_IDS.refreshRuns]: () => views.runs.refresh(),
+    [COMMAND_IDS.showBackendInfo]: showBackendInfo,
+    [COMMAND_IDS.restartServer]: (ctx) => ctx.restart(),
+    [COMMAND_IDS.showServerOutput]: (ctx) => ctx.output.show(true),
   };
 }
 

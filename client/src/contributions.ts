@@ -1,32 +1,43 @@
 /**
  * The commands and settings the extension contributes, as plain tables without `vscode`, so a unit
- * test can check them against package.json in both directions.
+ * test can check them against package.json in both directions. The command ids and template kinds
+ * are declared in protocol/ (the server uses them too); the titles and descriptions are the client's.
  */
+import { COMMAND_IDS, type CommandId, type ExperimentTemplateKind } from '@protocol';
+
 export const COMMANDS = {
-  'sparsityStudio.newExperiment': 'New Experiment',
-  'sparsityStudio.runExperiment': 'Run Experiment',
-  'sparsityStudio.stopSession': 'Stop Session',
-  'sparsityStudio.resumeRun': 'Resume Run',
-  'sparsityStudio.openDashboard': 'Open Dashboard',
-  'sparsityStudio.previewSchedule': 'Preview Schedule',
-  'sparsityStudio.compareRuns': 'Compare Runs',
-  'sparsityStudio.exportRun': 'Export Run',
-  'sparsityStudio.deleteRun': 'Delete Run',
-  'sparsityStudio.refreshRuns': 'Refresh Runs',
-  'sparsityStudio.showBackendInfo': 'Show Backend Information',
-  'sparsityStudio.restartServer': 'Restart Language Server',
-  'sparsityStudio.showServerOutput': 'Show Language Server Output',
-} as const;
-export type CommandId = keyof typeof COMMANDS;
+  [COMMAND_IDS.newExperiment]: 'New Experiment',
+  [COMMAND_IDS.runExperiment]: 'Run Experiment',
+  [COMMAND_IDS.stopSession]: 'Stop Session',
+  [COMMAND_IDS.resumeRun]: 'Resume Run',
+  [COMMAND_IDS.openDashboard]: 'Open Dashboard',
+  [COMMAND_IDS.previewSchedule]: 'Preview Schedule',
+  [COMMAND_IDS.compareRuns]: 'Compare Runs',
+  [COMMAND_IDS.exportRun]: 'Export Run',
+  [COMMAND_IDS.deleteRun]: 'Delete Run',
+  [COMMAND_IDS.refreshRuns]: 'Refresh Runs',
+  [COMMAND_IDS.showBackendInfo]: 'Show Backend Information',
+  [COMMAND_IDS.restartServer]: 'Restart Language Server',
+  [COMMAND_IDS.showServerOutput]: 'Show Language Server Output',
+} as const satisfies Record<CommandId, string>;
 
 export const COMMAND_CATEGORY = 'Sparsity Studio';
 
 /** Setting keys (without the `sparsityStudio.` prefix) and their defaults. */
 export const SETTINGS = {
   'trace.server': 'off' as 'off' | 'messages' | 'verbose',
-  'newExperiment.template': 'sapp' as 'sapp' | 'acdc' | 'magnitude' | 'teacher' | 'ctr',
+  'newExperiment.template': 'sapp' as ExperimentTemplateKind,
 } as const;
 export type SettingKey = keyof typeof SETTINGS;
+
+/** What each template starts from, in the New Experiment pick list and (with a full stop) the setting's enumDescriptions. */
+export const TEMPLATE_DESCRIPTIONS = {
+  sapp: 'SequentialAttention++ on a Fashion-MNIST MLP',
+  acdc: 'ACDC baseline on a Fashion-MNIST MLP',
+  magnitude: 'Block magnitude pruning on a Fashion-MNIST MLP',
+  teacher: 'SA++ on a planted block-sparse teacher (support F1)',
+  ctr: 'SA++ on a click-through-rate model (Criteo layout)',
+} as const satisfies Record<ExperimentTemplateKind, string>;
 
 export const SETTINGS_SECTION = 'sparsityStudio';
 export const RUNS_VIEW = 'sparsityStudio.runs';

@@ -4,7 +4,7 @@
  * a session reports.
  */
 import * as vscode from 'vscode';
-import type { RunInfo } from '@protocol';
+import { COMMAND_IDS, type RunInfo } from '@protocol';
 
 export class RunItem extends vscode.TreeItem {
   constructor(
@@ -40,7 +40,7 @@ export class RunItem extends vscode.TreeItem {
       { running: 'sync~spin', completed: 'pass', failed: 'error', cancelled: 'circle-slash' }[info.status],
     );
     this.contextValue = `run.${info.status}`;
-    this.command = { command: 'sparsityStudio.openDashboard', title: 'Open Dashboard', arguments: [this] };
+    this.command = { command: COMMAND_IDS.openDashboard, title: 'Open Dashboard', arguments: [this] };
   }
 }
 

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import {
   BackendInfoRequest,
+  COMMAND_IDS,
   RunExportRequest,
   SessionResumeRequest,
   SessionStartRequest,
@@ -64,7 +65,7 @@ export class SessionTracker implements vscode.Disposable {
     const backend = s.backend ? ` · ${s.backend}` : '';
     this.item.text = `${icon} ${s.name}${backend}${phase} · ${s.step}/${s.totalSteps} · ${(100 * s.globalSparsity).toFixed(1)}%`;
     this.item.tooltip = `Sparsity Studio: ${s.name} (${s.method}) ${s.state}${s.error ? ` — ${s.error}` : ''}. Click to open its dashboard.`;
-    this.item.command = { command: 'sparsityStudio.openDashboard', title: 'Open Dashboard', arguments: [s.runDir] };
+    this.item.command = { command: COMMAND_IDS.openDashboard, title: 'Open Dashboard', arguments: [s.runDir] };
     this.item.show();
   }
 

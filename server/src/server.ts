@@ -16,7 +16,7 @@ import {
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { ExperimentTemplateRequest } from '@protocol';
+import { ExperimentTemplateRequest, isExperimentTemplateKind } from '@protocol';
 import { codeActions } from './experiment/codeActions';
 import { complete } from './experiment/completion';
 import { documentSymbols } from './experiment/documentSymbols';
@@ -24,7 +24,7 @@ import { DataProbeCache, nodeHost } from './data/nodeHost';
 import { hover } from './experiment/hover';
 import { inlayHints } from './experiment/inlayHints';
 import { DEFAULT_FASHION_MNIST_PATH, ExperimentSchema } from './experiment/schema';
-import { experimentTemplate, isTemplateKind } from './experiment/templates';
+import { experimentTemplate } from './experiment/templates';
 import { toCodeAction, toCompletionItem, toDiagnostic, toDocumentSymbol } from './lsp/conversions';
 import { registerSessions } from './lsp/sessions';
 import { ValidationScheduler } from './lsp/validationScheduler';
@@ -128,7 +128,7 @@ connection.languages.inlayHint.on((params) =>
 
 connection.onRequest(ExperimentTemplateRequest, (params) => {
   const name = ExperimentSchema.shape.name.safeParse(params.name);
-  if (!name.success || !isTemplateKind(params.template))
+  if (!name.success || !isExperimentTemplateKind(params.template))
     return new ResponseError(
       ErrorCodes.InvalidParams,
       `invalid experiment name or template: ${JSON.stringify(params)}`,

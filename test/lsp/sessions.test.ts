@@ -5,16 +5,17 @@ import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import type { CodeLens, CompletionItem, CompletionList } from 'vscode-languageserver-protocol';
-import type {
-  RunEvent,
-  RunInfo,
-  RunCompareResult,
-  RunReadResult,
-  RunSnapshotResult,
-  SchedulePreviewResult,
-  SessionEventsParams,
-  SessionStartResult,
-  SessionSummary,
+import {
+  isFinalState,
+  type RunEvent,
+  type RunInfo,
+  type RunCompareResult,
+  type RunReadResult,
+  type RunSnapshotResult,
+  type SchedulePreviewResult,
+  type SessionEventsParams,
+  type SessionStartResult,
+  type SessionSummary,
 } from '@protocol';
 import { LspTestClient } from '../helpers/lspClient';
 
@@ -81,7 +82,7 @@ function sessionClient() {
     new Promise<SessionSummary>((resolve) => {
       const check = () => {
         const last = changes.filter((c) => c.sessionId === sessionId).at(-1);
-        if (last && ['completed', 'failed', 'cancelled'].includes(last.state)) resolve(last);
+        if (last && isFinalState(last.state)) resolve(last);
         else setTimeout(check, 20);
       };
       check();

@@ -4,7 +4,7 @@
  * over the run's snapshot steps (each move asks the host for that snapshot), a colour legend and
  * a tooltip with the block under the pointer.
  */
-import type { HostToWebview, RunEvent, SnapshotLayerDto } from '@protocol';
+import type { HostToWebview, RunEvent, SnapshotLayerBase64 } from '@protocol';
 import { el } from './dom';
 import {
   colorTable,
@@ -146,7 +146,7 @@ function snapshotSteps(events: RunEvent[]): number[] {
   return events.filter((e) => e.type === 'snapshot').map((e) => e.step);
 }
 
-function decodeLayer(layer: SnapshotLayerDto): DecodedLayer {
+function decodeLayer(layer: SnapshotLayerBase64): DecodedLayer {
   const scores = decodeScores(layer.scores);
   const mask = decodeBase64(layer.mask);
   let min = Infinity;

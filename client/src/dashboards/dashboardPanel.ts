@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
 import {
+  isFinalState,
   RunCompareRequest,
   RunReadRequest,
   RunSnapshotRequest,
@@ -33,8 +34,6 @@ export type PanelSubject =
   | { kind: 'sparsity' | 'importance'; runDir: string }
   | { kind: 'schedule'; uri: string }
   | { kind: 'compare'; runDirs: string[] };
-
-const FINAL_STATES = new Set(['completed', 'failed', 'cancelled']);
 
 /** Re-sending a schedule or a comparison waits this long after the last edit or event. */
 const REFRESH_DELAY_MS = { schedule: 300, compare: 1000 };
@@ -154,7 +153,7 @@ export class DashboardPanel implements vscode.Disposable {
           // When the session ends, the run folder has its final record (status, final metrics); the
           // last events go first, so none arrives after the run that already holds it.
           this.ctx.sessionChanges.event((summary) => {
-            if (summary.runDir !== s.runDir || !FINAL_STATES.has(summary.state)) return;
+            if (summary.runDir !== s.runDir || !isFinalState(summary.state)) return;
             relay.flush();
             this.refreshSoon(0);
           }),

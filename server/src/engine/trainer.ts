@@ -6,7 +6,7 @@
  * back from the backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { FinalMetrics, RunEvent } from '@protocol';
+import type { FinalMetrics, RunEvent, SnapshotLayerOf, SnapshotScoreKind } from '@protocol';
 import type { ExperimentConfig } from '../experiment/schema';
 import { learningRateAt, phaseAt, targetSparsityAt, type Phase, type Schedule } from '../experiment/schedule';
 import { blockNorms } from './blockMask';
@@ -41,14 +41,8 @@ export interface TrainState {
   stepMs: number[];
 }
 
-/** Block scores and masks of the pruned layers at one step. */
-export interface SnapshotLayerData {
-  name: string;
-  gridRows: number;
-  gridCols: number;
-  scores: Float32Array;
-  mask: Uint8Array;
-}
+/** One pruned layer's block scores and mask at one step, as the trainer holds them. */
+export type SnapshotLayerArrays = SnapshotLayerOf<Float32Array, Uint8Array>;
 
 export interface TrainOptions {
   signal?: AbortSignal;
@@ -60,7 +54,7 @@ export interface TrainOptions {
   /** Called at every phase boundary and about `count` times evenly over the run. */
   snapshot?: {
     count: number;
-    save: (step: number, phase: number, score: 'attention' | 'magnitude', layers: SnapshotLayerData[]) => void;
+    save: (step: number, phase: number, score: SnapshotScoreKind, layers: SnapshotLayerArrays[]) => void;
   };
 }
 

@@ -3,6 +3,7 @@
  * half-typed, often invalid text an editor holds); keys, values and their docs come from the JSON
  * Schema, layer names from the model analysis, snippets from the templates.
  */
+import type { ExperimentTemplateKind } from '@protocol';
 import {
   choicesOf,
   describeConstraints,
@@ -14,7 +15,7 @@ import {
   valueAtPath,
   type JsonSchema,
 } from './jsonSchema';
-import { TEMPLATE_KINDS, experimentTemplate, templateSection, type TemplateKind } from './templates';
+import { TEMPLATE_TITLES, experimentTemplate, templateSection } from './templates';
 import type { ValidationResult } from './validate';
 import type { ConfigPath, Position } from './yamlDocument';
 
@@ -137,12 +138,12 @@ function keyCompletions(
   }
   if (path.length === 0) {
     const empty = !isRecord(root) || Object.keys(root).length === 0;
-    for (const kind of Object.keys(TEMPLATE_KINDS) as TemplateKind[]) {
+    for (const kind of Object.keys(TEMPLATE_TITLES) as ExperimentTemplateKind[]) {
       if (empty) {
         entries.push({
           label: `new experiment (${kind})`,
           kind: 'snippet',
-          detail: TEMPLATE_KINDS[kind],
+          detail: TEMPLATE_TITLES[kind],
           documentation: '```yaml\n' + experimentTemplate('my-experiment', kind) + '```',
           insertText: snippetEscape(experimentTemplate('my-experiment', kind)).replace(
             'name: my-experiment',

@@ -2,16 +2,17 @@
  * Whole-experiment templates: the "New Experiment" command, the completion snippets of an empty
  * file and of each top-level section. A test checks every template validates with no diagnostics.
  */
+import type { ExperimentTemplateKind } from '@protocol';
 import { DEFAULT_FASHION_MNIST_PATH } from './schema';
 
-export const TEMPLATE_KINDS = {
+/** The first line of each template, also its completion detail; one entry per template kind of protocol/lsp.ts. */
+export const TEMPLATE_TITLES = {
   sapp: 'SequentialAttention++ on a Fashion-MNIST MLP (90% of 8x8 blocks)',
   acdc: 'ACDC baseline on a Fashion-MNIST MLP',
   magnitude: 'Block magnitude pruning on a Fashion-MNIST MLP',
   teacher: 'SA++ on a planted block-sparse teacher (reports support F1)',
   ctr: "SA++ on a click-through-rate model (the paper's Criteo setup, synthetic data)",
-} as const;
-export type TemplateKind = keyof typeof TEMPLATE_KINDS;
+} as const satisfies Record<ExperimentTemplateKind, string>;
 
 const FASHION_PATH = '<fashion-mnist-path>';
 
@@ -40,7 +41,7 @@ const mlpPruning = (method: string, extra: string) => `pruning:
   exclude: [output]
 ${extra}`;
 
-const SECTIONS: Record<TemplateKind, string> = {
+const SECTIONS: Record<ExperimentTemplateKind, string> = {
   sapp:
     fashionData +
     mlpPruning(
@@ -119,10 +120,6 @@ pruning:
 `,
 };
 
-export function isTemplateKind(value: unknown): value is TemplateKind {
-  return typeof value === 'string' && value in TEMPLATE_KINDS;
-}
-
 /**
  * A complete, valid experiment file. Fashion-MNIST templates read `fashionMnistPath`: the Debian
  * package's folder by default; the language server passes the subset bundled with the extension
@@ -130,14 +127,14 @@ export function isTemplateKind(value: unknown): value is TemplateKind {
  */
 export function experimentTemplate(
   name: string,
-  kind: TemplateKind,
+  kind: ExperimentTemplateKind,
   fashionMnistPath: string = DEFAULT_FASHION_MNIST_PATH,
 ): string {
   const where =
     fashionMnistPath === DEFAULT_FASHION_MNIST_PATH
       ? '# Debian package dataset-fashion-mnist'
       : '# the 10k/2k subset bundled with Sparsity Studio';
-  return `# ${TEMPLATE_KINDS[kind]}
+  return `# ${TEMPLATE_TITLES[kind]}
 version: 1
 name: ${name}
 seed: 1
@@ -148,7 +145,7 @@ ${SECTIONS[kind].replace(FASHION_PATH, `${JSON.stringify(fashionMnistPath)} ${wh
 }
 
 /** One top-level section of a template (`data`, `model`, ...), for section snippets. */
-export function templateSection(kind: TemplateKind, section: string): string | undefined {
+export function templateSection(kind: ExperimentTemplateKind, section: string): string | undefined {
   const lines = experimentTemplate('x', kind).split('\n');
   const start = lines.findIndex((l) => l.startsWith(`${section}:`));
   if (start < 0) return undefined;

@@ -18,6 +18,8 @@ import {
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import {
   BackendInfoRequest,
+  COMMAND_IDS,
+  isFinalState,
   RunCompareRequest,
   RunExportRequest,
   RunReadRequest,
@@ -29,6 +31,7 @@ import {
   SessionResumeRequest,
   SessionStartRequest,
   SessionStopRequest,
+  type LensCommandId,
   type SessionSummary,
 } from '@protocol';
 import { nodeHost } from '../data/nodeHost';
@@ -37,7 +40,7 @@ import { validateExperiment, type ValidationResult } from '../experiment/validat
 import { selectBackend } from '../engine/backends';
 import { exportRun } from '../runs/runExperiment';
 import { comparison } from '../runs/runComparison';
-import { loadRun, readSnapshot, SnapshotIndex } from '../runs/runReader';
+import { loadRun, readSnapshot, snapshotLayerBase64, SnapshotIndex } from '../runs/runReader';
 import { SessionManager } from '../sessions/sessionManager';
 
 export interface SessionsOptions {
@@ -78,7 +81,7 @@ export function registerSessions(options: SessionsOptions): SessionManager {
   const reportProgress = (summary: SessionSummary) => {
     const reporter = progress.get(summary.sessionId);
     if (!reporter) return;
-    if (['completed', 'failed', 'cancelled'].includes(summary.state)) {
+    if (isFinalState(summary.state)) {
       reporter.done();
       progress.delete(summary.sessionId);
       return;
@@ -191,13 +194,7 @@ export function registerSessions(options: SessionsOptions): SessionManager {
         step: event.step,
         phase: event.phase,
         score: event.score,
-        layers: readSnapshot(params.runDir, event).map((l) => ({
-          name: l.name,
-          gridRows: l.gridRows,
-          gridCols: l.gridCols,
-          scores: Buffer.from(l.scores.buffer, l.scores.byteOffset, l.scores.byteLength).toString('base64'),
-          mask: Buffer.from(l.mask).toString('base64'),
-        })),
+        layers: readSnapshot(params.runDir, event).map(snapshotLayerBase64),
       };
     } catch (error) {
       return failed((error as Error).message);
@@ -239,7 +236,7 @@ export function registerSessions(options: SessionsOptions): SessionManager {
   connection.onCodeLens((params) => {
     const uri = params.textDocument.uri;
     const at = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
-    const lens = (title: string, command: string, ...args: unknown[]): CodeLens => ({
+    const lens = (title: string, command: LensCommandId | 'workbench.trust.manage', ...args: unknown[]): CodeLens => ({
       range: at,
       command: { title, command, arguments: args },
     });
@@ -250,12 +247,12 @@ export function registerSessions(options: SessionsOptions): SessionManager {
     const latest = [...mine].reverse().find((s) => s.runDir !== '');
     const lenses: CodeLens[] = [];
     if (active) {
-      lenses.push(lens(`$(debug-stop) Stop (${active.state})`, 'sparsityStudio.stopSession', active.sessionId));
+      lenses.push(lens(`$(debug-stop) Stop (${active.state})`, COMMAND_IDS.stopSession, active.sessionId));
     } else {
-      lenses.push(lens('$(play) Run', 'sparsityStudio.runExperiment', uri));
+      lenses.push(lens('$(play) Run', COMMAND_IDS.runExperiment, uri));
     }
-    lenses.push(lens('$(graph-line) Preview schedule', 'sparsityStudio.previewSchedule', uri));
-    if (latest) lenses.push(lens('$(dashboard) Open dashboard', 'sparsityStudio.openDashboard', latest.runDir));
+    lenses.push(lens('$(graph-line) Preview schedule', COMMAND_IDS.previewSchedule, uri));
+    if (latest) lenses.push(lens('$(dashboard) Open dashboard', COMMAND_IDS.openDashboard, latest.runDir));
     return lenses;
   });
 

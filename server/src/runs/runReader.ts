@@ -1,7 +1,8 @@
 /** Reads a finished (or running) run folder back: run.json, the events, and snapshot files. */
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunEvent, RunInfo, SnapshotEvent } from '@protocol';
+import type { RunEvent, RunInfo, SnapshotEvent, SnapshotLayerBase64 } from '@protocol';
+import type { SnapshotLayerArrays } from '../engine/trainer';
 
 export interface LoadedRun {
   dir: string;
@@ -32,15 +33,7 @@ export function loadRun(dir: string): LoadedRun {
   return { dir, info, events, config };
 }
 
-export interface SnapshotLayerValues {
-  name: string;
-  gridRows: number;
-  gridCols: number;
-  scores: Float32Array;
-  mask: Uint8Array;
-}
-
-export function readSnapshot(dir: string, event: SnapshotEvent): SnapshotLayerValues[] {
+export function readSnapshot(dir: string, event: SnapshotEvent): SnapshotLayerArrays[] {
   const bytes = readFileSync(join(dir, event.file));
   return event.layers.map((l) => {
     const n = l.gridRows * l.gridCols;
@@ -50,6 +43,16 @@ export function readSnapshot(dir: string, event: SnapshotEvent): SnapshotLayerVa
     const mask = new Uint8Array(bytes.subarray(l.maskOffset, l.maskOffset + n));
     return { name: l.name, gridRows: l.gridRows, gridCols: l.gridCols, scores, mask };
   });
+}
+
+/** A snapshot layer as JSON messages carry it: the same float32 and mask bytes as the file, base64. */
+export function snapshotLayerBase64(layer: SnapshotLayerArrays): SnapshotLayerBase64 {
+  const { scores, mask, ...grid } = layer;
+  return {
+    ...grid,
+    scores: Buffer.from(scores.buffer, scores.byteOffset, scores.byteLength).toString('base64'),
+    mask: Buffer.from(mask.buffer, mask.byteOffset, mask.byteLength).toString('base64'),
+  };
 }
 
 /**

@@ -5,8 +5,8 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunEvent, RunInfo, SnapshotEvent, SnapshotLayer } from '@protocol';
-import type { SnapshotLayerData, TrainState } from '../engine/trainer';
+import type { RunEvent, RunInfo, SnapshotEvent, SnapshotLayerInFile, SnapshotScoreKind } from '@protocol';
+import type { SnapshotLayerArrays, TrainState } from '../engine/trainer';
 
 export function writeFileAtomic(path: string, content: string | Uint8Array): void {
   const temp = `${path}.tmp-${process.pid}`;
@@ -69,13 +69,13 @@ export class RunStore {
   writeSnapshot(
     step: number,
     phase: number,
-    score: 'attention' | 'magnitude',
-    layers: SnapshotLayerData[],
+    score: SnapshotScoreKind,
+    layers: SnapshotLayerArrays[],
   ): SnapshotEvent {
     mkdirSync(join(this.dir, 'snapshots'), { recursive: true });
     const file = `snapshots/step-${String(step).padStart(8, '0')}.bin`;
     const parts: Uint8Array[] = [];
-    const described: SnapshotLayer[] = [];
+    const described: SnapshotLayerInFile[] = [];
     let offset = 0;
     for (const l of layers) {
       const scores = new Uint8Array(new Float32Array(l.scores).buffer);

@@ -5,7 +5,7 @@
  * (run events batched to at most ten calls a second per session). No LSP in here.
  */
 import { Worker } from 'node:worker_threads';
-import type { RunEvent, RunInfo, SessionEventsParams, SessionSummary } from '@protocol';
+import { isFinalState, type RunEvent, type RunInfo, type SessionEventsParams, type SessionSummary } from '@protocol';
 import { Batcher } from './batcher';
 import { RunStore } from '../runs/runStore';
 import type { FromWorker, ToWorker } from './workerProtocol';
@@ -48,8 +48,6 @@ interface Session {
   resolveEnded(summary: SessionSummary): void;
 }
 
-const FINAL_STATES = new Set(['completed', 'failed', 'cancelled']);
-
 export class SessionManager {
   private readonly sessions = new Map<string, Session>();
   private readonly queue: Session[] = [];
@@ -84,7 +82,7 @@ export class SessionManager {
   async stop(sessionId: string): Promise<SessionSummary> {
     const session = this.sessions.get(sessionId);
     if (!session) throw new Error(`no session ${sessionId}`);
-    if (FINAL_STATES.has(session.summary.state)) return session.summary;
+    if (isFinalState(session.summary.state)) return session.summary;
     const queued = this.queue.indexOf(session);
     if (queued >= 0) {
       this.queue.splice(queued, 1);
@@ -170,7 +168,7 @@ export class SessionManager {
       this.finish(session, 'failed', `the session worker crashed: ${error.message}`);
     });
     worker.on('exit', (code) => {
-      if (!FINAL_STATES.has(session.summary.state)) {
+      if (!isFinalState(session.summary.state)) {
         this.markRunFailed(session, `the session worker exited with code ${code}`);
         this.finish(session, 'failed', `the session worker exited with code ${code}`);
       }
@@ -244,7 +242,7 @@ export class SessionManager {
   }
 
   private finish(session: Session, state: SessionSummary['state'], error?: string): void {
-    if (FINAL_STATES.has(session.summary.state)) return;
+    if (isFinalState(session.summary.state)) return;
     session.events.flush();
     clearTimeout(session.changeTimer);
     session.summary.state = state;

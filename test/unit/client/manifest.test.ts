@@ -2,14 +2,27 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { COMMAND_CATEGORY, COMMANDS, LANGUAGE_ID, SETTINGS, SETTINGS_SECTION } from '../../../client/src/contributions';
+import { COMMAND_IDS, EXPERIMENT_TEMPLATE_KINDS, LENS_COMMANDS } from '@protocol';
+import {
+  COMMAND_CATEGORY,
+  COMMANDS,
+  LANGUAGE_ID,
+  SETTINGS,
+  SETTINGS_SECTION,
+  TEMPLATE_DESCRIPTIONS,
+} from '../../../client/src/contributions';
 import { ROOT } from '../../helpers/experimentFixtures';
 
 interface Manifest {
   main: string;
   contributes: {
     commands: { command: string; title: string; category?: string }[];
-    configuration: { properties: Record<string, { default?: unknown; markdownDescription?: string }> };
+    configuration: {
+      properties: Record<
+        string,
+        { default?: unknown; markdownDescription?: string; enum?: unknown[]; enumDescriptions?: string[] }
+      >;
+    };
     languages: { id: string; configuration: string; filenamePatterns: string[] }[];
     grammars: { language: string; path: string }[];
     walkthroughs: {
@@ -28,6 +41,24 @@ describe('package.json contributions match the code', () => {
       assert.equal(c.title, COMMANDS[c.command as keyof typeof COMMANDS], c.command);
       assert.equal(c.category, COMMAND_CATEGORY, c.command);
     }
+  });
+
+  it("the client registers exactly the command ids of protocol/, and the server's lenses name only those", () => {
+    const ids = Object.values(COMMAND_IDS).sort();
+    assert.deepEqual(Object.keys(COMMANDS).sort(), ids);
+    assert.equal(new Set(ids).size, ids.length);
+    const declared = new Set(manifest.contributes.commands.map((c) => c.command));
+    for (const id of LENS_COMMANDS) assert.ok(declared.has(id), `a code lens names ${id}, which package.json lacks`);
+  });
+
+  it('offers exactly the template kinds of protocol/, with the descriptions of the pick list', () => {
+    const property = manifest.contributes.configuration.properties[`${SETTINGS_SECTION}.newExperiment.template`]!;
+    assert.deepEqual(property.enum, [...EXPERIMENT_TEMPLATE_KINDS]);
+    assert.deepEqual(
+      property.enumDescriptions,
+      EXPERIMENT_TEMPLATE_KINDS.map((k) => `${TEMPLATE_DESCRIPTIONS[k]}.`),
+    );
+    assert.ok(EXPERIMENT_TEMPLATE_KINDS.includes(SETTINGS['newExperiment.template']));
   });
 
   it('declares exactly the settings the code reads, with the same defaults and docs', () => {

@@ -3,10 +3,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { EXPERIMENT_TEMPLATE_KINDS } from '@protocol';
 import { DIAGNOSTIC_CODES } from '../../../server/src/experiment/diagnostics';
 import { DataProbeCache, nodeHost } from '../../../server/src/data/nodeHost';
 import type { ExperimentHost } from '../../../server/src/experiment/experimentHost';
-import { TEMPLATE_KINDS, experimentTemplate, type TemplateKind } from '../../../server/src/experiment/templates';
+import { experimentTemplate } from '../../../server/src/experiment/templates';
 import { validateExperiment } from '../../../server/src/experiment/validate';
 import { ROOT, brokenFixtures, hostFor, rangeText, sampleFiles } from '../../helpers/experimentFixtures';
 
@@ -53,7 +54,7 @@ describe('validation: valid files', () => {
       );
     });
   }
-  for (const kind of Object.keys(TEMPLATE_KINDS) as TemplateKind[]) {
+  for (const kind of EXPERIMENT_TEMPLATE_KINDS) {
     it(`template ${kind} has zero diagnostics`, () => {
       const result = validateExperiment(experimentTemplate('from-template', kind), nodeHost('/tmp'));
       assert.deepEqual(
