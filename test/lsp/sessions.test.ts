@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CodeLens, CompletionItem, CompletionList } from 'vscode-languageserver-protocol';
 import {
+  COMMAND_IDS,
   isFinalState,
   type RunEvent,
   type RunInfo,
@@ -14,6 +15,7 @@ import {
   type RunSnapshotResult,
   type SchedulePreviewResult,
   type SessionEventsParams,
+  type SessionListResult,
   type SessionStartResult,
   type SessionSummary,
 } from '@protocol';
@@ -24,9 +26,11 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 function experiment(
   name: string,
-  extra: { steps?: number; training?: string; checkpointEvery?: number } = {},
+  extra: { steps?: number; training?: string; checkpointEvery?: number; folder?: string } = {},
 ): { path: string; uri: string; text: string } {
-  const path = join(dir, `${name}.prune.yaml`);
+  const folder = join(dir, extra.folder ?? '');
+  mkdirSync(folder, { recursive: true });
+  const path = join(folder, `${name}.prune.yaml`);
   const text = `version: 1
 name: ${name}
 seed: 3
@@ -212,6 +216,38 @@ describe('pruning sessions in the language server', () => {
     const after = JSON.parse(readFileSync(join(stopped.runDir, 'run.json'), 'utf8')) as RunInfo;
     assert.equal(after.resumes, 1);
     assert.ok(after.step > info.step, `continued from ${info.step} to ${after.step}`);
+  });
+
+  it('a resumed run keeps its Stop lens when the path has a space and characters VS Code encodes', async () => {
+    const exp = experiment('spaced', { steps: 200_000, checkpointEvery: 1000, folder: 'my runs (v2)' });
+    // The URI as VS Code sends it: it also encodes the parentheses, which pathToFileURL leaves alone.
+    const uri = exp.uri.replaceAll('(', '%28').replaceAll(')', '%29');
+    await s.client.open(uri, exp.text);
+    const { session } = await s.client.request<SessionStartResult>('sparsity/session/start', { uri });
+    await s.reached(session.sessionId, 20);
+    const stopped = await s.client.request<SessionSummary>('sparsity/session/stop', { sessionId: session.sessionId });
+    assert.equal(stopped.state, 'cancelled');
+
+    const resumed = await s.client.request<SessionStartResult>('sparsity/session/resume', { runDir: stopped.runDir });
+    await s.reached(resumed.session.sessionId, stopped.step + 5);
+    const lenses = await s.client.request<CodeLens[]>('textDocument/codeLens', { textDocument: { uri } });
+    assert.deepEqual(
+      lenses.map((l) => [l.command?.command, l.command?.arguments]),
+      [
+        [COMMAND_IDS.stopSession, [resumed.session.sessionId]],
+        [COMMAND_IDS.previewSchedule, [uri]],
+        [COMMAND_IDS.openDashboard, [stopped.runDir]],
+      ],
+    );
+    const { sessions } = await s.client.request<SessionListResult>('sparsity/session/list', {});
+    const listed = sessions.find((l) => l.sessionId === resumed.session.sessionId);
+    assert.equal(listed?.state, 'running');
+    assert.equal(fileURLToPath(listed.experimentUri), exp.path);
+
+    const again = await s.client.request<SessionSummary>('sparsity/session/stop', {
+      sessionId: resumed.session.sessionId,
+    });
+    assert.equal(again.state, 'cancelled');
   });
 
   it('a NaN loss fails the session with the reason and marks the run folder failed', async () => {

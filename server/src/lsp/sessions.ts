@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   CodeLensRefreshRequest,
   LSPErrorCodes,
@@ -56,6 +56,19 @@ export interface SessionsOptions {
 
 const failed = (message: string) => new ResponseError(LSPErrorCodes.RequestFailed, message);
 const pathOf = (uri: string) => (uri.startsWith('file:') ? fileURLToPath(uri) : null);
+/**
+ * Whether two URIs name the same file. Compared as paths: VS Code percent-encodes more characters
+ * (`(`, `)`, `'`, ...) than `pathToFileURL`, which builds the URI of a resumed run's experiment.
+ */
+function sameFile(a: string, b: string): boolean {
+  if (a === b) return true;
+  try {
+    const path = pathOf(a);
+    return path !== null && path === pathOf(b);
+  } catch {
+    return false; // not a valid file URI (a host on POSIX, an encoded `/`): only equal strings match
+  }
+}
 
 export function registerSessions(options: SessionsOptions): SessionManager {
   const { connection, documents } = options;
@@ -157,7 +170,7 @@ export function registerSessions(options: SessionsOptions): SessionManager {
         manager.list().some((s) => s.runDir === params.runDir && s.state === 'running')
       )
         throw failed(`${params.runDir} is running now`);
-      const session = manager.resume(run.info, params.runDir, `file://${run.info.experimentFile}`);
+      const session = manager.resume(run.info, params.runDir, pathToFileURL(run.info.experimentFile).href);
       void beginProgress(session);
       return { session };
     } catch (error) {
@@ -242,7 +255,7 @@ export function registerSessions(options: SessionsOptions): SessionManager {
     });
     if (!options.trusted())
       return [lens('$(shield) Sessions disabled: workspace not trusted', 'workbench.trust.manage')];
-    const mine = manager.list().filter((s) => s.experimentUri === uri);
+    const mine = manager.list().filter((s) => sameFile(s.experimentUri, uri));
     const active = mine.find((s) => s.state === 'running' || s.state === 'queued');
     const latest = [...mine].reverse().find((s) => s.runDir !== '');
     const lenses: CodeLens[] = [];
