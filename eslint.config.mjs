@@ -8,7 +8,7 @@ const lspPackages = ['vscode-languageserver*', 'vscode-languageserver*/**', 'vsc
 const vscodeClient = ['vscode', 'vscode-languageclient', 'vscode-languageclient/**'];
 
 /**
- * `server/src` in layers, each importing only from those before it (architecture.md §2):
+ * `server/src` in layers, each importing only from those before it (CONTRIBUTING.md, Layout):
  * experiment → data → engine → runs → sessions → lsp / cli → server.ts / cli.ts.
  */
 const SERVER_LAYERS = ['experiment', 'data', 'engine', 'runs', 'sessions', ['lsp', 'cli']];

@@ -1,5 +1,5 @@
 /**
- * Compute backend selection (architecture.md §5). `auto` tries, in order: native TensorFlow
+ * Compute backend selection. `auto` tries, in order: native TensorFlow
  * (`@tensorflow/tfjs-node-gpu`, then `tfjs-node`, only when the user installed them), WebGPU
  * (the `webgpu` Dawn package, only on a real GPU adapter), wasm with the transposed-matmul patch,
  * and pure-JS cpu. Every backend considered is recorded with why it was used or skipped; the

@@ -1,5 +1,5 @@
 /**
- * Export of a trained model (architecture.md §6, spec §1.2 "Export"): the attention folded into
+ * Export of a trained model (spec §1.2 "Export"): the attention folded into
  * the weights, `W ⊙ A ⊙ mask`, so pruned blocks are exact zeros and the logits can be dropped.
  * Two formats under `export/`:
  * - `model/model.json` + `model/weights.bin`: a TF.js LayersModel (Sequential of Dense layers);

@@ -1,5 +1,5 @@
 /**
- * Validation of an experiment file in three levels (architecture.md §4): YAML syntax, the schema,
+ * Validation of an experiment file in three levels: YAML syntax, the schema,
  * and model-aware checks computed from shapes. Every level runs on whatever the earlier ones leave:
  * the YAML parser recovers from syntax errors, and values the schema rejects are dropped (their
  * defaults apply) so that the model-aware checks still see the rest of the file.

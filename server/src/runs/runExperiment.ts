@@ -1,8 +1,9 @@
 /**
- * One pruning run from an experiment file to a finished run folder, and the resumption of a run
- * from its last checkpoint: the entries the CLI (and later the language server's sessions) call.
- * The file is validated first and refused with its located errors; every other failure ends with
- * `run.json` marked `failed` and the reason.
+ * One pruning run from an experiment file to a finished run folder, the resumption of a run from
+ * its last checkpoint, and the export of its model: the entries the CLI, the language server's
+ * session worker (sessions/sessionWorker.ts) and its Export Run request call. The file is validated
+ * first and refused with its located errors; every other failure ends with `run.json` marked
+ * `failed` and the reason.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';

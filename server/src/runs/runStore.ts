@@ -1,7 +1,7 @@
 /**
- * A run folder on disk (architecture.md §6): `run.json` rewritten atomically (temp file + rename,
- * so a killed process never leaves it half-written), `metrics.jsonl` appended one event per line,
- * the config snapshot, block-importance snapshots (binary) and the resumable checkpoint.
+ * A run folder on disk (its layout: protocol/run.ts): `run.json` rewritten atomically (temp file +
+ * rename, so a killed process never leaves it half-written), `metrics.jsonl` appended one event per
+ * line, the config snapshot, block-importance snapshots (binary) and the resumable checkpoint.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

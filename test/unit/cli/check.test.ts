@@ -19,7 +19,7 @@ describe('sparsity-studio check', () => {
     assert.match(r.out, new RegExp(`${files.length} files checked, ${files.length} clean; 0 error`));
   });
 
-  it('prints the JSON records of architecture.md §4 with 1-based positions and exits 1 on errors', async () => {
+  it('prints the JSON records the README documents, with 1-based positions, and exits 1 on errors', async () => {
     const files = brokenFixtures();
     const r = await run(['check', '--format', 'json', ...files.map((f) => f.path)]);
     assert.equal(r.code, 1);
