@@ -1,17 +1,13 @@
 /**
- * Messages between the extension host and the dashboard webviews (the sparsity, importance,
- * schedule and compare panels): two discriminated unions keyed by `type`, switched exhaustively on both sides. The host
- * validates every `WebviewToHost` message (webview input is untrusted). Plain JSON-safe payloads:
- * binary data travels as base64.
+ * Messages between the extension host and the dashboard webviews: one union per panel (sparsity,
+ * importance, schedule, compare) and direction, keyed by `type` and switched exhaustively on both
+ * sides, so a panel's switch lists exactly its own messages. The unions are built from the message
+ * shapes below; a shape two panels share (`theme`, `ready`, the exports) is declared once. The host
+ * validates every message a panel sends against that panel's union (webview input is untrusted).
+ * Plain JSON-safe payloads: binary data travels as base64.
  */
 import type { RunEvent, RunInfo, SnapshotLayerBase64, SnapshotScoreKind } from './run';
 import type { RunCompareResult, SchedulePreviewResult } from './session';
-
-/**
- * Which bundle a panel runs: `sparsity` and `importance` show one run folder, `schedule` one
- * experiment file before any run, `compare` two or more run folders.
- */
-export type DashboardKind = 'sparsity' | 'importance' | 'schedule' | 'compare';
 
 /** One run of a comparison: its record and every event of its `metrics.jsonl`. */
 export interface ComparedRunDto {
@@ -20,42 +16,130 @@ export interface ComparedRunDto {
   events: RunEvent[];
 }
 
-/**
- * Host → webview.
- * - `run`: sent after `ready` (and whenever the panel is revived), and again when the run's session
- *   ends; the panel replaces its state.
- * - `events`: new run events appended as the run progresses; the panel appends and redraws.
- * - `snapshot`: scores and masks at one step, in answer to `requestSnapshot` (or the latest one
- *   pushed as it is written); the importance panel redraws its heatmap.
- * - `theme`: the colour theme changed; panels re-read the `--vscode-*` variables and redraw.
- * - `schedule`: the schedule of the experiment file, after `ready` and again as the file is
- *   edited; while the file has errors, `error` says why and `preview` is absent (the panel keeps
- *   the last schedule it drew).
- * - `compare`: the runs of a comparison with their events, after `ready` and again while one of
- *   them is still training; the panel replaces its state.
- */
-export type HostToWebview =
-  | { type: 'run'; info: RunInfo; events: RunEvent[] }
-  | { type: 'events'; events: RunEvent[] }
-  | {
-      type: 'snapshot';
-      step: number;
-      score: SnapshotScoreKind;
-      layers: SnapshotLayerBase64[];
-    }
-  | { type: 'theme'; kind: 'light' | 'dark' | 'high-contrast' }
-  | { type: 'schedule'; preview?: SchedulePreviewResult; error?: string }
-  | { type: 'compare'; runs: ComparedRunDto[]; table: RunCompareResult };
+// Host → webview.
 
 /**
- * Webview → host.
- * - `ready`: the panel has loaded and listens; the host sends `run` (and queued messages).
- * - `requestSnapshot`: the user picked a step on the slider; the host answers with `snapshot`.
- * - `exportCsv`: the user pressed the CSV button; the host offers to save `csv` as `name`.
- * - `exportPng`: the user saved a chart; `dataUrl` is a `data:image/png;base64,…` URL.
+ * The run a panel shows: sent after `ready` (and whenever the panel is revived), and again when the
+ * run's session ends; the panel replaces its state. Sparsity and importance panels.
  */
-export type WebviewToHost =
-  | { type: 'ready' }
-  | { type: 'requestSnapshot'; step: number }
-  | { type: 'exportCsv'; name: string; csv: string }
-  | { type: 'exportPng'; name: string; dataUrl: string };
+export interface RunMessage {
+  type: 'run';
+  info: RunInfo;
+  events: RunEvent[];
+}
+
+/** New run events as the run progresses; the panel appends and redraws. Sparsity and importance panels. */
+export interface RunEventsMessage {
+  type: 'events';
+  events: RunEvent[];
+}
+
+/**
+ * Scores and masks at one step, in answer to `requestSnapshot`; the importance panel redraws its
+ * heatmap.
+ */
+export interface SnapshotMessage {
+  type: 'snapshot';
+  step: number;
+  score: SnapshotScoreKind;
+  layers: SnapshotLayerBase64[];
+}
+
+/** The colour theme changed; the panel re-reads the `--vscode-*` variables and redraws. Every panel. */
+export interface ThemeMessage {
+  type: 'theme';
+  kind: 'light' | 'dark' | 'high-contrast';
+}
+
+/**
+ * The schedule of the experiment file, after `ready` and again as the file is edited; while the
+ * file has errors, `error` says why and `preview` is absent (the panel keeps the last schedule it
+ * drew). Schedule panel.
+ */
+export interface ScheduleMessage {
+  type: 'schedule';
+  preview?: SchedulePreviewResult;
+  error?: string;
+}
+
+/**
+ * The runs of a comparison with their events, after `ready` and again while one of them is still
+ * training; the panel replaces its state. Compare panel.
+ */
+export interface CompareMessage {
+  type: 'compare';
+  runs: ComparedRunDto[];
+  table: RunCompareResult;
+}
+
+// Webview → host.
+
+/** The panel has loaded and listens; the host sends what it shows and `theme`, then what it queued. Every panel. */
+export interface ReadyMessage {
+  type: 'ready';
+}
+
+/** The user picked a step (or a new snapshot came); the host answers with `snapshot`. Importance panel. */
+export interface RequestSnapshotMessage {
+  type: 'requestSnapshot';
+  step: number;
+}
+
+/** The user pressed the CSV button; the host offers to save `csv` as `name`. Chart panels. */
+export interface ExportCsvMessage {
+  type: 'exportCsv';
+  name: string;
+  csv: string;
+}
+
+/** The user saved a chart; `dataUrl` is a `data:image/png;base64,…` URL. Chart panels. */
+export interface ExportPngMessage {
+  type: 'exportPng';
+  name: string;
+  dataUrl: string;
+}
+
+/** The toolbar's Export CSV and Save PNG buttons (sparsity, schedule and compare panels). */
+export type ExportMessage = ExportCsvMessage | ExportPngMessage;
+
+/** Sparsity panel: one run's curves. */
+export type SparsityHostMessage = RunMessage | RunEventsMessage | ThemeMessage;
+export type SparsityPanelMessage = ReadyMessage | ExportMessage;
+
+/** Importance panel: one run's block heatmap at a snapshot step. */
+export type ImportanceHostMessage = RunMessage | RunEventsMessage | SnapshotMessage | ThemeMessage;
+export type ImportancePanelMessage = ReadyMessage | RequestSnapshotMessage;
+
+/** Schedule panel: one experiment file before any run. */
+export type ScheduleHostMessage = ScheduleMessage | ThemeMessage;
+export type SchedulePanelMessage = ReadyMessage | ExportMessage;
+
+/** Compare panel: two or more runs. */
+export type CompareHostMessage = CompareMessage | ThemeMessage;
+export type ComparePanelMessage = ReadyMessage | ExportMessage;
+
+/** Each panel's messages: `fromHost` host → webview, `fromPanel` webview → host. */
+export interface DashboardMessages {
+  sparsity: { fromHost: SparsityHostMessage; fromPanel: SparsityPanelMessage };
+  importance: { fromHost: ImportanceHostMessage; fromPanel: ImportancePanelMessage };
+  schedule: { fromHost: ScheduleHostMessage; fromPanel: SchedulePanelMessage };
+  compare: { fromHost: CompareHostMessage; fromPanel: ComparePanelMessage };
+}
+
+/**
+ * Which bundle a panel runs: `sparsity` and `importance` show one run folder, `schedule` one
+ * experiment file before any run, `compare` two or more run folders.
+ */
+export type DashboardKind = keyof DashboardMessages;
+
+/** What the host may send a panel of kind `K`. */
+export type HostMessageOf<K extends DashboardKind> = DashboardMessages[K]['fromHost'];
+/** What a panel of kind `K` may send its host. */
+export type PanelMessageOf<K extends DashboardKind> = DashboardMessages[K]['fromPanel'];
+
+/**
+ * Any panel's messages, for code that speaks to every kind (the host's one panel class, the
+ * fixture script, the Chromium test pages); a panel itself uses its own union.
+ */
+export type HostToWebview = HostMessageOf<DashboardKind>;
+export type WebviewToHost = PanelMessageOf<DashboardKind>;

@@ -3,8 +3,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as protocol from '../../protocol/index';
-import { LiveEventRelay, liveEventsFor, parseWebviewMessage } from '../../client/src/dashboards/dashboardPanelMessages';
+import type { DashboardKind } from '../../protocol/index';
+import { LiveEventRelay, liveEventsFor, parsePanelMessage } from '../../client/src/dashboards/dashboardPanelMessages';
 import { ROOT } from '../helpers/experimentFixtures';
+
+/** What each panel sends its host. */
+const SENDS: Record<DashboardKind, string[]> = {
+  sparsity: ['ready', 'exportCsv', 'exportPng'],
+  importance: ['ready', 'requestSnapshot'],
+  schedule: ['ready', 'exportCsv', 'exportPng'],
+  compare: ['ready', 'exportCsv', 'exportPng'],
+};
+const KINDS = Object.keys(SENDS) as DashboardKind[];
 
 describe('protocol/', () => {
   it('README documents every declared LSP message, and every method is declared once', () => {
@@ -18,8 +28,11 @@ describe('protocol/', () => {
   });
 
   it('the host accepts only well-formed webview messages', () => {
-    assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { type: 'ready' });
-    assert.deepEqual(parseWebviewMessage({ type: 'requestSnapshot', step: 40 }), { type: 'requestSnapshot', step: 40 });
+    assert.deepEqual(parsePanelMessage('sparsity', { type: 'ready' }), { type: 'ready' });
+    assert.deepEqual(parsePanelMessage('importance', { type: 'requestSnapshot', step: 40 }), {
+      type: 'requestSnapshot',
+      step: 40,
+    });
     for (const bad of [
       null,
       'ready',
@@ -29,13 +42,32 @@ describe('protocol/', () => {
       { type: 'exportCsv', name: '../../etc/passwd', csv: 'a' },
       { type: 'exportCsv', name: 'ok', csv: 3 },
       { type: 'exportPng', name: 'ok', dataUrl: 'javascript:alert(1)' },
+      { type: 'toString' },
+      { type: '__proto__' },
+      { type: 'hasOwnProperty' },
     ])
-      assert.equal(parseWebviewMessage(bad), null, JSON.stringify(bad));
-    assert.deepEqual(parseWebviewMessage({ type: 'exportCsv', name: 'sparsity-run_1', csv: 'step,loss\n' }), {
+      for (const kind of KINDS) assert.equal(parsePanelMessage(kind, bad), null, `${kind}: ${JSON.stringify(bad)}`);
+    assert.deepEqual(parsePanelMessage('compare', { type: 'exportCsv', name: 'sparsity-run_1', csv: 'step,loss\n' }), {
       type: 'exportCsv',
       name: 'sparsity-run_1',
       csv: 'step,loss\n',
     });
+  });
+
+  it("each panel's messages are accepted from that panel only", () => {
+    const messages = {
+      ready: { type: 'ready' },
+      requestSnapshot: { type: 'requestSnapshot', step: 40 },
+      exportCsv: { type: 'exportCsv', name: 'run.csv', csv: 'step\n' },
+      exportPng: { type: 'exportPng', name: 'run.png', dataUrl: 'data:image/png;base64,AAAA' },
+    };
+    for (const kind of KINDS)
+      for (const [type, message] of Object.entries(messages))
+        assert.deepEqual(
+          parsePanelMessage(kind, message),
+          SENDS[kind].includes(type) ? message : null,
+          `${kind} sends ${type}: ${SENDS[kind].includes(type)}`,
+        );
   });
 
   it('live events: the importance panel gets only snapshot events, the sparsity panel all of them', () => {

@@ -1,7 +1,7 @@
 /**
  * What the chart panels (sparsity, schedule, compare) share: chart.js with only the components
  * they use, a card per chart, the theme background (so PNGs and pixel tests read like the panel),
- * the schedule's phases as shaded bands, and decimated point series.
+ * the schedule's phases as shaded bands, and the panels' `SeriesLine`s as chart.js datasets.
  */
 import {
   Chart,
@@ -16,13 +16,11 @@ import {
   type Plugin,
 } from 'chart.js';
 import type { PhaseKindDto } from '@protocol';
-import { decimate } from './decimate';
 import { el } from './dom';
+import type { Point, SeriesLine } from './series';
 import type { Theme } from './theme';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip, Legend, Filler);
-
-export type Point = { x: number; y: number };
 
 /** A phase as both the run events and the schedule preview describe it. */
 export interface PhaseBand {
@@ -121,35 +119,27 @@ export function makeCard(
   return { id, chart, canvas, heading };
 }
 
-/** The finite `y(e)` of each event as a point, decimated for long runs. */
-export function points<T>(events: readonly T[], x: (e: T) => number, y: (e: T) => number | undefined): Point[] {
-  const out: Point[] = [];
-  for (const e of events) {
-    const v = y(e);
-    if (v !== undefined && Number.isFinite(v)) out.push({ x: x(e), y: v });
-  }
-  return decimate(out, (p) => p.y);
-}
-
-export function line(
-  label: string,
-  data: Point[],
-  color: string,
-  extra: Partial<ChartDataset<'line', Point[]>> = {},
-): ChartDataset<'line', Point[]> {
-  return { label, data, borderColor: color, backgroundColor: color, ...extra } as ChartDataset<'line', Point[]>;
-}
-
 /** Chart.js's defaults follow the VS Code theme (text, grid lines, font). */
-export function applyChartTheme(theme: Theme): void {
+function applyChartTheme(theme: Theme): void {
   Chart.defaults.color = theme.foreground;
   Chart.defaults.borderColor = theme.grid;
   Chart.defaults.font.family = theme.fontFamily;
   Chart.defaults.font.size = theme.fontSize;
 }
 
+/** The panel's lines as chart.js datasets in the theme's colours. */
+function datasets(lines: readonly SeriesLine[], theme: Theme): ChartDataset<'line', Point[]>[] {
+  return lines.map((l) => {
+    const color = l.color === 'target' ? theme.target : theme.series[l.color % theme.series.length]!;
+    return { label: l.label, data: l.data, borderColor: color, backgroundColor: color, ...l.style } as ChartDataset<
+      'line',
+      Point[]
+    >;
+  });
+}
+
 /** Sets every card's x axis to [0, maxStep] (when known) and redraws without animation. */
-export function redraw(cards: readonly ChartCard[], maxStep?: number): void {
+function redraw(cards: readonly ChartCard[], maxStep?: number): void {
   for (const card of cards) {
     const x = card.chart.options.scales?.x;
     if (x) {
@@ -160,7 +150,17 @@ export function redraw(cards: readonly ChartCard[], maxStep?: number): void {
   }
 }
 
-/** A CSV field, quoted when it holds a comma, quote or newline. */
-export function csvField(value: string): string {
-  return /[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+/**
+ * Draws a panel's charts in the theme: each card gets its lines (while there are none yet, the
+ * cards keep what they show), every x axis spans [0, maxStep] when known.
+ */
+export function drawCards<K extends string>(
+  cards: Record<K, ChartCard>,
+  lines: Record<K, readonly SeriesLine[]> | undefined,
+  theme: Theme,
+  maxStep?: number,
+): void {
+  applyChartTheme(theme);
+  if (lines) for (const key of Object.keys(cards) as K[]) cards[key].chart.data.datasets = datasets(lines[key], theme);
+  redraw(Object.values(cards), maxStep);
 }

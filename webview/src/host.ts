@@ -1,17 +1,16 @@
 /** What every panel does with its host: the export buttons, and the start-up wiring. */
-import type { HostToWebview } from '@protocol';
+import type { ExportMessage, HostToWebview, ReadyMessage } from '@protocol';
 import { el } from './dom';
 import { watchTheme } from './theme';
-import type { VsCodeApi } from './vscodeApi';
 
-type Poster = Pick<VsCodeApi<object>, 'postMessage'>;
+type Poster<M> = { postMessage(message: M): void };
 
 /**
  * The toolbar's Export CSV and Save PNG buttons. `csv` returns nothing while there is nothing to
  * export; `png` names the file and the canvas to save.
  */
 export function exportButtons(
-  api: Poster,
+  api: Poster<ExportMessage>,
   titles: { csv: string; png: string },
   csv: () => { name: string; csv: string } | undefined,
   png: () => { name: string; canvas: HTMLCanvasElement },
@@ -29,9 +28,16 @@ export function exportButtons(
   return [csvButton, pngButton];
 }
 
-/** Routes host messages to `handle` and theme switches to `onTheme`, then tells the host it is ready. */
-export function connectToHost(api: Poster, handle: (message: HostToWebview) => void, onTheme: () => void): void {
+/**
+ * Routes host messages to `handle` (typed as the panel's own union: the host sends a panel only
+ * those) and theme switches to `onTheme`, then tells the host it is ready.
+ */
+export function connectToHost<H extends HostToWebview>(
+  api: Poster<ReadyMessage>,
+  handle: (message: H) => void,
+  onTheme: () => void,
+): void {
   watchTheme(onTheme);
-  window.addEventListener('message', (event: MessageEvent<HostToWebview>) => handle(event.data));
+  window.addEventListener('message', (event: MessageEvent<H>) => handle(event.data));
   api.postMessage({ type: 'ready' });
 }

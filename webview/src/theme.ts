@@ -82,6 +82,15 @@ export function readTheme(): Theme {
   };
 }
 
+/** The theme a panel draws with: read at start, and again when VS Code switches theme. */
+export class PanelTheme {
+  current: Theme = readTheme();
+
+  reread(): void {
+    this.current = readTheme();
+  }
+}
+
 /** Calls `onChange` when VS Code switches theme (the body class changes). */
 export function watchTheme(onChange: () => void): void {
   new MutationObserver(onChange).observe(document.body, { attributes: true, attributeFilter: ['class'] });

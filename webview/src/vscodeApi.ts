@@ -9,8 +9,9 @@ interface RawVsCodeApi {
 
 declare function acquireVsCodeApi(): RawVsCodeApi;
 
-export interface VsCodeApi<S> {
-  postMessage(message: WebviewToHost): void;
+/** `S`: the state kept across reloads; `M`: what this panel sends its host (its `…PanelMessage` union). */
+export interface VsCodeApi<S, M extends WebviewToHost = WebviewToHost> {
+  postMessage(message: M): void;
   getState(): Partial<S>;
   setState(state: S): void;
 }
@@ -18,7 +19,7 @@ export interface VsCodeApi<S> {
 let raw: RawVsCodeApi | undefined;
 
 /** `acquireVsCodeApi` may be called only once per page; every caller shares that one handle. */
-export function vscodeApi<S extends object>(): VsCodeApi<S> {
+export function vscodeApi<S extends object, M extends WebviewToHost>(): VsCodeApi<S, M> {
   raw ??= acquireVsCodeApi();
   const api = raw;
   return {

@@ -18,7 +18,7 @@ import {
   type HostToWebview,
 } from '@protocol';
 import type { Ctx } from '../ctx';
-import { LiveEventRelay, parseWebviewMessage } from './dashboardPanelMessages';
+import { LiveEventRelay, parsePanelMessage } from './dashboardPanelMessages';
 
 export const DASHBOARD_KINDS: readonly DashboardKind[] = ['sparsity', 'importance', 'schedule', 'compare'];
 const TITLES: Record<DashboardKind, string> = {
@@ -251,9 +251,9 @@ ${css}
     void this.panel.webview.postMessage(message);
   }
 
-  /** Every message from the webview is untrusted input: checked before it is acted on. */
+  /** Every message from the webview is untrusted input: checked against its panel's union before it is acted on. */
   private async receive(raw: unknown): Promise<void> {
-    const message = parseWebviewMessage(raw);
+    const message = parsePanelMessage(this.kind, raw);
     if (!message) {
       this.ctx.output.warn(`dashboard: ignored a malformed message ${JSON.stringify(raw)?.slice(0, 200)}`);
       return;

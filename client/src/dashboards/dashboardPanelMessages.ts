@@ -2,7 +2,16 @@
  * Validation of what a dashboard webview sends (its input is untrusted), and what live events each
  * panel gets. No `vscode` here, so plain Node tests and the benches load it.
  */
-import type { DashboardKind, RunEvent, WebviewToHost } from '@protocol';
+import type {
+  DashboardKind,
+  ExportCsvMessage,
+  ExportPngMessage,
+  PanelMessageOf,
+  ReadyMessage,
+  RequestSnapshotMessage,
+  RunEvent,
+  WebviewToHost,
+} from '@protocol';
 
 /**
  * The live events a run panel needs: the importance panel only reads snapshot events, so it is
@@ -56,29 +65,47 @@ export class LiveEventRelay {
 
 const SAFE_NAME = /^[\w.-]{1,100}$/;
 
-/** The webview's message if it is one of `WebviewToHost` with sane fields, else null. */
-export function parseWebviewMessage(raw: unknown): WebviewToHost | null {
+type Fields = Record<string, unknown>;
+
+/** A parser per message type of a union: the sane message, or null. */
+type ParsersOf<M extends WebviewToHost> = { [T in M['type']]: (m: Fields) => Extract<M, { type: T }> | null };
+
+const ready = (): ReadyMessage => ({ type: 'ready' });
+
+const requestSnapshot = (m: Fields): RequestSnapshotMessage | null =>
+  Number.isInteger(m['step']) && (m['step'] as number) >= 0
+    ? { type: 'requestSnapshot', step: m['step'] as number }
+    : null;
+
+const exportCsv = (m: Fields): ExportCsvMessage | null =>
+  typeof m['name'] === 'string' && SAFE_NAME.test(m['name']) && typeof m['csv'] === 'string'
+    ? { type: 'exportCsv', name: m['name'], csv: m['csv'] }
+    : null;
+
+const exportPng = (m: Fields): ExportPngMessage | null =>
+  typeof m['name'] === 'string' &&
+  SAFE_NAME.test(m['name']) &&
+  typeof m['dataUrl'] === 'string' &&
+  m['dataUrl'].startsWith('data:image/png;base64,')
+    ? { type: 'exportPng', name: m['name'], dataUrl: m['dataUrl'] }
+    : null;
+
+/** What each panel may send: a type another panel sends is as foreign as an unknown one. */
+const PANEL_PARSERS: { [K in DashboardKind]: ParsersOf<PanelMessageOf<K>> } = {
+  sparsity: { ready, exportCsv, exportPng },
+  importance: { ready, requestSnapshot },
+  schedule: { ready, exportCsv, exportPng },
+  compare: { ready, exportCsv, exportPng },
+};
+
+/** The message if it is one that a panel of `kind` sends, with sane fields, else null. */
+export function parsePanelMessage<K extends DashboardKind>(kind: K, raw: unknown): PanelMessageOf<K> | null {
   if (typeof raw !== 'object' || raw === null) return null;
-  const m = raw as Record<string, unknown>;
-  switch (m['type']) {
-    case 'ready':
-      return { type: 'ready' };
-    case 'requestSnapshot':
-      return Number.isInteger(m['step']) && (m['step'] as number) >= 0
-        ? { type: 'requestSnapshot', step: m['step'] as number }
-        : null;
-    case 'exportCsv':
-      return typeof m['name'] === 'string' && SAFE_NAME.test(m['name']) && typeof m['csv'] === 'string'
-        ? { type: 'exportCsv', name: m['name'], csv: m['csv'] }
-        : null;
-    case 'exportPng':
-      return typeof m['name'] === 'string' &&
-        SAFE_NAME.test(m['name']) &&
-        typeof m['dataUrl'] === 'string' &&
-        m['dataUrl'].startsWith('data:image/png;base64,')
-        ? { type: 'exportPng', name: m['name'], dataUrl: m['dataUrl'] }
-        : null;
-    default:
-      return null;
-  }
+  const m = raw as Fields;
+  const parsers: Partial<Record<string, (m: Fields) => WebviewToHost | null>> = PANEL_PARSERS[kind];
+  const type = m['type'];
+  // Own keys only: `toString` or `__proto__` is no message type.
+  if (typeof type !== 'string' || !Object.hasOwn(parsers, type)) return null;
+  // The table's row for `kind` holds the parsers of that panel's union only.
+  return parsers[type]!(m) as PanelMessageOf<K> | null;
 }
