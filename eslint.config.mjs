@@ -15,6 +15,9 @@ const SERVER_LAYERS = ['experiment', 'data', 'engine', 'runs', 'sessions', ['lsp
 /** Layers that run anywhere (CLI, worker, tests): no editor or LSP package at all. */
 const PURE_LAYERS = new Set(['experiment', 'data', 'engine', 'runs', 'sessions']);
 
+/** The panels' state and logic, without DOM, run in Node tests too (the views beside them draw). */
+const PURE_WEBVIEW = 'webview/src/state/**/*.ts';
+
 const upwardPatterns = (names) => names.flatMap((n) => [`**/${n}`, `**/${n}/**`]);
 
 function layerBlocks() {
@@ -94,19 +97,38 @@ function layerBlocks() {
       ],
     },
   });
+  const browserOnly = {
+    group: ['node:*', 'fs', 'path', ...vscodeClient, ...lspPackages, '**/server/**', '**/client/**'],
+    message: 'Webviews are browser code: data arrives only by postMessage.',
+  };
   blocks.push({
     files: ['webview/**/*.ts'],
+    ignores: [PURE_WEBVIEW],
+    rules: { 'no-restricted-imports': ['error', { patterns: [browserOnly] }] },
+  });
+  blocks.push({
+    // A panel's state runs in Node tests as well as in the page: no DOM, chart.js or VS Code API.
+    files: [PURE_WEBVIEW],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
+            browserOnly,
             {
-              group: ['node:*', 'fs', 'path', ...vscodeClient, ...lspPackages, '**/server/**', '**/client/**'],
-              message: 'Webviews are browser code: data arrives only by postMessage.',
+              group: ['chart.js', 'chart.js/**', '../*', '!../decimate', '!../heatmapColors'],
+              message:
+                'webview/src/state/ is the pure half of the panels: it imports only itself, @protocol and the pure helpers (decimate, heatmapColors); the view draws.',
             },
           ],
         },
+      ],
+      'no-restricted-globals': [
+        'error',
+        ...['document', 'window', 'acquireVsCodeApi', 'getComputedStyle', 'requestAnimationFrame'].map((name) => ({
+          name,
+          message: 'webview/src/state/ has no page: the view passes in what it needs.',
+        })),
       ],
     },
   });

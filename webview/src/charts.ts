@@ -17,7 +17,7 @@ import {
 } from 'chart.js';
 import type { PhaseKindDto } from '@protocol';
 import { el } from './dom';
-import type { Point, SeriesLine } from './series';
+import type { Point, SeriesLine } from './state/series';
 import type { Theme } from './theme';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip, Legend, Filler);

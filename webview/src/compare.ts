@@ -6,7 +6,7 @@
  */
 import type { CompareHostMessage, ComparePanelMessage } from '@protocol';
 import { backgroundPlugin, drawCards, makeCard, type ChartCard } from './charts';
-import { bestRows, compareCsv, CompareState, type CompareChart } from './compareState';
+import { bestRows, compareCsv, CompareState, type CompareChart } from './state/compareState';
 import { el } from './dom';
 import { connectToHost, exportButtons } from './host';
 import { ensureStylesheet, PanelTheme } from './theme';

@@ -14,7 +14,7 @@ import {
   type DecodedLayer,
   type ImportanceUpdate,
   type SavedImportanceState,
-} from './importanceState';
+} from './state/importanceState';
 import { ensureStylesheet, PanelTheme, parseColor } from './theme';
 import { vscodeApi } from './vscodeApi';
 import './dashboard.css';

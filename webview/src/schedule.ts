@@ -17,7 +17,7 @@ import {
   scheduleSummary,
   type ScheduleChart,
   type TextTable,
-} from './scheduleState';
+} from './state/scheduleState';
 import { ensureStylesheet, PanelTheme } from './theme';
 import { vscodeApi } from './vscodeApi';
 import './dashboard.css';

@@ -85,6 +85,16 @@ const CASES: { source: string; line: string; why: string }[] = [
   },
   { source: 'webview/src/decimate.ts', line: "import { readFileSync } from 'node:fs';", why: 'node:fs in a webview' },
   {
+    source: 'webview/src/state/importanceState.ts',
+    line: "import { el } from '../dom';",
+    why: "the DOM helpers in a panel's pure state",
+  },
+  {
+    source: 'webview/src/state/sparsityState.ts',
+    line: "import { readFileSync } from 'node:fs';",
+    why: "node:fs in a panel's pure state",
+  },
+  {
     source: 'protocol/run.ts',
     line: "import type { RunStore } from '../server/src/runs/runStore';",
     why: 'protocol/ importing the server',

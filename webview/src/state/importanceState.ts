@@ -6,7 +6,7 @@
  * across reloads, redraw. `importance.ts` is the view; Node tests drive this with messages.
  */
 import type { RequestSnapshotMessage, RunEvent, SnapshotLayerBase64, SnapshotMessage } from '@protocol';
-import { decodeBase64, decodeScores } from './heatmapColors';
+import { decodeBase64, decodeScores } from '../heatmapColors';
 
 /** What VS Code keeps across a reload of the webview (`setState`, read back with `getState`). */
 export interface SavedImportanceState {

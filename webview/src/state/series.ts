@@ -3,7 +3,7 @@
  * long runs), a colour by role and a few plain line options. Pure: the panels' state modules build
  * these and Node tests read them; `charts.ts` turns them into chart.js datasets.
  */
-import { decimate } from './decimate';
+import { decimate } from '../decimate';
 
 export type Point = { x: number; y: number };
 
