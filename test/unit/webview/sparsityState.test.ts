@@ -1,0 +1,212 @@
+// The sparsity panel's state without a browser: a real 300-step teacher-sapp run
+// (test/fixtures/webview/run.json) in, the charts' lines, the summary and the CSV out; then live
+// events, a CTR run, a long run's decimation, and the redraw throttle on a fake timer.
+import type { EvalEvent, HostToWebview, RunEvent, RunMessage, StepEvent } from '@protocol';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { MAX_POINTS } from '../../../webview/src/decimate';
+import { LiveRedraw, type Timer } from '../../../webview/src/state/liveRedraw';
+import { SparsityState } from '../../../webview/src/state/sparsityState';
+import { ROOT } from '../../helpers/experimentFixtures';
+
+const fixture = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/webview/run.json'), 'utf8')) as HostToWebview[];
+const run = fixture.find((m): m is RunMessage => m.type === 'run')!;
+const stepEvents = run.events.filter((e): e is StepEvent => e.type === 'step');
+const evalEvents = run.events.filter((e): e is EvalEvent => e.type === 'eval');
+const lastStep = stepEvents.at(-1)!;
+
+/** A step event like the run's last, at `step`. */
+const stepAt = (step: number, extra: Partial<StepEvent> = {}): StepEvent => ({ ...lastStep, step, ...extra });
+
+describe('sparsity panel state', () => {
+  it("a run's events become the four charts' lines", () => {
+    const state = new SparsityState();
+    state.showRun(run.info, run.events);
+    const lines = state.lines();
+    assert.deepEqual(
+      lines.sparsity.map((l) => [l.label, l.color, l.data.length]),
+      [
+        ['global', 0, stepEvents.length],
+        ['layer dense_1', 2, stepEvents.length],
+        ['target', 'target', stepEvents.length],
+      ],
+    );
+    assert.deepEqual(lines.sparsity[2]!.style, { borderDash: [6, 4], borderWidth: 1.5 });
+    assert.deepEqual(
+      lines.sparsity[0]!.data,
+      stepEvents.map((e) => ({ x: e.step, y: e.globalSparsity })),
+    );
+    assert.deepEqual(
+      lines.quality.map((l) => [l.label, l.data.length, l.style?.hidden ?? false]),
+      [
+        ['eval accuracy', evalEvents.length, false],
+        ['eval loss', evalEvents.length, true],
+      ],
+    );
+    assert.equal(state.qualityTitle, 'Accuracy');
+    assert.deepEqual(
+      lines.time[0]!.data.map((p) => p.x),
+      stepEvents.map((e) => e.step),
+    );
+    assert.equal(state.totalSteps, 300);
+    const phaseIndices = new Set(run.events.flatMap((e) => (e.type === 'phase' ? [e.index] : [])));
+    assert.equal(state.phases.length, phaseIndices.size, 'each phase once');
+    assert.equal(
+      state.summary(),
+      `${run.info.name} · ${run.info.method} · completed · step 300/300 · global sparsity ${(100 * lastStep.globalSparsity).toFixed(1)}%`,
+    );
+    assert.equal(state.fileName('metrics.csv'), `${run.info.id}-metrics.csv`);
+  });
+
+  it('before a run: no lines with points, a waiting summary', () => {
+    const state = new SparsityState();
+    assert.equal(state.summary(), 'Waiting for the run…');
+    assert.deepEqual(
+      Object.values(state.lines()).flatMap((ls) => ls.flatMap((l) => l.data)),
+      [],
+    );
+    assert.equal(state.fileName('sparsity.png'), 'run-sparsity.png');
+  });
+
+  it('live events append; a status event updates the record except `resumed`; a new run starts afresh', () => {
+    const state = new SparsityState();
+    const live = { ...run.info, status: 'running' as const, step: 10 };
+    state.showRun(live, stepEvents.slice(0, 1));
+    assert.match(state.summary(), / · running · step 10\/300 /);
+    state.add([stepAt(200), stepAt(210)]);
+    assert.match(state.summary(), / · running · step 211\/300 /, 'how far the events say the run has got');
+    state.add([{ type: 'status', step: 211, status: 'resumed' } as RunEvent]);
+    assert.match(state.summary(), / · running · /);
+    state.add([{ type: 'status', step: 211, status: 'cancelled' } as RunEvent]);
+    assert.match(state.summary(), / · cancelled · /);
+    assert.equal(state.lines().loss[0]!.data.length, 3);
+    state.showRun(run.info, []);
+    assert.equal(state.lines().loss[0]!.data.length, 0);
+  });
+
+  it('a CTR run shows log-loss, without the eval loss line', () => {
+    const state = new SparsityState();
+    const evals: RunEvent[] = [
+      { type: 'eval', step: 10, metrics: { log_loss: 0.5, loss: 0.5, auc: 0.7 } } as EvalEvent,
+      { type: 'eval', step: 20, metrics: { log_loss: 0.4, loss: 0.4, auc: 0.75 } } as EvalEvent,
+    ];
+    state.showRun({ ...run.info, task: 'ctr' }, evals);
+    const [logLoss, evalLoss] = state.lines().quality;
+    assert.equal(state.qualityTitle, 'Log-loss');
+    assert.equal(logLoss!.label, 'eval log-loss');
+    assert.deepEqual(logLoss!.data, [
+      { x: 10, y: 0.5 },
+      { x: 20, y: 0.4 },
+    ]);
+    assert.deepEqual(evalLoss!.data, []);
+  });
+
+  it('CSV: one row per step event, evaluation columns where an evaluation ran, empty cells for missing values', () => {
+    const state = new SparsityState();
+    state.showRun(run.info, run.events);
+    const csv = state.toCsv().trimEnd().split('\n');
+    const head = csv[0]!.split(',');
+    assert.deepEqual(head.slice(0, 7), [
+      'step',
+      'phase',
+      'loss',
+      'learning_rate',
+      'target_sparsity',
+      'global_sparsity',
+      'sparsity_dense_1',
+    ]);
+    assert.equal(csv.length, stepEvents.length + 1);
+    const rowAt = (step: number) => csv.find((l) => l.startsWith(`${step},`))!.split(',');
+    const evaluated = evalEvents.find((e) => stepEvents.some((s) => s.step === e.step));
+    assert.ok(evaluated, 'an evaluation at a logged step');
+    assert.equal(rowAt(evaluated.step)[head.indexOf('eval_accuracy')], String(evaluated.metrics.accuracy));
+    const plain = stepEvents.find((s) => !evalEvents.some((e) => e.step === s.step))!;
+    assert.equal(rowAt(plain.step)[head.indexOf('eval_accuracy')], '');
+
+    state.showRun(run.info, [stepAt(5, { loss: Number.NaN })]);
+    assert.equal(state.toCsv().split('\n')[1]!.split(',')[2], '', 'a NaN loss is an empty cell');
+  });
+
+  it("a long run's lines are decimated, keeping each stretch's extremes", () => {
+    const state = new SparsityState();
+    const steps = Array.from({ length: 10_000 }, (_, i) => stepAt(i, { loss: 1 + Math.sin(i / 50) * 0.1 }));
+    steps[6_789] = stepAt(6_789, { loss: 50 });
+    state.showRun({ ...run.info, totalSteps: 10_000 }, steps);
+    const loss = state.lines().loss[0]!.data;
+    assert.ok(loss.length <= MAX_POINTS, `${loss.length} points`);
+    assert.ok(
+      loss.some((p) => p.x === 6_789 && p.y === 50),
+      'the spike survives',
+    );
+    assert.ok(
+      loss.every((p, i) => i === 0 || p.x > loss[i - 1]!.x),
+      'in step order',
+    );
+  });
+});
+
+/** A timer that runs only when the test moves its clock. */
+function fakeTimer() {
+  let time = 0;
+  let nextId = 1;
+  const due = new Map<number, { at: number; run: () => void }>();
+  const timer: Timer = {
+    now: () => time,
+    setTimeout: (run, ms) => {
+      due.set(nextId, { at: time + ms, run });
+      return nextId++;
+    },
+    clearTimeout: (handle) => void due.delete(handle as number),
+  };
+  const advance = (ms: number) => {
+    time += ms;
+    for (const [id, t] of [...due].sort((a, b) => a[1].at - b[1].at))
+      if (t.at <= time) {
+        due.delete(id);
+        t.run();
+      }
+  };
+  return { timer, advance, pending: () => due.size };
+}
+
+describe('live redraw throttle', () => {
+  it('live events redraw at most once per interval, all of them in one redraw', () => {
+    const { timer, advance, pending } = fakeTimer();
+    const draws: number[] = [];
+    const redraw = new LiveRedraw(() => draws.push(timer.now()), 2000, timer);
+    redraw.now();
+    assert.deepEqual(draws, [0], 'a whole state draws at once');
+    advance(500);
+    redraw.soon();
+    redraw.soon();
+    redraw.soon();
+    assert.equal(pending(), 1, 'one redraw for the three batches');
+    advance(1499);
+    assert.deepEqual(draws, [0]);
+    advance(1);
+    assert.deepEqual(draws, [0, 2000], '2 s after the last draw');
+    advance(5000);
+    redraw.soon();
+    advance(0);
+    assert.deepEqual(draws, [0, 2000, 7000], 'long after the last draw: at once');
+  });
+
+  it('a whole new state draws at once and drops the redraw that was due', () => {
+    const { timer, advance, pending } = fakeTimer();
+    const draws: number[] = [];
+    const redraw = new LiveRedraw(() => draws.push(timer.now()), 2000, timer);
+    redraw.now();
+    advance(100);
+    redraw.soon();
+    advance(100);
+    redraw.now();
+    assert.equal(pending(), 0);
+    advance(10_000);
+    assert.deepEqual(draws, [0, 200]);
+    redraw.soon();
+    advance(0);
+    assert.deepEqual(draws, [0, 200, 10_200], 'and the next live batch is not blocked');
+  });
+});
