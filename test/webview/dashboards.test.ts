@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { blockColor, formatScore } from '../../webview/src/heatmapColors';
+import { withSecondLayer } from '../helpers/snapshotMessages';
 import {
   assertClean,
   canvasPixels,
@@ -39,31 +40,6 @@ function decode(snapshot: Snapshot, name: string) {
   const scores = Array.from({ length: layer.gridRows * layer.gridCols }, (_, i) => bytes.readFloatLE(i * 4));
   const mask = Array.from(Buffer.from(layer.mask, 'base64'));
   return { ...layer, scores, mask, min: Math.min(...scores), max: Math.max(...scores) };
-}
-
-/** A second, synthetic layer (the teacher run prunes one), so the picker has a choice. */
-function withSecondLayer(snapshot: Snapshot): Snapshot {
-  const rows = 8;
-  const cols = 4;
-  const scores = Buffer.alloc(rows * cols * 4);
-  const mask = Buffer.alloc(rows * cols);
-  for (let i = 0; i < rows * cols; i++) {
-    scores.writeFloatLE(i / (rows * cols - 1), i * 4);
-    mask[i] = i % 3 === 0 ? 0 : 1;
-  }
-  return {
-    ...snapshot,
-    layers: [
-      ...snapshot.layers,
-      {
-        name: 'dense_2',
-        gridRows: rows,
-        gridCols: cols,
-        scores: scores.toString('base64'),
-        mask: mask.toString('base64'),
-      },
-    ],
-  };
 }
 
 describe('dashboards in Chromium under the webview CSP', () => {

@@ -14,6 +14,7 @@ import {
   type SavedImportanceState,
 } from '../../../webview/src/state/importanceState';
 import { ROOT } from '../../helpers/experimentFixtures';
+import { withSecondLayer } from '../../helpers/snapshotMessages';
 
 const fixture = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/webview/run.json'), 'utf8')) as HostToWebview[];
 const run = fixture.find((m): m is RunMessage => m.type === 'run')!;
@@ -31,26 +32,6 @@ const asked = (update: ImportanceUpdate) => update.post.map((m) => m.step);
 /** What `setState` stored and `getState` gives back after a reload: JSON, as VS Code keeps it. */
 const reloaded = (update: ImportanceUpdate): SavedImportanceState =>
   JSON.parse(JSON.stringify(update.save)) as SavedImportanceState;
-
-/** A second, synthetic 8x4 layer, so the layer picker has a choice. */
-function withSecondLayer(snapshot: SnapshotMessage): SnapshotMessage {
-  const rows = 8;
-  const cols = 4;
-  const scores = Buffer.alloc(rows * cols * 4);
-  const mask = Buffer.alloc(rows * cols);
-  for (let i = 0; i < rows * cols; i++) {
-    scores.writeFloatLE(i / (rows * cols - 1), i * 4);
-    mask[i] = i % 3 === 0 ? 0 : 1;
-  }
-  const layer = {
-    name: 'dense_2',
-    gridRows: rows,
-    gridCols: cols,
-    scores: scores.toString('base64'),
-    mask: mask.toString('base64'),
-  };
-  return { ...snapshot, layers: [...snapshot.layers, layer] };
-}
 
 /** A panel on a fake clock, `time` in milliseconds. */
 function panel(saved: SavedImportanceState = {}) {

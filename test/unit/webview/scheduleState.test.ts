@@ -8,14 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { schedulePreview } from '../../../server/src/experiment/schedulePreview';
 import { validateExperiment } from '../../../server/src/experiment/validate';
-import {
-  layerTable,
-  phaseTable,
-  scheduleCsv,
-  scheduleLines,
-  ScheduleState,
-  scheduleSummary,
-} from '../../../webview/src/state/scheduleState';
+import * as schedule from '../../../webview/src/state/scheduleState';
 import { hostFor, SAMPLES_DIR } from '../../helpers/experimentFixtures';
 
 function previewOf(file: string): SchedulePreviewResult {
@@ -26,7 +19,7 @@ const preview = previewOf(join(SAMPLES_DIR, 'teacher-sapp.prune.yaml'));
 
 describe('schedule panel state', () => {
   it('an error keeps the last schedule drawn; the next schedule clears the error', () => {
-    const state = new ScheduleState();
+    const state = new schedule.ScheduleState();
     assert.equal(state.fileName('schedule.csv'), 'experiment-schedule.csv');
     state.receive({ type: 'schedule', preview });
     assert.equal(state.preview, preview);
@@ -40,7 +33,7 @@ describe('schedule panel state', () => {
   });
 
   it('the lines are the sampled target sparsity and learning rate', () => {
-    const lines = scheduleLines(preview);
+    const lines = schedule.scheduleLines(preview);
     assert.deepEqual(
       lines.sparsity[0]!.data,
       preview.steps.map((x, i) => ({ x, y: preview.targetSparsity[i] })),
@@ -55,11 +48,11 @@ describe('schedule panel state', () => {
   it('summary and tables: phases with their targets at start and end, layers with kept blocks', () => {
     const dense1 = preview.layers.find((l) => l.name === 'dense_1')!;
     assert.ok(dense1.pruned && dense1.keptBlocks > 0 && dense1.keptBlocks < dense1.blocks);
-    const summary = scheduleSummary(preview);
+    const summary = schedule.scheduleSummary(preview);
     assert.ok(summary.startsWith(`${preview.name} · ${preview.method} · ${preview.totalSteps} steps · `), summary);
     assert.match(summary, /blocks kept at the end \(\d+\.\d% sparse\)$/);
 
-    const phases = phaseTable(preview);
+    const phases = schedule.phaseTable(preview);
     assert.deepEqual(phases.head, ['#', 'phase', 'kind', 'steps', 'target at start', 'target at end']);
     assert.equal(phases.rows.length, preview.phases.length);
     const first = preview.phases[0]!;
@@ -73,7 +66,7 @@ describe('schedule panel state', () => {
     assert.equal(phases.rows[0]![4], '0.0%');
     assert.equal(phases.rows.at(-1)![5], `${(100 * preview.targetSparsity.at(-1)!).toFixed(1)}%`);
 
-    const layers = layerTable(preview);
+    const layers = schedule.layerTable(preview);
     assert.deepEqual(
       layers.rows.find((r) => r[0] === 'dense_1'),
       ['dense_1', String(dense1.blocks), String(dense1.keptBlocks)],
@@ -84,14 +77,17 @@ describe('schedule panel state', () => {
   });
 
   it('CSV: one row per sample with its phase, labels quoted when they need it', () => {
-    const rows = scheduleCsv(preview).trimEnd().split('\n');
+    const rows = schedule.scheduleCsv(preview).trimEnd().split('\n');
     assert.equal(rows[0], 'step,phase,target_sparsity,learning_rate');
     assert.equal(rows.length, preview.steps.length + 1);
     assert.equal(
       rows[1],
       `${preview.steps[0]},${preview.phases[0]!.label},${preview.targetSparsity[0]},${preview.learningRate[0]}`,
     );
-    const quoted = scheduleCsv({ ...preview, phases: preview.phases.map((p) => ({ ...p, label: `${p.label}, "x"` })) });
+    const quoted = schedule.scheduleCsv({
+      ...preview,
+      phases: preview.phases.map((p) => ({ ...p, label: `${p.label}, "x"` })),
+    });
     assert.ok(quoted.split('\n')[1]!.includes(`"${preview.phases[0]!.label}, ""x"""`), quoted.split('\n')[1]);
   });
 });
