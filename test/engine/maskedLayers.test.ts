@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { blockGrid, type LayerPlan } from '../../server/src/experiment/pruningPlan';
 import { buildSchedule } from '../../server/src/experiment/schedule';
-import { SappPruning } from '../../server/src/experiment/schema';
+import { SappPruning } from '../../server/src/experiment/methods/sapp';
 import { selectBackend } from '../../server/src/engine/backends';
 import { blockAttention, scaleBlocks, topKMask } from '../../server/src/engine/blockMask';
 import { MaskedModel } from '../../server/src/engine/maskedModel';

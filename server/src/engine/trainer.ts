@@ -14,6 +14,7 @@ import type { Dataset, ExampleBatch } from '../data/dataset';
 import type { MaskedModel, ModelInput } from './maskedModel';
 import { auc, logLoss, maskSparsity, modelSupportF1 } from './metrics';
 import { MaskPolicy } from './maskPolicy';
+import { methodEngine } from './methods';
 import { deriveSeed } from '../data/random';
 
 export class TrainingError extends Error {
@@ -190,6 +191,7 @@ export async function train(
   options: TrainOptions,
 ): Promise<TrainResult> {
   const policy = new MaskPolicy(config.pruning, schedule, model);
+  const score = methodEngine(config.pruning).score;
   const weightDecay = config.training.weight_decay;
   const logitDecay = config.training.logit_weight_decay ?? weightDecay;
   const decayed = model.decayedWeights();
@@ -223,11 +225,10 @@ export async function train(
         name: l.name,
         gridRows: l.grid.gridRows,
         gridCols: l.grid.gridCols,
-        scores: blockScores(model, l),
+        scores: blockScores(model, l, score),
         mask: l.mask!.slice(),
       }));
-    if (layers.length > 0)
-      options.snapshot.save(at, phaseIndex, config.pruning.method === 'sapp' ? 'attention' : 'magnitude', layers);
+    if (layers.length > 0) options.snapshot.save(at, phaseIndex, score, layers);
   };
   const saveCheckpoint = async (next: number) => {
     if (!options.checkpoint) return;
@@ -335,10 +336,9 @@ export async function train(
 
 const YIELD_EVERY_MS = 50;
 
-/** Block scores for snapshots: the attention `A` for SA++, block norms over their mean otherwise. */
-function blockScores(model: MaskedModel, layer: MaskedModel['layers'][number]): Float32Array {
-  const attention = model.attentionValues(layer);
-  if (attention) return attention;
+/** Block scores for snapshots: the attention `A`, or block norms over their mean (the method's `score`). */
+function blockScores(model: MaskedModel, layer: MaskedModel['layers'][number], score: SnapshotScoreKind): Float32Array {
+  if (score === 'attention') return model.attentionValues(layer)!;
   const norms = blockNorms(layer.kernel, layer.grid);
   const mean = norms.reduce((a, b) => a + b, 0) / Math.max(1, norms.length);
   return mean > 0 ? norms.map((v) => v / mean) : norms;

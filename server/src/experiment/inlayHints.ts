@@ -3,6 +3,7 @@
  * the resulting global sparsity; after each schedule fraction, the steps it becomes.
  */
 import { isRecord } from './jsonSchema';
+import { methodFormat } from './methods';
 import type { ValidationResult } from './validate';
 import type { Position } from './yamlDocument';
 
@@ -25,7 +26,7 @@ export function inlayHints(result: ValidationResult, fromLine = 0, toLine = Numb
     if (position.line >= fromLine && position.line <= toLine) hints.push({ position, label, tooltip });
   };
   const plan = analysis.plan;
-  if (plan && analysis.config.pruning.method !== 'none') {
+  if (plan && methodFormat(analysis.config.pruning).prunes) {
     const pruned = plan.layers.filter((l) => l.status === 'pruned');
     if (pruned.length > 0) {
       const label = pruned.map((l) => `${l.name}: ${l.keptBlocks}/${l.blocks}`).join(' · ');

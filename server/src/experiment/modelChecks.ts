@@ -8,8 +8,8 @@ import { closestMatch } from './closestMatch';
 import { isMissingFileProblem } from './experimentHost';
 import { diagnostic, type ExperimentDiagnostic, type Fix, type TextEdit } from './diagnostics';
 import { isRecord, valueAtPath } from './jsonSchema';
+import { methodFormat } from './methods';
 import type { LayerPlan } from './pruningPlan';
-import { scheduleFractionParts } from './schedule';
 import { blockShape } from './schema';
 import type { ConfigPath, ExperimentDocument } from './yamlDocument';
 
@@ -62,6 +62,7 @@ export function modelDiagnostics(analysis: ExperimentAnalysis, doc: ExperimentDo
 
   const plan = analysis.plan;
   const pruning = analysis.config.pruning;
+  const prunes = methodFormat(pruning).prunes;
   if (plan) {
     for (const pattern of plan.patterns) {
       if (pattern.matches.length > 0) continue;
@@ -85,10 +86,10 @@ export function modelDiagnostics(analysis: ExperimentAnalysis, doc: ExperimentDo
         'value',
       );
     }
-    if (pruning.method !== 'none') out.push(...planDiagnostics(analysis, doc, plan.layers));
+    if (prunes) out.push(...planDiagnostics(analysis, doc, plan.layers));
   }
 
-  if (pruning.method !== 'none') out.push(...scheduleDiagnostics(analysis, doc));
+  if (prunes) out.push(...scheduleDiagnostics(analysis, doc));
   return out;
 }
 
@@ -235,13 +236,12 @@ function scheduleDiagnostics(analysis: ExperimentAnalysis, doc: ExperimentDocume
   const out: LocatedDiagnostic[] = [];
   const pruning = analysis.config.pruning;
   const schedulePath: ConfigPath = ['pruning', 'schedule'];
-  const parts = scheduleFractionParts(pruning);
+  const method = methodFormat(pruning);
+  const parts = method.fractionParts(pruning);
   const sum = parts.reduce((a, p) => a + p.value, 0);
   if (parts.length > 0 && Math.abs(sum - 1) > FRACTION_TOLERANCE) {
     const terms = parts.map((p) =>
-      p.key === 'cycle' && pruning.method !== 'magnitude'
-        ? `cycles x cycle ${round(p.value)}`
-        : `${p.key} ${round(p.value)}`,
+      p.key === 'cycle' ? `cycles x cycle ${round(p.value)}` : `${p.key} ${round(p.value)}`,
     );
     const fix = 'schedule' in pruning ? renormaliseFix(doc, schedulePath, pruning.schedule, parts, sum) : undefined;
     out.push({
@@ -254,18 +254,19 @@ function scheduleDiagnostics(analysis: ExperimentAnalysis, doc: ExperimentDocume
       ),
     });
   }
-  if (pruning.method === 'sapp' && pruning.sparsification) {
-    const split = pruning.schedule.split;
-    const splitSum = split.reduce((a, b) => a + b, 0);
-    const path: ConfigPath = [...schedulePath, 'split'];
+  for (const split of method.splits?.(pruning) ?? []) {
+    const splitSum = split.parts.reduce((a, b) => a + b, 0);
+    const path: ConfigPath = [...schedulePath, split.key];
     if (Math.abs(splitSum - 1) > FRACTION_TOLERANCE) {
       const span = doc.locate(path)?.value;
       const fixes: Fix[] =
         span && splitSum > 0
           ? [
               {
-                title: 'Renormalise the split to add up to 1',
-                edits: [{ range: doc.range(span), newText: `[${split.map((x) => round(x / splitSum)).join(', ')}]` }],
+                title: `Renormalise the ${split.key} to add up to 1`,
+                edits: [
+                  { range: doc.range(span), newText: `[${split.parts.map((x) => round(x / splitSum)).join(', ')}]` },
+                ],
                 preferred: true,
               },
             ]
@@ -275,7 +276,7 @@ function scheduleDiagnostics(analysis: ExperimentAnalysis, doc: ExperimentDocume
         diagnostic: diagnostic(
           'schedule-sum',
           doc.range(doc.spanOf(path, 'value')),
-          `The cycle split adds up to ${round(splitSum)}, not 1.`,
+          `The ${split.name} adds up to ${round(splitSum)}, not 1.`,
           { fixes },
         ),
       });

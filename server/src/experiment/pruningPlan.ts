@@ -6,7 +6,8 @@
  */
 import type { ModelShape } from './modelShape';
 import { keptBlocks } from './schedule';
-import { blockShape, type PruningConfig } from './schema';
+import { methodFormat, targetSparsity, type PruningConfig } from './methods';
+import { blockShape } from './schema';
 
 export type LayerPlanStatus =
   /** Pruned at the target sparsity. */
@@ -117,7 +118,8 @@ export function planPruning(model: ModelShape, pruning: PruningConfig): PruningP
     patterns.push({ list: 'exclude', index, pattern, matches });
   });
 
-  const target = pruning.method === 'none' ? 0 : (pruning.sparsity ?? 0);
+  const prunes = methodFormat(pruning).prunes;
+  const target = targetSparsity(pruning);
   let zeros = 0;
   let entries = 0;
   const layers = candidates.map((l): LayerPlan => {
@@ -127,7 +129,7 @@ export function planPruning(model: ModelShape, pruning: PruningConfig): PruningP
     if (!selected.has(l.name)) status = 'not-selected';
     else if (excluded.has(l.name)) status = 'excluded';
     else if (grid.blocks < pruning.min_blocks) status = 'skipped-min-blocks';
-    if (pruning.method === 'none' && status === 'pruned') status = 'not-selected';
+    if (!prunes && status === 'pruned') status = 'not-selected';
     const kept = status === 'pruned' ? keptBlocks(grid.blocks, target) : grid.blocks;
     const sparsity = (grid.blocks - kept) / grid.blocks;
     zeros += sparsity * rows * cols;

@@ -6,12 +6,9 @@
  * the cumulative fractions of `pruning.schedule`, normalised by their sum so that a file whose
  * fractions do not add up still previews (the validator reports the sum).
  */
-import type { PruningConfig, TrainingConfig } from './schema';
-
-export type PhaseKind = 'dense' | 'sparsify' | 'sparse';
-
-/** How the target sparsity moves inside a phase. */
-export type PhaseCurve = 'flat' | 'exponential' | 'polynomial';
+import { methodFormat, targetSparsity, type PruningConfig, type PruningMethod } from './methods';
+import type { PhaseCurve, PhaseKind } from './methods/methodFormat';
+import type { TrainingConfig } from './schema';
 
 export interface Phase {
   index: number;
@@ -31,7 +28,7 @@ export interface Phase {
 }
 
 export interface Schedule {
-  method: PruningConfig['method'];
+  method: PruningMethod;
   totalSteps: number;
   /** Target sparsity `s` of every pruned layer at the end of training (0 for `none`). */
   sparsity: number;
@@ -42,122 +39,9 @@ export interface Schedule {
   fractionSum: number;
 }
 
-/** One configured length, with the schedule key(s) it comes from. */
-export interface FractionPart {
-  key: string;
-  value: number;
-}
-
-interface PlannedPhase {
-  kind: PhaseKind;
-  length: number;
-  cycle: number | null;
-  curve: PhaseCurve;
-  label: string;
-}
-
-const flat = (kind: PhaseKind, length: number, cycle: number | null, label: string): PlannedPhase => ({
-  kind,
-  length,
-  cycle,
-  curve: 'flat',
-  label,
-});
-
-/** The phase lengths a method asks for, as fractions (not yet normalised). */
-function plannedPhases(pruning: PruningConfig): PlannedPhase[] {
-  switch (pruning.method) {
-    case 'none':
-      return [flat('dense', 1, null, 'dense training')];
-    case 'magnitude': {
-      const { dense, ramp, fine_tune } = pruning.schedule;
-      const phases = [flat('dense', dense, null, 'dense training')];
-      if (ramp > 0)
-        phases.push({ kind: 'sparsify', length: ramp, cycle: null, curve: 'polynomial', label: 'gradual pruning' });
-      phases.push(flat('sparse', fine_tune, null, 'sparse fine-tune'));
-      return phases;
-    }
-    case 'acdc': {
-      const { dense_warmup, cycles, cycle, sparse_share, extension, final_sparse } = pruning.schedule;
-      const phases = [flat('dense', dense_warmup, null, 'dense warm-up')];
-      for (let i = 1; i <= cycles; i++) {
-        const denseLength = (1 - sparse_share) * cycle + (i === cycles ? extension : 0);
-        phases.push(flat('sparse', sparse_share * cycle, i, `cycle ${i} · sparse`));
-        phases.push(flat('dense', denseLength, i, `cycle ${i} · dense`));
-      }
-      phases.push(flat('sparse', final_sparse, null, 'final sparse fine-tune'));
-      return phases;
-    }
-    case 'sapp': {
-      const { dense_warmup, cycles, cycle, split, extension, final_sparse } = pruning.schedule;
-      const phases = [flat('dense', dense_warmup, null, 'dense warm-up')];
-      for (let i = 1; i < cycles; i++) {
-        if (pruning.sparsification) {
-          const [sparsify, sparse, dense] = split;
-          phases.push({
-            kind: 'sparsify',
-            length: sparsify * cycle,
-            cycle: i,
-            curve: 'exponential',
-            label: `cycle ${i} · sparsify`,
-          });
-          phases.push(flat('sparse', sparse * cycle, i, `cycle ${i} · sparse`));
-          phases.push(flat('dense', dense * cycle, i, `cycle ${i} · dense`));
-        } else {
-          // The paper's ablation: equal dense and sparse halves.
-          phases.push(flat('sparse', cycle / 2, i, `cycle ${i} · sparse`));
-          phases.push(flat('dense', cycle / 2, i, `cycle ${i} · dense`));
-        }
-      }
-      const last = cycle + extension;
-      if (pruning.sparsification) {
-        phases.push({
-          kind: 'sparsify',
-          length: last,
-          cycle: cycles,
-          curve: 'exponential',
-          label: `cycle ${cycles} · sparsify`,
-        });
-      } else {
-        phases.push(flat('dense', last, cycles, `cycle ${cycles} · dense`));
-      }
-      phases.push(flat('sparse', final_sparse, null, 'final sparse fine-tune'));
-      return phases;
-    }
-  }
-}
-
-/**
- * The configured schedule lengths in the order the file states them, for the "fractions add up"
- * check and its quick fix. Repeated cycles count `cycles` times.
- */
-export function scheduleFractionParts(pruning: PruningConfig): FractionPart[] {
-  switch (pruning.method) {
-    case 'none':
-      return [];
-    case 'magnitude': {
-      const s = pruning.schedule;
-      return [
-        { key: 'dense', value: s.dense },
-        { key: 'ramp', value: s.ramp },
-        { key: 'fine_tune', value: s.fine_tune },
-      ];
-    }
-    case 'acdc':
-    case 'sapp': {
-      const s = pruning.schedule;
-      return [
-        { key: 'dense_warmup', value: s.dense_warmup },
-        { key: 'cycle', value: s.cycles * s.cycle },
-        { key: 'extension', value: s.extension },
-        { key: 'final_sparse', value: s.final_sparse },
-      ];
-    }
-  }
-}
-
 export function buildSchedule(pruning: PruningConfig, totalSteps: number): Schedule {
-  const planned = plannedPhases(pruning);
+  const method = methodFormat(pruning);
+  const planned = method.plannedPhases(pruning);
   const sum = planned.reduce((acc, p) => acc + p.length, 0);
   const scale = sum > 0 ? 1 / sum : 0;
   const phases: Phase[] = [];
@@ -182,14 +66,15 @@ export function buildSchedule(pruning: PruningConfig, totalSteps: number): Sched
     });
     startStep = Math.max(startStep, endStep);
   });
-  const exponent = pruning.method === 'sapp' || pruning.method === 'magnitude' ? pruning.exponent : 1;
+  const parts = method.fractionParts(pruning);
   return {
     method: pruning.method,
     totalSteps,
-    sparsity: pruning.method === 'none' ? 0 : (pruning.sparsity ?? 0),
-    exponent,
+    sparsity: targetSparsity(pruning),
+    exponent: method.exponent(pruning),
     phases,
-    fractionSum: pruning.method === 'none' ? 1 : scheduleFractionParts(pruning).reduce((a, p) => a + p.value, 0),
+    // A method without configured lengths (`none`) is consistent by construction.
+    fractionSum: parts.length === 0 ? 1 : parts.reduce((a, p) => a + p.value, 0),
   };
 }
 

@@ -1,43 +1,14 @@
 /**
- * The experiment format (`*.prune.yaml`), defined once.
+ * The experiment format (`*.prune.yaml`), defined once: here, with the `pruning` section's variants
+ * in methods/ (one module per method).
  *
  * Types, defaults, ranges and the markdown docs shown in completion and hover all come from this
  * module; `schemas/prune-experiment.schema.json` is generated from it (`npm run schema`) and a test
  * fails when the checked-in copy is stale. Keys are snake_case as users write them.
  */
 import { z } from 'zod';
-
-/** Attaches the docs that completion and hover show (and that the JSON Schema carries). */
-function doc<T extends z.ZodType>(schema: T, markdown: string): T {
-  return schema.meta({ description: plainText(markdown), markdownDescription: markdown });
-}
-
-function plainText(markdown: string): string {
-  return markdown.replace(/`([^`]*)`/g, '$1').replace(/\*\*([^*]*)\*\*/g, '$1');
-}
-
-/** A string enum whose every value carries its own docs (completion shows them per value). */
-function documentedEnum<const V extends string>(values: Record<V, string>, markdown: string) {
-  const keys = Object.keys(values) as [V, ...V[]];
-  const docs = keys.map((k) => values[k]);
-  return z.enum(keys).meta({
-    description: plainText(markdown),
-    markdownDescription: markdown,
-    enumDescriptions: docs.map(plainText),
-    markdownEnumDescriptions: docs,
-  });
-}
-
-/** The discriminator of one variant of a tagged union, with the docs of that variant. */
-function tag<const V extends string>(value: V, markdown: string) {
-  return z.literal(value).meta({ description: plainText(markdown), markdownDescription: markdown });
-}
-
-const int = (min: number, max: number) => z.int().min(min).max(max);
-/** A fraction of the total training steps, in [0, 1]. */
-const stepFraction = (markdown: string, fallback: number) => doc(z.number().min(0).max(1), markdown).default(fallback);
-
-export const MAX_STEPS = 100_000_000;
+import { PruningSchema, type PruningConfig } from './methods';
+import { doc, documentedEnum, int, MAX_STEPS, tag } from './schemaParts';
 
 // ---------------------------------------------------------------------------------------------
 // Enumerations users pick from
@@ -313,153 +284,6 @@ export const TrainingSchema = z.strictObject({
 });
 export type TrainingConfig = z.output<typeof TrainingSchema>;
 export const DEFAULT_STEPS = 1000;
-
-// ---------------------------------------------------------------------------------------------
-// pruning
-// ---------------------------------------------------------------------------------------------
-
-const sparsity = doc(
-  z.number().min(0).lt(1),
-  'Fraction of **blocks** removed from every pruned layer, in `[0, 1)` (uniform per layer, as the paper recommends). `0.9` keeps `round(0.1 * blocks)` blocks per layer.',
-);
-
-const block = doc(
-  z.union([int(1, 65_536), z.tuple([int(1, 65_536), int(1, 65_536)])]),
-  "Block shape: one number for square blocks, or `[rows, cols]`. Blocks tile each layer's 2-D kernel (conv kernels as `(kh*kw*cin) x cout`); when a side does not divide, the last row or column holds smaller edge blocks, which count as blocks.",
-).default(8);
-
-const minBlocks = doc(
-  int(0, 100_000_000),
-  "Layers with fewer blocks than this are not pruned (the paper's rule: 100 on ImageNet). This is why the achieved global sparsity can fall below `sparsity`.",
-).default(100);
-
-const layers = doc(
-  z.union([z.literal('all'), z.array(z.string().min(1)).min(1)]),
-  'Layers to prune: `all`, or a list of layer names and globs (`dense_*`, `conv_?`). Every layer with a 2-D kernel is a candidate.',
-).default('all');
-
-const exclude = doc(
-  z.array(z.string().min(1)),
-  'Layer names or globs never pruned, even when `layers` selects them (e.g. `[output]`).',
-).default([]);
-
-const resetOptimizer = doc(
-  z.boolean(),
-  'Re-create the optimizer (fresh moments and step count) at every phase boundary. The paper calls this crucial.',
-).default(true);
-
-const pruningCommon = { sparsity, block, min_blocks: minBlocks, layers, exclude, reset_optimizer: resetOptimizer };
-
-const cyclesDoc =
-  'Number of cycles after the dense warm-up. In SA++ the first `cycles - 1` are sparsify/sparse/dense and the last one, with `extension`, becomes one long sparsification phase.';
-
-export const SappSchedule = z.strictObject({
-  dense_warmup: stepFraction('Fraction of steps trained dense before the first cycle.', 0.1),
-  cycles: doc(int(1, 1000), cyclesDoc).default(7),
-  cycle: stepFraction('Length of one cycle, as a fraction of all steps.', 0.1),
-  split: doc(
-    z.tuple([z.number().min(0).max(1), z.number().min(0).max(1), z.number().min(0).max(1)]),
-    'How each cycle splits into `[sparsify, sparse, dense]`; the parts add up to 1. The paper does not state it: equal thirds by default.',
-  ).default([1 / 3, 1 / 3, 1 / 3]),
-  extension: stepFraction('Extra length of the last cycle (the paper extends the 7th cycle by 5%).', 0.05),
-  final_sparse: stepFraction('Final sparse fine-tune at the end of training.', 0.15),
-});
-
-export const SappPruning = z.strictObject({
-  method: tag(
-    'sapp',
-    "SequentialAttention++: a trainable softmax attention over each layer's blocks scales the weights; dense phases and gradual sparsification phases (top-k of the attention) alternate with sparse phases.",
-  ),
-  ...pruningCommon,
-  schedule: doc(SappSchedule, 'Phase lengths as fractions of the training steps; they must add up to 1.').prefault({}),
-  sparsification: doc(
-    z.boolean(),
-    "Run the gradual sparsification phases (SA++). `false` is the paper's ablation: alternating equal dense and sparse phases, the phase before the final fine-tune dense, the mask set to the top-k attention at the end of each dense phase.",
-  ).default(true),
-  exponent: doc(
-    z.number().gt(0).max(50),
-    'Exponent `c` of the sparsification curve `s * (1 - exp(-c*t)) / (1 - exp(-c))`: larger prunes harder early. The paper finds 2, 4 and 8 within 0.5 pp.',
-  ).default(4),
-  mask_update_every: doc(int(1, MAX_STEPS), 'Refresh the mask every this many steps during sparsification.').default(1),
-  pruned_weights: documentedEnum(
-    {
-      mask: 'Pruned blocks keep their values and come back with them in the next dense phase (recommended for SA++).',
-      zero: 'Pruned blocks are set to zero and come back as zeros.',
-    },
-    'What happens to the weights of pruned blocks.',
-  ).default('mask'),
-  clip_attention: doc(
-    z.boolean(),
-    "Clip the attention `A = N*softmax(L)` to `[density, 1/density]` in the forward pass (our reading of the paper's clip rule).",
-  ).default(true),
-  logit_init: documentedEnum(
-    {
-      zeros: 'All logits 0, so `A = 1` and the model starts exactly as the plain one.',
-      normal: 'Logits drawn from N(0, 1e-5), as in the Sequential Attention reference code.',
-    },
-    'Initial value of the block logits.',
-  ).default('zeros'),
-});
-
-export const AcdcSchedule = z.strictObject({
-  dense_warmup: stepFraction('Fraction of steps trained dense before the first cycle.', 0.1),
-  cycles: doc(int(1, 1000), 'Number of sparse-dense cycles.').default(7),
-  cycle: stepFraction('Length of one cycle, as a fraction of all steps.', 0.1),
-  sparse_share: doc(z.number().gt(0).lt(1), 'Part of each cycle that is sparse (the rest is dense).').default(0.5),
-  extension: stepFraction('Extra length of the last dense phase.', 0.05),
-  final_sparse: stepFraction('Final sparse fine-tune at the end of training.', 0.15),
-});
-
-export const AcdcPruning = z.strictObject({
-  method: tag(
-    'acdc',
-    'Alternating Compressed/DeCompressed training: dense phases alternate with sparse phases whose support is the top-k blocks by Frobenius norm at the phase start.',
-  ),
-  ...pruningCommon,
-  schedule: doc(AcdcSchedule, 'Phase lengths as fractions of the training steps; they must add up to 1.').prefault({}),
-  pruned_weights: documentedEnum(
-    {
-      zero: 'Pruned blocks are zeroed and come back as zeros (the original ACDC, the paper on ImageNet).',
-      mask: 'Pruned blocks are masked and come back with their old values (the paper on Criteo).',
-    },
-    'What happens to the weights of pruned blocks.',
-  ).default('zero'),
-});
-
-export const MagnitudeSchedule = z.strictObject({
-  dense: stepFraction('Dense training before pruning starts.', 0.7),
-  ramp: stepFraction(
-    'Length of the gradual pruning ramp. `0` prunes once at the end of the dense phase; more ramps the sparsity up as `s * (1 - (1 - t)^exponent)` (Zhu & Gupta).',
-    0,
-  ),
-  fine_tune: stepFraction('Sparse fine-tune after pruning.', 0.3),
-});
-
-export const MagnitudePruning = z.strictObject({
-  method: tag(
-    'magnitude',
-    'Block magnitude pruning: train dense, keep the top-k blocks by Frobenius norm (once, or gradually), zero the rest, fine-tune.',
-  ),
-  ...pruningCommon,
-  schedule: doc(MagnitudeSchedule, 'Phase lengths as fractions of the training steps; they must add up to 1.').prefault(
-    {},
-  ),
-  exponent: doc(z.number().gt(0).max(50), 'Exponent of the gradual ramp (3: the cubic schedule).').default(3),
-  update_every: doc(int(1, MAX_STEPS), 'Re-prune every this many steps during the ramp.').default(10),
-});
-
-export const NonePruning = z.strictObject({
-  method: tag('none', 'No pruning: trains the dense model, the reference point for the other methods.'),
-  ...pruningCommon,
-  sparsity: sparsity.optional(),
-});
-
-export const PruningSchema = z.discriminatedUnion('method', [SappPruning, AcdcPruning, MagnitudePruning, NonePruning]);
-export type PruningConfig = z.output<typeof PruningSchema>;
-export type PruningMethod = PruningConfig['method'];
-export type SappPruningConfig = z.output<typeof SappPruning>;
-export type AcdcPruningConfig = z.output<typeof AcdcPruning>;
-export type MagnitudePruningConfig = z.output<typeof MagnitudePruning>;
 
 // ---------------------------------------------------------------------------------------------
 // output and the whole file

@@ -23,6 +23,7 @@ import { openDataset } from '../data/openDataset';
 import { MaskedModel, type InitialWeights } from '../engine/maskedModel';
 import { maskSparsity, maskedEntries } from '../engine/metrics';
 import { builtInNetworkSpec, type NetworkSpec } from '../engine/networkSpec';
+import { methodEngine } from '../engine/methods';
 import { loadTfjsModel } from '../engine/tfjsModel';
 import { deriveSeed, Rng } from '../data/random';
 import { exportModel } from '../engine/export';
@@ -289,16 +290,11 @@ export function buildMaskedModel(
   schedule: Schedule,
 ): MaskedModel {
   if (!analysis.plan) throw new Error('unreachable: checked before');
-  const pruning = config.pruning;
   const network = networkOf(config, analysis, baseDir);
   return new MaskedModel(
     network.spec,
     analysis.plan.layers,
-    {
-      attention: pruning.method === 'sapp',
-      clipDensity: pruning.method === 'sapp' && pruning.clip_attention ? 1 - schedule.sparsity : null,
-      logitInit: pruning.method === 'sapp' ? pruning.logit_init : 'zeros',
-    },
+    methodEngine(config.pruning).layerOptions(config.pruning, schedule),
     Rng.from(config.seed, 'init'),
     deriveSeed(config.seed, 'dropout'),
     network.weights,

@@ -7,7 +7,7 @@ import {
   phaseAt,
   targetSparsityAt,
 } from '../../../server/src/experiment/schedule';
-import { PruningSchema } from '../../../server/src/experiment/schema';
+import { PruningSchema } from '../../../server/src/experiment/methods';
 
 const sapp = (extra: Record<string, unknown> = {}) => PruningSchema.parse({ method: 'sapp', sparsity: 0.9, ...extra });
 
