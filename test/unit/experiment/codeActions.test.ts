@@ -58,6 +58,25 @@ describe('quick fixes: applying the fix removes the diagnostic', () => {
     assert.ok(Math.abs(sum - 1) < 1e-5, String(sum));
   });
 
+  it('a cycle split that does not add up is flagged on `split` and renormalised; the ablation has no split', () => {
+    const text = (extra: string) =>
+      `version: 1\nname: x\ndata:\n  source: teacher\nmodel:\n  kind: mlp\npruning:\n  method: sapp\n  sparsity: 0.5\n  layers: [dense_1]\n  schedule:\n    split: [1, 0.5, 0.5]\n${extra}`;
+    const host = hostFor('/tmp/x.prune.yaml');
+    const before = validateExperiment(text(''), host);
+    const sums = before.diagnostics.filter((d) => d.code === 'schedule-sum');
+    assert.equal(sums.length, 1);
+    assert.equal(sums[0]!.message, 'The cycle split adds up to 2, not 1.');
+    assert.deepEqual(sums[0]!.range, { start: { line: 11, character: 11 }, end: { line: 11, character: 24 } });
+    const fix = sums[0]!.fixes.find((f) => f.title === 'Renormalise the split to add up to 1');
+    assert.ok(fix);
+    const lines = new LineIndex(text(''));
+    const fixed = applyEdits(text(''), fix.edits, (p) => lines.offsetAt(p));
+    assert.match(fixed, /split: \[0\.5, 0\.25, 0\.25\]$/m);
+    assert.ok(!validateExperiment(fixed, host).diagnostics.some((d) => d.code === 'schedule-sum'));
+    const ablation = validateExperiment(text('  sparsification: false\n'), host);
+    assert.ok(!ablation.diagnostics.some((d) => d.code === 'schedule-sum'));
+  });
+
   it('offers no action away from a diagnostic', () => {
     const fixture = brokenFixtures().find((f) => f.name === 'unknown-key.prune.yaml')!;
     const result = validateExperiment(fixture.text, hostFor(fixture.path));
