@@ -48,6 +48,8 @@ export interface SessionSummary {
   /** The schedule's target (fraction of blocks per pruned layer) at the last logged step. */
   targetSparsity: number;
   loss?: number;
+  /** What it does before its first step when that takes a while ("downloading Fashion-MNIST: 4.2 of 31 MB"). */
+  activity?: string;
   /** Why it failed, when `state` is `failed`. */
   error?: string;
 }

@@ -3,8 +3,7 @@
  * answer comes from the pure modules in experiment/ and sessions/; lsp/ only translates.
  * Transport from argv (`--stdio`, `--node-ipc`, `--socket=N`); never write to stdout directly.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   createConnection,
@@ -23,7 +22,7 @@ import { documentSymbols } from './experiment/documentSymbols';
 import { DataProbeCache, nodeHost } from './data/nodeHost';
 import { hover } from './experiment/hover';
 import { inlayHints } from './experiment/inlayHints';
-import { DEFAULT_FASHION_MNIST_PATH, ExperimentSchema } from './experiment/schema';
+import { ExperimentSchema } from './experiment/schema';
 import { experimentTemplate } from './experiment/templates';
 import { toCodeAction, toCompletionItem, toDiagnostic, toDocumentSymbol } from './lsp/conversions';
 import { registerSessions } from './lsp/sessions';
@@ -31,12 +30,6 @@ import { ValidationScheduler } from './lsp/validationScheduler';
 
 const connection = createConnection(ProposedFeatures.all);
 
-/** Debian's Fashion-MNIST when installed, else the subset shipped next to this bundle (dist/..). */
-function fashionMnistForTemplates(): string | undefined {
-  if (existsSync(DEFAULT_FASHION_MNIST_PATH)) return undefined;
-  const bundled = join(__dirname, '..', 'samples', 'data', 'fashion-mnist');
-  return existsSync(bundled) ? bundled : undefined;
-}
 const documents = new TextDocuments(TextDocument);
 
 function baseDirOf(uri: string): string | null {
@@ -133,7 +126,7 @@ connection.onRequest(ExperimentTemplateRequest, (params) => {
       ErrorCodes.InvalidParams,
       `invalid experiment name or template: ${JSON.stringify(params)}`,
     );
-  return { text: experimentTemplate(name.data, params.template, fashionMnistForTemplates()) };
+  return { text: experimentTemplate(name.data, params.template) };
 });
 
 const sessions = registerSessions({

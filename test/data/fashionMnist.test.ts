@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { openFashionMnist, type FashionMnistDataConfig } from '../../server/src/data/fashionMnist';
-import { DataSchema, DEFAULT_FASHION_MNIST_PATH } from '../../server/src/experiment/schema';
+import { DEBIAN_FASHION_MNIST_DIR } from '../../server/src/data/fashionMnistStore';
+import { DataSchema } from '../../server/src/experiment/schema';
 import { assertDataError, assertDeterministicSplit, collect, tempDir } from './dataTestUtils';
 
 const repo = resolve(__dirname, '../..');
@@ -47,8 +48,8 @@ describe('fashion-mnist source', () => {
     );
   });
 
-  it('reads the full Debian set when installed', { skip: !existsSync(DEFAULT_FASHION_MNIST_PATH) }, async () => {
-    await checkFirstExamples(DEFAULT_FASHION_MNIST_PATH, 60_000, 10_000);
+  it('reads the full Debian set when installed', { skip: !existsSync(DEBIAN_FASHION_MNIST_DIR) }, async () => {
+    await checkFirstExamples(DEBIAN_FASHION_MNIST_DIR, 60_000, 10_000);
   });
 
   it('shuffles deterministically, resumes, caps, and honours shuffle: false', async () => {
@@ -85,7 +86,7 @@ describe('fashion-mnist source', () => {
     const folder = join(tmp.dir, 'absent');
     await assertDataError(openFashionMnist(config({ path: folder }), repo), {
       message:
-        /Fashion-MNIST folder not found: .*absent\. Install the Debian package `dataset-fashion-mnist`.*or set `data.path`/,
+        /Fashion-MNIST folder not found: .*absent\. Set `data.path` to a folder holding the four IDX files, or remove it to use the user cache, Debian's package `dataset-fashion-mnist` or a one-time download/,
       file: folder,
       key: ['data', 'path'],
     });

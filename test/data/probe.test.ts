@@ -3,13 +3,20 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { probeData, probeDataSync } from '../../server/src/data/probe';
-import { DataSchema, DEFAULT_FASHION_MNIST_PATH } from '../../server/src/experiment/schema';
+import { DEBIAN_FASHION_MNIST_DIR, FASHION_MNIST_CHECKSUMS } from '../../server/src/data/fashionMnistStore';
+import { DataSchema } from '../../server/src/experiment/schema';
 import { existsSync } from 'node:fs';
 import { tempDir, writeIdx } from './dataTestUtils';
 
 const repo = resolve(__dirname, '../..');
 const tmp = tempDir('probe');
 after(tmp.remove);
+const placesAt = (cacheDir: string) => ({
+  cacheDir,
+  systemDirs: [],
+  mirror: 'http://127.0.0.1:9/',
+  checksums: FASHION_MNIST_CHECKSUMS,
+});
 const probe = (data: Record<string, unknown>, baseDir = tmp.dir) => probeDataSync(DataSchema.parse(data), baseDir);
 const write = (name: string, text: string) => {
   const file = join(tmp.dir, name);
@@ -26,8 +33,31 @@ describe('probeData', () => {
     assert.deepEqual(result, { probe: { shape: [28, 28, 1], trainExamples: 10_000 }, problems: [], missing: [] });
   });
 
-  it('finds the Debian set when installed', { skip: !existsSync(DEFAULT_FASHION_MNIST_PATH) }, () => {
-    assert.equal(probe({ source: 'fashion-mnist' }).probe.trainExamples, 60_000);
+  it('finds the Debian set when installed', { skip: !existsSync(DEBIAN_FASHION_MNIST_DIR) }, () => {
+    const places = { ...placesAt(join(tmp.dir, 'empty-cache')), systemDirs: [DEBIAN_FASHION_MNIST_DIR] };
+    assert.equal(
+      probeDataSync(DataSchema.parse({ source: 'fashion-mnist' }), tmp.dir, places).probe.trainExamples,
+      60_000,
+    );
+  });
+
+  it('without data.path: the cache first, then the system folders, else a note that a run downloads', () => {
+    const fashion = DataSchema.parse({ source: 'fashion-mnist' });
+    const subset = join(repo, 'samples/data/fashion-mnist');
+    const inCache = probeDataSync(fashion, tmp.dir, { ...placesAt(subset), systemDirs: ['/nonexistent'] });
+    assert.deepEqual(inCache, { probe: { shape: [28, 28, 1], trainExamples: 10_000 }, problems: [], missing: [] });
+    const inSystem = probeDataSync(fashion, tmp.dir, { ...placesAt(join(tmp.dir, 'none')), systemDirs: [subset] });
+    assert.equal(inSystem.probe.trainExamples, 10_000);
+    const nowhere = probeDataSync(fashion, tmp.dir, placesAt(join(tmp.dir, 'none')));
+    assert.deepEqual(nowhere.problems, []);
+    assert.deepEqual(
+      nowhere.notes?.map((n) => n.key),
+      [['data', 'source']],
+    );
+    assert.match(
+      nowhere.notes![0]!.message,
+      /downloads it \(31 MB, checksummed\) from http:\/\/127\.0\.0\.1:9\/ into .*none/,
+    );
   });
 
   it('says how to install Fashion-MNIST when the folder is missing', () => {
@@ -35,7 +65,7 @@ describe('probeData', () => {
     assert.deepEqual(result.missing, [{ file: join(tmp.dir, 'absent'), key: ['data', 'path'] }]);
     assert.match(
       result.problems[0]!.message,
-      /install the Debian package `dataset-fashion-mnist`.*or set `data.path`/i,
+      /set `data.path` to a folder .* or remove it to use the user cache, Debian's package `dataset-fashion-mnist` or a one-time download/i,
     );
   });
 

@@ -56,7 +56,17 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
         const skipped = run.backend.attempts.filter((a) => !a.used).map((a) => `${a.backend} (${a.reason})`);
         io.error(`backend: ${run.backend.name}${skipped.length ? `; skipped ${skipped.join('; ')}` : ''}`);
       },
+      onActivity: (message) => {
+        const now = performance.now();
+        if (tty) process.stderr.write(`\r${message.padEnd(100)}`);
+        else if (now - lastLine >= 2000) {
+          lastLine = now;
+          io.error(message);
+        }
+      },
       onEvent: (event, run) => {
+        if (event.type === 'status' && event.message && event.status === 'running')
+          io.error(`${tty ? '\n' : ''}${event.message}`);
         if (event.type === 'phase')
           io.error(`${tty ? '\n' : ''}phase ${event.index + 1}: ${event.label} [${event.startStep}, ${event.endStep})`);
         if (event.type === 'eval')

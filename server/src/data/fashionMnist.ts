@@ -1,44 +1,50 @@
 /**
- * The `fashion-mnist` source: the four standard IDX files (gzipped or not) in one folder, by
- * default where Debian's `dataset-fashion-mnist` package puts them.
+ * The `fashion-mnist` source: the four standard IDX files (gzipped or not) in one folder: the one
+ * `data.path` names, else the user cache, Debian's folder, or a one-time download
+ * (fashionMnistStore.ts).
  */
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DataConfig } from '../experiment/schema';
 import { DataError, type Dataset } from './dataset';
+import {
+  FASHION_MNIST_FILES,
+  fashionMnistFolder,
+  fashionMnistPlaces,
+  findFashionMnistFile,
+  type DownloadOptions,
+  type FashionMnistPlaces,
+} from './fashionMnistStore';
 import { loadIdxPair } from './idx';
 import { InMemorySplit, firstRows } from './inMemorySplit';
 
 export type FashionMnistDataConfig = Extract<DataConfig, { source: 'fashion-mnist' }>;
 
-export const FASHION_MNIST_FILES = {
-  trainImages: 'train-images-idx3-ubyte',
-  trainLabels: 'train-labels-idx1-ubyte',
-  testImages: 't10k-images-idx3-ubyte',
-  testLabels: 't10k-labels-idx1-ubyte',
-} as const;
-
-const PATH_KEY = ['data', 'path'];
-
 /** The folder's problem, or null when it exists: the message says how to get the data. */
 export function fashionMnistFolderProblem(folder: string): string | null {
   if (existsSync(folder) && statSync(folder).isDirectory()) return null;
-  return `Fashion-MNIST folder not found: ${folder}. Install the Debian package \`dataset-fashion-mnist\` (apt-get install dataset-fashion-mnist) or set \`data.path\` to a folder holding the four IDX files (samples/data/fashion-mnist has a 10k subset).`;
+  return `Fashion-MNIST folder not found: ${folder}. Set \`data.path\` to a folder holding the four IDX files, or remove it to use the user cache, Debian's package \`dataset-fashion-mnist\` or a one-time download.`;
 }
 
-/** The file for a standard name in `folder`: `name.gz` first, then `name`; null when neither exists. */
-export function findFashionMnistFile(folder: string, name: string): string | null {
-  for (const candidate of [`${name}.gz`, name]) {
-    const path = join(folder, candidate);
-    if (existsSync(path)) return path;
-  }
-  return null;
+export interface FashionMnistOpenOptions {
+  /** Where to look and download when `data.path` is not set (default: this user's). */
+  places?: FashionMnistPlaces;
+  download?: DownloadOptions;
 }
 
-export async function openFashionMnist(data: FashionMnistDataConfig, baseDir: string): Promise<Dataset> {
-  const folder = resolve(baseDir, data.path);
+export async function openFashionMnist(
+  data: FashionMnistDataConfig,
+  baseDir: string,
+  options: FashionMnistOpenOptions = {},
+): Promise<Dataset> {
+  const folder =
+    data.path !== undefined
+      ? resolve(baseDir, data.path)
+      : await fashionMnistFolder(options.places ?? fashionMnistPlaces(), options.download);
+  // Without `data.path`, problems of the found folder belong to `data.source`.
+  const folderKey = data.path !== undefined ? ['data', 'path'] : ['data', 'source'];
   const folderProblem = fashionMnistFolderProblem(folder);
-  if (folderProblem) throw new DataError(folderProblem, folder, undefined, PATH_KEY);
+  if (folderProblem) throw new DataError(folderProblem, folder, undefined, folderKey);
   const find = (name: string) => {
     const path = findFashionMnistFile(folder, name);
     if (path === null) {
@@ -46,14 +52,14 @@ export async function openFashionMnist(data: FashionMnistDataConfig, baseDir: st
         `Fashion-MNIST file ${name}.gz (or ${name}) not found in ${folder}`,
         join(folder, `${name}.gz`),
         undefined,
-        PATH_KEY,
+        folderKey,
       );
     }
     return path;
   };
   const files = FASHION_MNIST_FILES;
   const pair = (images: string, labels: string) =>
-    loadIdxPair({ images: find(images), labels: find(labels), imagesKey: PATH_KEY, labelsKey: PATH_KEY }, 10, 255);
+    loadIdxPair({ images: find(images), labels: find(labels), imagesKey: folderKey, labelsKey: folderKey }, 10, 255);
   const train = await pair(files.trainImages, files.trainLabels);
   const test = await pair(files.testImages, files.testLabels);
   for (const rows of [train, test]) {
@@ -62,7 +68,7 @@ export async function openFashionMnist(data: FashionMnistDataConfig, baseDir: st
         `Fashion-MNIST images in ${folder} are ${rows.inputShape.join('x')}, expected 28x28`,
         folder,
         undefined,
-        PATH_KEY,
+        folderKey,
       );
     }
   }

@@ -6,6 +6,7 @@ import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import type { DataProbeResult, ExperimentHost } from '../experiment/experimentHost';
 import type { DataConfig } from '../experiment/schema';
+import type { FashionMnistPlaces } from './fashionMnistStore';
 import { probeDataSync } from './probe';
 
 const DATA_PATH_KEYS = ['path', 'test_path', 'train_images', 'train_labels', 'test_images', 'test_labels'] as const;
@@ -14,13 +15,13 @@ const DATA_PATH_KEYS = ['path', 'test_path', 'train_images', 'train_labels', 'te
  * The probe of the data section. Without a base folder (an unsaved file) relative paths cannot be
  * checked.
  */
-export function probeDataFiles(data: DataConfig, baseDir: string | null): DataProbeResult {
+export function probeDataFiles(data: DataConfig, baseDir: string | null, places?: FashionMnistPlaces): DataProbeResult {
   const paths = DATA_PATH_KEYS.map((k) => (data as Partial<Record<string, unknown>>)[k]).filter(
     (v): v is string => typeof v === 'string',
   );
   if (baseDir === null && paths.some((p) => !isAbsolute(p))) return { probe: {}, problems: [], missing: [] };
   try {
-    return probeDataSync(data, baseDir ?? '/');
+    return probeDataSync(data, baseDir ?? '/', places);
   } catch (error) {
     return { probe: {}, problems: [{ key: ['data'], message: `cannot read the data: ${String(error)}` }], missing: [] };
   }
@@ -51,10 +52,11 @@ export class DataProbeCache {
   }
 }
 
-export function nodeHost(baseDir: string | null, cache?: DataProbeCache): ExperimentHost {
+/** `places`: where Fashion-MNIST without `data.path` is looked for (tests point it at their folders). */
+export function nodeHost(baseDir: string | null, cache?: DataProbeCache, places?: FashionMnistPlaces): ExperimentHost {
   return {
     baseDir,
-    probeData: (data) => (cache ? cache.get(data, baseDir) : probeDataFiles(data, baseDir)),
+    probeData: (data) => (cache ? cache.get(data, baseDir) : probeDataFiles(data, baseDir, places)),
     exists: (path) => existsSync(path),
     isDirectory: (path) => {
       try {

@@ -12,7 +12,15 @@ import type { DataConfig } from '../experiment/schema';
 import { CRITEO_FIELDS } from './criteo';
 import { readCsvWidthSync, splitCsvLine } from './csv';
 import { DataError } from './dataset';
-import { FASHION_MNIST_FILES, fashionMnistFolderProblem, findFashionMnistFile } from './fashionMnist';
+import { fashionMnistFolderProblem } from './fashionMnist';
+import {
+  downloadNotice,
+  FASHION_MNIST_FILES,
+  fashionMnistPlaces,
+  findFashionMnistFile,
+  locateFashionMnist,
+  type FashionMnistPlaces,
+} from './fashionMnistStore';
 import type { ConfigPath } from '../experiment/yamlDocument';
 import { idxInputShape, readIdxHeaderSync } from './idx';
 
@@ -20,6 +28,7 @@ class ProbeCollector {
   readonly probe: DataProbe = {};
   readonly problems: DataProblem[] = [];
   readonly missing: MissingDataFile[] = [];
+  readonly notes: DataProblem[] = [];
 
   /** True when `file` exists; records it as missing (with `message`) otherwise. */
   exists(file: string, key: ConfigPath, what: string): boolean {
@@ -49,7 +58,9 @@ class ProbeCollector {
   }
 
   result(): DataProbeResult {
-    return { probe: this.probe, problems: this.problems, missing: this.missing };
+    const result: DataProbeResult = { probe: this.probe, problems: this.problems, missing: this.missing };
+    if (this.notes.length > 0) result.notes = this.notes;
+    return result;
   }
 }
 
@@ -119,15 +130,29 @@ function probeFashionMnist(
   data: Extract<DataConfig, { source: 'fashion-mnist' }>,
   baseDir: string,
   c: ProbeCollector,
+  places: FashionMnistPlaces,
 ): void {
-  const folder = resolve(baseDir, data.path);
-  const key = ['data', 'path'];
   c.probe.shape = [28, 28, 1];
-  const folderProblem = fashionMnistFolderProblem(folder);
-  if (folderProblem) {
-    c.missing.push({ file: folder, key });
-    c.problems.push({ message: folderProblem, key, file: folder });
-    return;
+  let folder: string;
+  let key: ConfigPath;
+  if (data.path !== undefined) {
+    folder = resolve(baseDir, data.path);
+    key = ['data', 'path'];
+    const folderProblem = fashionMnistFolderProblem(folder);
+    if (folderProblem) {
+      c.missing.push({ file: folder, key });
+      c.problems.push({ message: folderProblem, key, file: folder });
+      return;
+    }
+  } else {
+    key = ['data', 'source'];
+    const location = locateFashionMnist(places);
+    if (location.kind === 'download') {
+      // Not an error: the run fetches the files first.
+      c.notes.push({ message: downloadNotice(location), key });
+      return;
+    }
+    folder = location.folder;
   }
   for (const [role, name] of Object.entries(FASHION_MNIST_FILES)) {
     const file = findFashionMnistFile(folder, name);
@@ -227,12 +252,19 @@ function probeCriteo(data: Extract<DataConfig, { source: 'criteo' }>, baseDir: s
   }
 }
 
-/** The probe, synchronously (a few small reads): for the language server's validation pass. */
-export function probeDataSync(data: DataConfig, baseDir: string): DataProbeResult {
+/**
+ * The probe, synchronously (a few small reads): for the language server's validation pass.
+ * `places`: where Fashion-MNIST without `data.path` is looked for (this user's by default).
+ */
+export function probeDataSync(
+  data: DataConfig,
+  baseDir: string,
+  places: FashionMnistPlaces = fashionMnistPlaces(),
+): DataProbeResult {
   const c = new ProbeCollector();
   switch (data.source) {
     case 'fashion-mnist':
-      probeFashionMnist(data, baseDir, c);
+      probeFashionMnist(data, baseDir, c, places);
       break;
     case 'idx':
       probeIdx(data, baseDir, c);

@@ -69,6 +69,11 @@ export const DIAGNOSTIC_CODES = {
     severity: 'information',
     summary: 'Model-aware checks are skipped because the input shape cannot be known yet.',
   },
+  'data-download': {
+    level: 'model',
+    severity: 'information',
+    summary: 'Fashion-MNIST is not on this machine yet: the first run downloads it once into the user cache.',
+  },
 } as const satisfies Record<string, CodeInfo>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

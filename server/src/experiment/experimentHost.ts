@@ -30,6 +30,8 @@ export interface DataProbeResult {
   /** Every problem found, missing files included. */
   problems: DataProblem[];
   missing: MissingDataFile[];
+  /** Facts worth knowing that are not problems (data a run will download first). */
+  notes?: DataProblem[];
 }
 
 /** Whether `problem` is about a file that does not exist (rather than one that exists but is unusable). */

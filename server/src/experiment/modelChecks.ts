@@ -34,6 +34,8 @@ export function modelDiagnostics(analysis: ExperimentAnalysis, doc: ExperimentDo
       at(problem.key, (r) => diagnostic('path-missing', r, `Data file missing: ${problem.message}`), 'value');
     else at(problem.key, (r) => diagnostic('model-invalid', r, `Data cannot be used: ${problem.message}`), 'value');
   }
+  for (const note of analysis.data.notes ?? [])
+    at(note.key, (r) => diagnostic('data-download', r, note.message), 'value');
 
   const model = analysis.model;
   if (!model.ok) {

@@ -52,8 +52,6 @@ const testSplit = doc(
   'Fraction of the training file held out for evaluation when no separate test file is given.',
 ).default(0.1);
 
-export const DEFAULT_FASHION_MNIST_PATH = '/usr/share/datasets/fashion-mnist';
-
 const dataCommon = { batch_size: batchSize, train_examples: trainExamples, test_examples: testExamples, shuffle };
 
 export const FashionMnistData = z.strictObject({
@@ -63,8 +61,8 @@ export const FashionMnistData = z.strictObject({
   ),
   path: doc(
     z.string().min(1),
-    `Folder holding \`train-images-idx3-ubyte.gz\`, \`train-labels-idx1-ubyte.gz\`, \`t10k-images-idx3-ubyte.gz\` and \`t10k-labels-idx1-ubyte.gz\`. Relative paths start at the experiment file. Default: \`${DEFAULT_FASHION_MNIST_PATH}\` (Debian package \`dataset-fashion-mnist\`).`,
-  ).default(DEFAULT_FASHION_MNIST_PATH),
+    "Folder holding `train-images-idx3-ubyte.gz`, `train-labels-idx1-ubyte.gz`, `t10k-images-idx3-ubyte.gz` and `t10k-labels-idx1-ubyte.gz` (or the same files uncompressed). Relative paths start at the experiment file. Without it: the user cache (`$XDG_CACHE_HOME` or `~/.cache`, then `sparsity-studio/datasets/fashion-mnist`), then Debian's `/usr/share/datasets/fashion-mnist` (package `dataset-fashion-mnist`), else the first run downloads the files once (31 MB, checksummed) from Zalando's mirror into the cache.",
+  ).optional(),
   ...dataCommon,
 });
 

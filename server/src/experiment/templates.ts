@@ -3,7 +3,6 @@
  * file and of each top-level section. A test checks every template validates with no diagnostics.
  */
 import type { ExperimentTemplateKind } from '@protocol';
-import { DEFAULT_FASHION_MNIST_PATH } from './schema';
 
 /** The first line of each template, also its completion detail; one entry per template kind of protocol/lsp.ts. */
 export const TEMPLATE_TITLES = {
@@ -14,11 +13,10 @@ export const TEMPLATE_TITLES = {
   ctr: "SA++ on a click-through-rate model (the paper's Criteo setup, synthetic data)",
 } as const satisfies Record<ExperimentTemplateKind, string>;
 
-const FASHION_PATH = '<fashion-mnist-path>';
-
+// No `path`: the data layer finds the files in the user cache or Debian's folder, else downloads
+// them once. A template never names a folder inside the extension, which moves on every update.
 const fashionData = `data:
-  source: fashion-mnist
-  path: ${FASHION_PATH}
+  source: fashion-mnist # without path: the user cache, Debian's dataset-fashion-mnist, else downloaded once
   batch_size: 128
 model:
   kind: mlp
@@ -120,26 +118,14 @@ pruning:
 `,
 };
 
-/**
- * A complete, valid experiment file. Fashion-MNIST templates read `fashionMnistPath`: the Debian
- * package's folder by default; the language server passes the subset bundled with the extension
- * when that package is not installed, so a new experiment runs anywhere.
- */
-export function experimentTemplate(
-  name: string,
-  kind: ExperimentTemplateKind,
-  fashionMnistPath: string = DEFAULT_FASHION_MNIST_PATH,
-): string {
-  const where =
-    fashionMnistPath === DEFAULT_FASHION_MNIST_PATH
-      ? '# Debian package dataset-fashion-mnist'
-      : '# the 10k/2k subset bundled with Sparsity Studio';
+/** A complete, valid experiment file. */
+export function experimentTemplate(name: string, kind: ExperimentTemplateKind): string {
   return `# ${TEMPLATE_TITLES[kind]}
 version: 1
 name: ${name}
 seed: 1
 backend: auto
-${SECTIONS[kind].replace(FASHION_PATH, `${JSON.stringify(fashionMnistPath)} ${where}`)}output:
+${SECTIONS[kind]}output:
   dir: runs
 `;
 }

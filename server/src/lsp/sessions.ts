@@ -89,6 +89,7 @@ export function registerSessions(options: SessionsOptions): SessionManager {
   };
 
   const progressMessage = (s: SessionSummary) =>
+    s.activity ??
     `${s.phase?.label ?? s.state} · step ${s.step}/${s.totalSteps} · sparsity ${(100 * s.globalSparsity).toFixed(1)}%`;
 
   const reportProgress = (summary: SessionSummary) => {

@@ -20,6 +20,7 @@ import { RunStore } from './runStore';
 import { selectBackend, type BackendRequest } from '../engine/backends';
 import { DataError } from '../data/dataset';
 import { openDataset } from '../data/openDataset';
+import { megabytes, type DownloadOptions, type FashionMnistPlaces } from '../data/fashionMnistStore';
 import { MaskedModel, type InitialWeights } from '../engine/maskedModel';
 import { maskSparsity, maskedEntries } from '../engine/metrics';
 import { builtInNetworkSpec, type NetworkSpec } from '../engine/networkSpec';
@@ -49,7 +50,17 @@ export interface RunOptions {
   onEvent?: (event: RunEvent, info: RunInfo) => void;
   /** Called once the run folder exists. */
   onStart?: (info: RunInfo, dir: string) => void;
+  /**
+   * What the run is doing before its first step, when that takes a while (downloading its data):
+   * a short line, at most twice a second. The first step ends it.
+   */
+  onActivity?: (message: string) => void;
+  /** Where Fashion-MNIST without `data.path` is looked for and downloaded to (default: this user's). */
+  fashionMnistPlaces?: FashionMnistPlaces;
 }
+
+/** At most this often, a download reports its progress to `onActivity`. */
+const ACTIVITY_MS = 500;
 
 export interface RunResult {
   info: RunInfo;
@@ -216,7 +227,10 @@ async function execute(
     store.append({ type: 'status', step: info.step, status, message: info.error?.message });
   };
   try {
-    const dataset = await openDataset(config, baseDir);
+    const dataset = await openDataset(config, baseDir, {
+      download: downloadReporting(store, info, options),
+      ...(options.fashionMnistPlaces && { places: options.fashionMnistPlaces }),
+    });
     if (!analysis.model.ok || !analysis.plan) throw new Error('unreachable: checked before');
     model = buildMaskedModel(config, analysis, baseDir, schedule);
     const result = await train(config, dataset, model, schedule, {
@@ -280,6 +294,32 @@ async function execute(
     model?.dispose();
   }
   return { info, dir: store.dir };
+}
+
+/** Download progress as `onActivity` lines, and one status event in the run's log when a download starts. */
+function downloadReporting(store: RunStore, info: RunInfo, options: RunOptions): DownloadOptions {
+  let started = false;
+  let last = -Infinity;
+  return {
+    ...(options.signal && { signal: options.signal }),
+    onProgress: ({ received, total, url, folder }) => {
+      if (!started) {
+        started = true;
+        const event = {
+          type: 'status',
+          step: info.step,
+          status: 'running',
+          message: `downloading Fashion-MNIST (${megabytes(total)}) from ${url} into ${folder}`,
+        } as const;
+        store.append(event);
+        options.onEvent?.(event, info);
+      }
+      const now = performance.now();
+      if (now - last < ACTIVITY_MS && received < total) return;
+      last = now;
+      options.onActivity?.(`downloading Fashion-MNIST: ${megabytes(received)} of ${megabytes(total)}`);
+    },
+  };
 }
 
 /** The model a config trains, freshly initialised (seeded); resume and export then load a checkpoint into it. */

@@ -191,6 +191,10 @@ export class SessionManager {
       case 'events':
         for (const event of message.events) this.applyEvent(session, event);
         return;
+      case 'activity':
+        summary.activity = message.message;
+        this.changed(session, false);
+        return;
       case 'done':
         summary.runDir = message.runDir;
         summary.step = message.info.step;
@@ -216,6 +220,7 @@ export class SessionManager {
         this.changed(session, true);
         return;
       case 'step':
+        delete summary.activity;
         summary.step = event.step + 1;
         summary.loss = event.loss;
         summary.globalSparsity = event.globalSparsity;

@@ -26,6 +26,7 @@ const options: RunOptions = {
   signal: controller.signal,
   onStart: (info, runDir) => post({ type: 'started', info, runDir }),
   onEvent: (event) => events.add(event),
+  onActivity: (message) => post({ type: 'activity', message }),
 };
 
 port.on('message', (message: ToWorker) => {

@@ -14,6 +14,8 @@ export type FromWorker =
   | { type: 'started'; info: RunInfo; runDir: string }
   /** Run events in the order the run wrote them (batched: see sessionWorker.ts). */
   | { type: 'events'; events: RunEvent[] }
+  /** What the run does before its first step (downloading its data), at most twice a second. */
+  | { type: 'activity'; message: string }
   /** The run ended (completed, cancelled or failed: `info.status` says which). */
   | { type: 'done'; info: RunInfo; runDir: string }
   /** The run could not start (invalid file, no checkpoint, ...): nothing was written, or `runDir` was marked failed. */
