@@ -2,11 +2,14 @@
 //   npm test                  all layers
 //   npm test -- unit engine   only these layers
 // Layers: static (tsc, eslint, dependency cycles, prettier), unit, engine, lsp, webview, e2e. Node's test runner runs
-// the TypeScript tests through tsx; the e2e layer drives a real VS Code (code-server).
+// the TypeScript tests through tsx; the e2e layer drives a real VS Code (code-server). What the webview
+// and e2e layers need from the system (Chromium) is found or, as root, installed first
+// (scripts/systemDeps.mjs); when it cannot be, the layer fails with the command to run.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureSystemDeps, LAYER_NEEDS } from './systemDeps.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, '.test-output');
@@ -95,11 +98,22 @@ if (unknown.length > 0) {
   console.error(`unknown layer(s): ${unknown.join(', ')}; layers: ${Object.keys(layers).join(', ')}`);
   process.exit(2);
 }
+/** A layer's system needs (Chromium, ...): found, installed as root, or a failure that says how. */
+function systemReady(layer) {
+  if (!LAYER_NEEDS[layer]) return { ok: true };
+  const { ok, found, advice } = ensureSystemDeps([layer]);
+  // Every child process (tests, the e2e drivers) launches this Chromium.
+  if (found.chromium) process.env.CHROMIUM_PATH = found.chromium;
+  for (const line of advice) console.error(`[system] ${line}`);
+  return ok ? { ok } : { ok, note: `not run: ${advice.join('; ')}` };
+}
+
 const results = [];
 for (const name of wanted.length > 0 ? wanted : Object.keys(layers)) {
   console.log(`\n=== ${name} ===`);
   const started = Date.now();
-  const r = layers[name]();
+  const ready = systemReady(name);
+  const r = ready.ok ? layers[name]() : { passed: 0, failed: 1, note: ready.note };
   results.push({ name, ...r, seconds: Math.round((Date.now() - started) / 1000) });
 }
 console.log('\n=== summary ===');

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One-time install of the real-VS-Code e2e tools into .e2e-tools/ (git-ignored): Node 24 from npm
-# (code-server 4.139.1 needs it), code-server itself (native modules built against Node 24's
-# headers; needs apt libkrb5-dev + pkg-config) and Debian's Chromium. Idempotent: a second run
-# returns at once. See ../shared/notes/vscode-e2e.md for why each piece is needed.
+# (code-server 4.139.1 needs it) and code-server itself (native modules built against Node 24's
+# headers; needs libkrb5-dev + pkg-config and Chromium, see scripts/systemDeps.mjs). Idempotent: a
+# second run returns at once. See ../shared/notes/vscode-e2e.md for why each piece is needed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 T="$PWD/.e2e-tools"
@@ -15,16 +15,9 @@ if [ -x "$T/cs/node_modules/.bin/code-server" ] && [ -x "$T/node24/node_modules/
   exit 0
 fi
 
-missing=()
-[ -x /usr/bin/chromium ] || missing+=(chromium)
-dpkg -s libkrb5-dev >/dev/null 2>&1 || missing+=(libkrb5-dev)
-command -v pkg-config >/dev/null || missing+=(pkg-config)
-if [ ${#missing[@]} -gt 0 ]; then
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# Chromium and code-server's build needs (Kerberos headers, pkg-config): found, or installed with
+# apt as root; otherwise the exact command is printed and setup stops.
+node scripts/systemDeps.mjs chromium code-server-build >/dev/null || exit 1
 
 # Under `npm test` the outer npm (Node 20) exports npm_* and NODE variables that make the nested
 # npm run code-server's postinstall on Node 20, which it refuses: start from a clean npm env.

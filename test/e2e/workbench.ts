@@ -7,6 +7,7 @@ import { cpSync, mkdtempSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { format } from 'node:util';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromiumExecutable } from '../helpers/chromium';
 
 export interface E2eEnv {
   /** http://127.0.0.1:PORT */
@@ -67,7 +68,7 @@ export function freshWorkspace(env: E2eEnv, label: string): string {
 export async function launchBrowser(env: E2eEnv): Promise<{ context: BrowserContext; page: Page }> {
   const profile = mkdtempSync(join(dirname(env.workspace), 'chromium-')); // scratch, removed by run.sh
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    executablePath: chromiumExecutable(),
     headless: true,
     viewport: { width: 1400, height: 900 },
     env: { ...process.env, XDG_CONFIG_HOME: profile, XDG_CACHE_HOME: profile },

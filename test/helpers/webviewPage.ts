@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromiumExecutable } from './chromium';
 
 export const ORIGIN = 'https://webview.test';
 export const CSP = `default-src 'none'; script-src 'nonce-abc'; style-src ${ORIGIN}; img-src ${ORIGIN} data:`;
@@ -122,7 +123,7 @@ export async function assertClean(panel: PanelPage): Promise<void> {
 }
 
 export async function launch(): Promise<Browser> {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+  return chromium.launch({ executablePath: chromiumExecutable(), args: ['--no-sandbox'] });
 }
 
 export async function openPanel(browser: Browser, panel: Panel): Promise<PanelPage> {
