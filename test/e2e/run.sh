@@ -24,8 +24,7 @@ SUMMARY="$ROOT/.test-output/e2e-summary.json"
 echo '{"passed": 0, "failed": 1}' > "$SUMMARY"
 
 node scripts/build.mjs || exit 1
-npx esbuild test/e2e/suite/index.ts test/e2e/suite/*.e2e.ts --bundle --platform=node --format=cjs \
-  --target=node20 --outdir=out/e2e/suite --external:vscode --external:mocha --log-level=warning || exit 1
+node scripts/buildE2eSuite.mjs || exit 1 # out/e2e/suite: the same build the desktop runner loads
 
 RUN=$(mktemp -d)
 mkdir -p "$RUN/ud/User" "$RUN/exts" "$RUN/tmp" "$RUN/xdg"
