@@ -1,7 +1,7 @@
 // Bundles what ships: the extension client, the language server, the CLI and the webview panels.
 // `tsc --build` type-checks separately; esbuild only transpiles and bundles.
 import * as esbuild from 'esbuild';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -9,12 +9,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
-/** Node bundles (CommonJS). `vscode` exists only inside the extension host. */
+/**
+ * Node bundles (CommonJS). `vscode` exists only inside the extension host. The language server's
+ * bundle is also its session workers' (server/src/main.ts), so TF.js is in the .vsix once.
+ */
 const nodeEntries = [
   { in: 'client/src/extension.ts', out: 'client' },
-  { in: 'server/src/server.ts', out: 'server' },
+  { in: 'server/src/main.ts', out: 'server' },
   { in: 'server/src/cli.ts', out: 'cli' },
-  { in: 'server/src/sessions/sessionWorker.ts', out: 'sessionWorker' },
 ];
 
 /** One browser bundle per webview panel (IIFE). */
@@ -57,6 +59,9 @@ if (webviewEntries.length > 0) {
   });
 }
 
+// A production build (what the .vsix packs) starts from an empty dist/: no source maps or bundles
+// left over from development builds.
+if (production) rmSync(join(root, 'dist'), { recursive: true, force: true });
 mkdirSync(join(root, 'dist'), { recursive: true });
 // The bundled engine loads tfjs-backend-wasm's binaries from dist/wasm (see engine/backends.ts).
 const copyWasm = () => {

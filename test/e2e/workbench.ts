@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { format } from 'node:util';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { chromiumExecutable } from '../helpers/chromium';
+import { chromiumExecutable } from '../../scripts/chromium';
 
 export interface E2eEnv {
   /** http://127.0.0.1:PORT */

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { chromiumExecutable } from './chromium';
+import { chromiumExecutable } from '../../scripts/chromium';
 
 export const ORIGIN = 'https://webview.test';
 export const CSP = `default-src 'none'; script-src 'nonce-abc'; style-src ${ORIGIN}; img-src ${ORIGIN} data:`;

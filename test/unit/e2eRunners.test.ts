@@ -23,7 +23,7 @@ interface SuiteBuild {
   SUITE_SUFFIX: string;
   FIXTURE_WORKSPACE: string;
   DESKTOP_WORKSPACE: string;
-  suiteFiles(): string[];
+  suiteFiles: () => string[];
 }
 interface LaunchConfig {
   name: string;

@@ -75,7 +75,8 @@ export function registerSessions(options: SessionsOptions): SessionManager {
   const progress = new Map<string, WorkDoneProgressServerReporter>();
 
   const manager = new SessionManager({
-    workerPath: join(__dirname, 'sessionWorker.js'),
+    // This bundle itself: started as a worker with SESSION_WORKER_DATA it runs a session (main.ts).
+    workerPath: join(__dirname, 'server.js'),
     onChange: (summary) => {
       void connection.sendNotification(SessionDidChangeNotification, summary);
       reportProgress(summary);

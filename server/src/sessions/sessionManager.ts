@@ -8,10 +8,10 @@ import { Worker } from 'node:worker_threads';
 import { isFinalState, type RunEvent, type RunInfo, type SessionEventsParams, type SessionSummary } from '@protocol';
 import { Batcher } from './batcher';
 import { RunStore } from '../runs/runStore';
-import type { FromWorker, ToWorker } from './workerProtocol';
+import { SESSION_WORKER_DATA, type FromWorker, type ToWorker } from './workerProtocol';
 
 export interface SessionManagerOptions {
-  /** The built worker script (dist/sessionWorker.js). */
+  /** The built script a worker runs: dist/server.js, which becomes a session worker given `SESSION_WORKER_DATA`. */
   workerPath: string;
   onChange(summary: SessionSummary): void;
   onEvents(params: SessionEventsParams): void;
@@ -158,7 +158,7 @@ export class SessionManager {
     const session = this.queue.shift();
     if (!session) return;
     this.running = session;
-    const worker = new Worker(this.options.workerPath);
+    const worker = new Worker(this.options.workerPath, { workerData: SESSION_WORKER_DATA });
     session.worker = worker;
     session.summary.state = 'running';
     this.options.onChange(session.summary);

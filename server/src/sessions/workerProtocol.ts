@@ -4,6 +4,16 @@
  */
 import type { RunEvent, RunInfo } from '@protocol';
 
+/**
+ * The `workerData` of a session worker: the language server's bundle started as a worker thread
+ * runs the session worker instead of the server (server/src/main.ts).
+ */
+export const SESSION_WORKER_DATA = { role: 'sparsity-session' } as const;
+
+export function isSessionWorkerData(data: unknown): boolean {
+  return typeof data === 'object' && data !== null && (data as { role?: unknown }).role === SESSION_WORKER_DATA.role;
+}
+
 export type ToWorker =
   | { type: 'start'; file: string; steps?: number }
   | { type: 'resume'; runDir: string }
