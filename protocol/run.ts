@@ -26,6 +26,28 @@ export interface BackendAttempt {
   reason: string;
 }
 
+/** Why a folder was searched for the native TensorFlow binding (server/src/engine/backendSearch.ts). */
+export type SearchOriginDto = 'setting' | 'workspace' | 'experiment' | 'global';
+
+/** One installed copy of `@tensorflow/tfjs-node-gpu` or `@tensorflow/tfjs-node` that the search found. */
+export interface BackendPackageDto {
+  package: string;
+  /** From its package.json; null when it has none or it cannot be read. */
+  version: string | null;
+  /** Its folder. */
+  path: string;
+  origin: SearchOriginDto;
+  used: boolean;
+  /** Why it was used, or why not (another one first, a version that does not match tfjs-core). */
+  reason: string;
+}
+
+/** Where the native TensorFlow binding was looked for, in order, and every copy found. */
+export interface BackendSearchDto {
+  folders: { dir: string; origin: SearchOriginDto }[];
+  candidates: BackendPackageDto[];
+}
+
 export interface BackendInfo {
   /** The backend that really ran the run. */
   name: BackendNameDto;
@@ -35,6 +57,8 @@ export interface BackendInfo {
   attempts: BackendAttempt[];
   /** Extra facts: wasm threads and SIMD, the transposed-matmul patch, the GPU adapter name. */
   details: Record<string, string | number | boolean>;
+  /** The search for tfjs-node(-gpu), when `tensorflow` was tried. */
+  search?: BackendSearchDto;
 }
 
 /** Final metrics: `accuracy` for classification, `log_loss` and `auc` for CTR, `support_f1` on teacher data. */

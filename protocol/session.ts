@@ -8,6 +8,7 @@ import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserv
 import type {
   BackendAttempt,
   BackendNameDto,
+  BackendSearchDto,
   PhaseKindDto,
   RunEvent,
   RunInfo,
@@ -171,6 +172,9 @@ export interface BackendInfoResult {
   chosen: BackendNameDto;
   attempts: BackendAttempt[];
   details: Record<string, string | number | boolean>;
+  search?: BackendSearchDto;
+  /** All of it as lines of text, the same `sparsity-studio backends` prints; the client shows them as they are. */
+  report: string[];
 }
 
 /**
@@ -247,6 +251,12 @@ export const RunCompareRequest = new RequestType<RunCompareParams, RunCompareRes
 export const SchedulePreviewRequest = new RequestType<SchedulePreviewParams, SchedulePreviewResult, void>(
   'sparsity/schedule/preview',
 );
+
+/**
+ * The setting the server reads with `workspace/configuration` when a session starts and for Show
+ * Backend Information: folders where `@tensorflow/tfjs-node(-gpu)` may be installed.
+ */
+export const MODULE_PATHS_SETTING = 'sparsityStudio.engine.modulePaths';
 
 /** client -> server request. Trigger: "Show Backend Information". Reaction: what `auto` chooses and why. */
 export const BackendInfoRequest = new RequestType0<BackendInfoResult, void>('sparsity/backend/info');

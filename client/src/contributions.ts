@@ -23,10 +23,14 @@ export const COMMANDS = {
 
 export const COMMAND_CATEGORY = 'Sparsity Studio';
 
-/** Setting keys (without the `sparsityStudio.` prefix) and their defaults. */
+/**
+ * Setting keys (without the `sparsityStudio.` prefix) and their defaults. `engine.modulePaths` is
+ * read by the server (`MODULE_PATHS_SETTING`, through workspace/configuration), the rest here.
+ */
 export const SETTINGS = {
   'trace.server': 'off' as 'off' | 'messages' | 'verbose',
   'newExperiment.template': 'sapp' as ExperimentTemplateKind,
+  'engine.modulePaths': [] as string[],
 } as const;
 export type SettingKey = keyof typeof SETTINGS;
 

@@ -170,9 +170,8 @@ export async function deleteRun(tracker: SessionTracker, arg?: unknown, confirm 
 
 export async function showBackendInfo(ctx: Ctx): Promise<void> {
   const info = await ctx.client.sendRequest(BackendInfoRequest);
-  ctx.output.info(`backend auto → ${info.chosen}`);
-  for (const a of info.attempts) ctx.output.info(`  ${a.used ? '✔' : '✖'} ${a.backend}: ${a.reason}`);
-  for (const [k, v] of Object.entries(info.details)) ctx.output.info(`  ${k}: ${String(v)}`);
+  // The server's report, line for line what `sparsity-studio backends` prints.
+  for (const line of info.report) ctx.output.info(line);
   ctx.output.show(true);
   void vscode.window.showInformationMessage(
     `Sparsity Studio trains on ${info.chosen}. ${info.attempts

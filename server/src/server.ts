@@ -47,11 +47,16 @@ const validation = new ValidationScheduler(
 /** Sessions run code and read files: the client says whether the workspace is trusted. */
 let trusted = true;
 let codeLensRefresh = false;
+let workspaceFolders: string[] = [];
+let configurationRequests = false;
 
 connection.onInitialize((params): InitializeResult => {
   const init = params.initializationOptions as { trusted?: boolean } | undefined;
   trusted = init?.trusted !== false;
   codeLensRefresh = params.capabilities.workspace?.codeLens?.refreshSupport === true;
+  configurationRequests = params.capabilities.workspace?.configuration === true;
+  const folderUris = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
+  workspaceFolders = folderUris.filter((uri) => uri.startsWith('file:')).map((uri) => fileURLToPath(uri));
   return {
     capabilities: {
       textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
@@ -135,6 +140,8 @@ const sessions = registerSessions({
   resultFor: (doc) => validation.resultFor(doc),
   trusted: () => trusted,
   canRefreshCodeLenses: () => codeLensRefresh,
+  workspaceFolders: () => workspaceFolders,
+  canReadConfiguration: () => configurationRequests,
 });
 connection.onShutdown(() => sessions.dispose());
 

@@ -41,7 +41,7 @@ describe('the Marketplace page (docs/marketplace.md) moves with the code', () =>
     const core = (
       JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
     ).dependencies['@tensorflow/tfjs-core'];
-    for (const doc of [marketplace]) {
+    for (const doc of [marketplace, readme]) {
       assert.ok(doc.includes(`npm install @tensorflow/tfjs-node-gpu@${core}`), 'the pinned install command');
       assert.match(doc, /CUDA 11\.2 and cuDNN 8\.1/);
     }

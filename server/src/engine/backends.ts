@@ -1,6 +1,7 @@
 /**
  * Compute backend selection. `auto` tries, in order: native TensorFlow
- * (`@tensorflow/tfjs-node-gpu`, then `tfjs-node`, only when the user installed them), WebGPU
+ * (`@tensorflow/tfjs-node-gpu`, then `tfjs-node`, only when the user installed them at the version
+ * of the bundled tfjs-core, found by backendSearch.ts), WebGPU
  * (the `webgpu` Dawn package, only on a real GPU adapter), wasm with the transposed-matmul patch,
  * and pure-JS cpu. Every backend considered is recorded with why it was used or skipped; the
  * name reported is the one TF.js really has active.
@@ -14,7 +15,8 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 // Imported by name so bundlers keep the module that registers the cpu backend.
 import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import type { BackendAttempt, BackendInfo, BackendNameDto } from '@protocol';
+import type { BackendAttempt, BackendInfo, BackendNameDto, BackendSearchDto } from '@protocol';
+import { findBackendPackage, NATIVE_PACKAGES, type SearchFolder } from './backendSearch';
 import { isWasmMatmulPatched, patchWasmMatmul } from './wasmMatmulPatch';
 import { registerWasmBlockScale } from './wasmBlockScale';
 import { registerWasmSegmentSum } from './wasmSegmentSum';
@@ -24,7 +26,7 @@ export type BackendRequest = BackendNameDto | 'auto';
 const ORDER: BackendNameDto[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 /** Modules the user may have installed next to their workspace or globally; never our dependencies. */
-function optionalRequire(name: string, from: string[]): unknown {
+function optionalRequire(name: string, from: readonly string[]): unknown {
   for (const base of from) {
     try {
       return createRequire(join(base, 'noop.js'))(name);
@@ -75,7 +77,7 @@ interface DawnModule {
   globals?: Record<string, unknown>;
 }
 
-async function tryWebGpu(searchPaths: string[]): Promise<string | true> {
+async function tryWebGpu(searchPaths: readonly string[]): Promise<string | true> {
   const dawn = optionalRequire('webgpu', searchPaths) as DawnModule | undefined;
   if (!dawn || typeof dawn.create !== 'function') return 'the `webgpu` (Dawn) package is not installed';
   let gpu: ReturnType<DawnModule['create']>;
@@ -106,16 +108,33 @@ async function tryWebGpu(searchPaths: string[]): Promise<string | true> {
 
 let webGpuAdapter = '';
 
-async function tryBackend(name: BackendNameDto, searchPaths: string[]): Promise<string | true> {
+/** tfjs-node(-gpu) from the search: the first copy at the bundled tfjs-core version, loaded. */
+async function tryNativeTensorflow(search: readonly SearchFolder[], found: (s: BackendSearchDto) => void) {
+  const result = findBackendPackage(NATIVE_PACKAGES, search, tf.version_core);
+  found(result);
+  const chosen = result.candidates.find((c) => c.used);
+  if (!chosen) {
+    if (result.candidates.length === 0)
+      return `neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed in the ${search.length} folder${search.length === 1 ? '' : 's'} searched (their install downloads libtensorflow)`;
+    return `no installed copy is usable: ${result.candidates.map((c) => `${c.package} ${c.version ?? '?'} at ${c.path}: ${c.reason}`).join('; ')}`;
+  }
+  try {
+    createRequire(join(chosen.path, 'package.json'))(chosen.path);
+  } catch (error) {
+    return `${chosen.package} at ${chosen.path} failed to load: ${(error as Error).message.split('\n')[0]}`;
+  }
+  return (await tf.setBackend('tensorflow')) ? true : 'tfjs-node is installed but its backend failed to initialise';
+}
+
+async function tryBackend(
+  name: BackendNameDto,
+  search: readonly SearchFolder[],
+  found: (s: BackendSearchDto) => void,
+): Promise<string | true> {
+  const searchPaths = search.map((f) => f.dir);
   switch (name) {
-    case 'tensorflow': {
-      const native =
-        optionalRequire('@tensorflow/tfjs-node-gpu', searchPaths) ??
-        optionalRequire('@tensorflow/tfjs-node', searchPaths);
-      if (!native)
-        return 'neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed (their install downloads libtensorflow)';
-      return (await tf.setBackend('tensorflow')) ? true : 'tfjs-node is installed but its backend failed to initialise';
-    }
+    case 'tensorflow':
+      return tryNativeTensorflow(search, found);
     case 'webgpu':
       return tryWebGpu(searchPaths);
     case 'wasm': {
@@ -134,7 +153,8 @@ async function tryBackend(name: BackendNameDto, searchPaths: string[]): Promise<
 /** Selects and activates a backend; never throws for `auto` (cpu always works). */
 export async function selectBackend(
   requested: BackendRequest,
-  searchPaths: string[] = [process.cwd()],
+  /** Where the user's backend packages may be (backendSearch.ts `searchFolders`); none by default. */
+  search: readonly SearchFolder[] = [],
   /** Kernels the model needs (e.g. conv gradients); a backend without them is skipped with that reason. */
   requiredKernels: string[] = [],
 ): Promise<BackendInfo> {
@@ -142,8 +162,9 @@ export async function selectBackend(
   tf.enableProdMode();
   const candidates = requested === 'auto' ? ORDER : [requested];
   const attempts: BackendAttempt[] = [];
+  let nativeSearch: BackendSearchDto | undefined;
   for (const name of candidates) {
-    let result = await tryBackend(name, searchPaths);
+    let result = await tryBackend(name, search, (s) => (nativeSearch = s));
     const missing = result === true ? requiredKernels.filter((k) => !tf.getKernel(k, tf.getBackend())) : [];
     if (missing.length > 0)
       result = `tfjs ${tf.version_core} has no ${missing.join(', ')} kernel(s) for ${name}, which this model needs to train`;
@@ -160,7 +181,7 @@ export async function selectBackend(
       const details: BackendInfo['details'] = { tfjs: tf.version_core, tfjsBackendCpu: version_cpu };
       if (active === 'wasm') details['transposedMatmulPatch'] = isWasmMatmulPatched();
       if (active === 'webgpu') details['adapter'] = webGpuAdapter;
-      return { name: active, requested, attempts, details };
+      return { name: active, requested, attempts, details, ...(nativeSearch && { search: nativeSearch }) };
     }
     attempts.push({ backend: name, used: false, reason: result });
   }

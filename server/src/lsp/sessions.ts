@@ -18,6 +18,7 @@ import {
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import {
   BackendInfoRequest,
+  MODULE_PATHS_SETTING,
   COMMAND_IDS,
   isFinalState,
   RunCompareRequest,
@@ -38,7 +39,8 @@ import { nodeHost } from '../data/nodeHost';
 import { schedulePreview } from '../experiment/schedulePreview';
 import { validateExperiment, type ValidationResult } from '../experiment/validate';
 import { selectBackend } from '../engine/backends';
-import { exportRun } from '../runs/runExperiment';
+import { describeBackendInfo, modulePathsFromEnv, searchFolders } from '../engine/backendSearch';
+import { exportRun, type BackendSearchOptions } from '../runs/runExperiment';
 import { comparison } from '../runs/runComparison';
 import { loadRun, readSnapshot, snapshotLayerBase64, SnapshotIndex } from '../runs/runReader';
 import { SessionManager } from '../sessions/sessionManager';
@@ -52,6 +54,10 @@ export interface SessionsOptions {
   trusted(): boolean;
   /** Whether the client can refresh code lenses on request. */
   canRefreshCodeLenses(): boolean;
+  /** The workspace folders the client opened (paths); empty without any. */
+  workspaceFolders(): string[];
+  /** Whether the client answers `workspace/configuration`. */
+  canReadConfiguration(): boolean;
 }
 
 const failed = (message: string) => new ResponseError(LSPErrorCodes.RequestFailed, message);
@@ -117,6 +123,28 @@ export function registerSessions(options: SessionsOptions): SessionManager {
     }
   };
 
+  /**
+   * Where sessions and Show Backend Information look for tfjs-node(-gpu), besides the experiment's
+   * folders and the global npm root: the modulePaths setting (then SPARSITY_STUDIO_MODULE_PATHS)
+   * and the workspace folders (the server's working directory when none is open).
+   */
+  const backendSearch = async (): Promise<BackendSearchOptions> => {
+    let setting: string[] = [];
+    if (options.canReadConfiguration()) {
+      try {
+        const value: unknown = await connection.workspace.getConfiguration(MODULE_PATHS_SETTING);
+        if (Array.isArray(value)) setting = value.filter((v): v is string => typeof v === 'string' && v !== '');
+      } catch {
+        // a client that cannot answer: no setting
+      }
+    }
+    const folders = options.workspaceFolders();
+    return {
+      workspace: folders.length > 0 ? folders : [process.cwd()],
+      modulePaths: [...setting, ...modulePathsFromEnv()],
+    };
+  };
+
   const requireTrust = () => {
     if (!options.trusted())
       throw failed(
@@ -133,7 +161,7 @@ export function registerSessions(options: SessionsOptions): SessionManager {
     return validateExperiment(readFileSync(path, 'utf8'), nodeHost(dirname(path)));
   };
 
-  connection.onRequest(SessionStartRequest, (params) => {
+  connection.onRequest(SessionStartRequest, async (params) => {
     try {
       requireTrust();
       const file = pathOf(params.uri);
@@ -154,6 +182,7 @@ export function registerSessions(options: SessionsOptions): SessionManager {
         method: config.pruning.method,
         totalSteps: steps,
         ...(params.steps !== undefined && { steps: params.steps }),
+        backendSearch: await backendSearch(),
       });
       void beginProgress(session);
       return { session };
@@ -162,7 +191,7 @@ export function registerSessions(options: SessionsOptions): SessionManager {
     }
   });
 
-  connection.onRequest(SessionResumeRequest, (params) => {
+  connection.onRequest(SessionResumeRequest, async (params) => {
     try {
       requireTrust();
       const run = loadRun(params.runDir);
@@ -172,7 +201,12 @@ export function registerSessions(options: SessionsOptions): SessionManager {
         manager.list().some((s) => s.runDir === params.runDir && s.state === 'running')
       )
         throw failed(`${params.runDir} is running now`);
-      const session = manager.resume(run.info, params.runDir, pathToFileURL(run.info.experimentFile).href);
+      const session = manager.resume(
+        run.info,
+        params.runDir,
+        pathToFileURL(run.info.experimentFile).href,
+        await backendSearch(),
+      );
       void beginProgress(session);
       return { session };
     } catch (error) {
@@ -244,8 +278,15 @@ export function registerSessions(options: SessionsOptions): SessionManager {
   });
 
   connection.onRequest(BackendInfoRequest, async () => {
-    const info = await selectBackend('auto', [process.cwd()]);
-    return { chosen: info.name, attempts: info.attempts, details: info.details };
+    const search = await backendSearch();
+    const info = await selectBackend('auto', searchFolders(search));
+    return {
+      chosen: info.name,
+      attempts: info.attempts,
+      details: info.details,
+      ...(info.search && { search: info.search }),
+      report: describeBackendInfo(info),
+    };
   });
 
   connection.onCodeLens((params) => {

@@ -18,6 +18,7 @@ import { ExperimentSchema, type ExperimentConfig } from '../experiment/schema';
 import { validateExperiment } from '../experiment/validate';
 import { RunStore } from './runStore';
 import { selectBackend, type BackendRequest } from '../engine/backends';
+import { modulePathsFromEnv, searchFolders, type SearchFolder } from '../engine/backendSearch';
 import { DataError } from '../data/dataset';
 import { openDataset } from '../data/openDataset';
 import { megabytes, type DownloadOptions, type FashionMnistPlaces } from '../data/fashionMnistStore';
@@ -57,6 +58,24 @@ export interface RunOptions {
   onActivity?: (message: string) => void;
   /** Where Fashion-MNIST without `data.path` is looked for and downloaded to (default: this user's). */
   fashionMnistPlaces?: FashionMnistPlaces;
+  /** Where tfjs-node(-gpu) is looked for besides the experiment's folder, its parents and the global npm root. */
+  backendSearch?: BackendSearchOptions;
+}
+
+export interface BackendSearchOptions {
+  /** The editor's workspace folders; default: the working directory. */
+  workspace?: string[];
+  /** The `sparsityStudio.engine.modulePaths` setting; default: `SPARSITY_STUDIO_MODULE_PATHS`. */
+  modulePaths?: string[];
+}
+
+/** The folders searched for backend packages for an experiment in `baseDir`. */
+export function backendFolders(baseDir: string, options: BackendSearchOptions = {}): SearchFolder[] {
+  return searchFolders({
+    modulePaths: options.modulePaths ?? modulePathsFromEnv(),
+    workspace: options.workspace ?? [process.cwd()],
+    experimentDir: baseDir,
+  });
 }
 
 /** At most this often, a download reports its progress to `onActivity`. */
@@ -93,7 +112,7 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
   store.writeFile('config.yaml', text);
   const resolved = JSON.stringify(config, null, 2);
   store.writeFile('config.json', `${resolved}\n`);
-  const backend = await selectBackend(options.backend ?? config.backend, [baseDir, process.cwd()]);
+  const backend = await selectBackend(options.backend ?? config.backend, backendFolders(baseDir, options.backendSearch));
   const now = new Date().toISOString();
   const info: RunInfo = {
     format: 1,
@@ -146,7 +165,7 @@ export async function resumeRun(
   if (info.status === 'completed') throw new Error(`${runDir} has already completed; nothing to resume`);
   const state = store.readCheckpoint();
   if (!state) throw new Error(`${runDir} has no checkpoint to resume from (output.checkpoint_every writes them)`);
-  info.backend = await selectBackend(options.backend ?? config.backend, [baseDir, process.cwd()]);
+  info.backend = await selectBackend(options.backend ?? config.backend, backendFolders(baseDir, options.backendSearch));
   info.status = 'running';
   info.resumes += 1;
   delete info.error;
@@ -174,7 +193,7 @@ export async function exportRun(
   const { store, info, config, baseDir, analysis } = openRunFolder(runDir);
   const state = store.readCheckpoint();
   if (!state) throw new Error(`${runDir} has no checkpoint to export (the run stopped before its first one)`);
-  await selectBackend(options.backend ?? config.backend, [baseDir, process.cwd()]);
+  await selectBackend(options.backend ?? config.backend, backendFolders(baseDir));
   const model = buildMaskedModel(config, analysis, baseDir, buildSchedule(config.pruning, info.totalSteps));
   try {
     restoreModel(model, state);

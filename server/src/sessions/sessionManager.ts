@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { isFinalState, type RunEvent, type RunInfo, type SessionEventsParams, type SessionSummary } from '@protocol';
 import { Batcher } from './batcher';
 import { RunStore } from '../runs/runStore';
+import type { BackendSearchOptions } from '../runs/runExperiment';
 import { SESSION_WORKER_DATA, type FromWorker, type ToWorker } from './workerProtocol';
 
 export interface SessionManagerOptions {
@@ -35,6 +36,8 @@ export interface StartRequest {
   method: RunInfo['method'];
   totalSteps: number;
   steps?: number;
+  /** Where the run looks for tfjs-node(-gpu): the editor's workspace folders and setting. */
+  backendSearch?: BackendSearchOptions;
 }
 
 interface Session {
@@ -66,15 +69,20 @@ export class SessionManager {
         method: request.method,
         totalSteps: request.steps ?? request.totalSteps,
       },
-      { type: 'start', file: request.file, ...(request.steps !== undefined && { steps: request.steps }) },
+      {
+        type: 'start',
+        file: request.file,
+        ...(request.steps !== undefined && { steps: request.steps }),
+        ...(request.backendSearch && { backendSearch: request.backendSearch }),
+      },
     );
   }
 
   /** Queues the continuation of a run folder from its last checkpoint. */
-  resume(info: RunInfo, runDir: string, experimentUri: string): SessionSummary {
+  resume(info: RunInfo, runDir: string, experimentUri: string, backendSearch?: BackendSearchOptions): SessionSummary {
     return this.enqueue(
       { experimentUri, runDir, name: info.name, method: info.method, totalSteps: info.totalSteps, step: info.step },
-      { type: 'resume', runDir },
+      { type: 'resume', runDir, ...(backendSearch && { backendSearch }) },
     );
   }
 

@@ -36,10 +36,11 @@ port.on('message', (message: ToWorker) => {
       return;
     case 'start':
     case 'resume': {
+      const withSearch = { ...options, ...(message.backendSearch && { backendSearch: message.backendSearch }) };
       const run =
         message.type === 'start'
-          ? runExperiment(message.file, { ...options, ...(message.steps !== undefined && { steps: message.steps }) })
-          : resumeRun(message.runDir, options);
+          ? runExperiment(message.file, { ...withSearch, ...(message.steps !== undefined && { steps: message.steps }) })
+          : resumeRun(message.runDir, withSearch);
       run.then(
         ({ info, dir }) => {
           events.flush();

@@ -3,6 +3,7 @@
  * Internal to the server: they never cross to the client.
  */
 import type { RunEvent, RunInfo } from '@protocol';
+import type { BackendSearchOptions } from '../runs/runExperiment';
 
 /**
  * The `workerData` of a session worker: the language server's bundle started as a worker thread
@@ -15,8 +16,8 @@ export function isSessionWorkerData(data: unknown): boolean {
 }
 
 export type ToWorker =
-  | { type: 'start'; file: string; steps?: number }
-  | { type: 'resume'; runDir: string }
+  | { type: 'start'; file: string; steps?: number; backendSearch?: BackendSearchOptions }
+  | { type: 'resume'; runDir: string; backendSearch?: BackendSearchOptions }
   /** Abort the run: it writes a checkpoint and ends `cancelled`. */
   | { type: 'stop' };
 

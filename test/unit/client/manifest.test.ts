@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { COMMAND_IDS, EXPERIMENT_TEMPLATE_KINDS, LENS_COMMANDS } from '@protocol';
+import { COMMAND_IDS, EXPERIMENT_TEMPLATE_KINDS, LENS_COMMANDS, MODULE_PATHS_SETTING } from '@protocol';
 import {
   COMMAND_CATEGORY,
   COMMANDS,
@@ -71,9 +71,20 @@ describe('package.json contributions match the code', () => {
     );
     for (const [key, value] of Object.entries(SETTINGS)) {
       const property = properties[`${SETTINGS_SECTION}.${key}`]!;
-      assert.equal(property.default, value, key);
+      assert.deepEqual(property.default, value, key);
       assert.ok(property.markdownDescription, key);
     }
+  });
+
+  it('the server reads the module paths setting the client declares, restricted in untrusted workspaces', () => {
+    assert.ok(`${SETTINGS_SECTION}.engine.modulePaths` === MODULE_PATHS_SETTING);
+    assert.ok(MODULE_PATHS_SETTING in manifest.contributes.configuration.properties);
+    const capabilities = (
+      JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+        capabilities: { untrustedWorkspaces: { restrictedConfigurations?: string[] } };
+      }
+    ).capabilities;
+    assert.deepEqual(capabilities.untrustedWorkspaces.restrictedConfigurations, [MODULE_PATHS_SETTING]);
   });
 
   it('contributes the language with its configuration and grammar files present', () => {
