@@ -10,6 +10,9 @@
  *   alternate the variants; the ratios are per round, summarised by their median and by their mean
  *   with a 95% bootstrap interval, as this machine's own speed varies by ±10-25% between runs.
  *
+ * SESSIONS_BENCH_PANELS=0 leaves the dashboards out (no Chromium needed: bench/gpu-check.sh runs it
+ * so on a GPU machine, bundled, beside the built CLI and server).
+ *
  *   npm run build && node --import tsx bench/sessions.bench.ts [requests] [rounds]
  */
 import { spawnSync } from 'node:child_process';
@@ -30,11 +33,13 @@ import {
 } from '@protocol';
 import { LiveEventRelay } from '../client/src/dashboards/dashboardPanelMessages';
 import { Rng } from '../server/src/data/random';
+import { ROOT } from '../test/helpers/experimentFixtures';
 import { LspTestClient } from '../test/helpers/lspClient';
-import { launch, openPanel, type PanelPage } from '../test/helpers/webviewPage';
+import type { PanelPage } from '../test/helpers/webviewPage';
 
 const REQUESTS = Number(process.argv[2] ?? 200);
 const ROUNDS = Number(process.argv[3] ?? 3);
+const PANELS = process.env['SESSIONS_BENCH_PANELS'] !== '0';
 const dir = mkdtempSync(join(tmpdir(), 'sparsity-session-bench-'));
 const file = join(dir, 'bench.prune.yaml');
 writeFileSync(
@@ -122,7 +127,7 @@ function meanWithInterval(xs: number[]): [mean: number, low: number, high: numbe
 
 /** The CLI on the bench experiment, in its own process. */
 function cliRun(): RunInfo {
-  const cli = spawnSync(process.execPath, [join(__dirname, '..', 'bin', 'sparsity-studio.js'), 'run', file], {
+  const cli = spawnSync(process.execPath, [join(ROOT, 'bin', 'sparsity-studio.js'), 'run', file], {
     encoding: 'utf8',
   });
   if (cli.status !== 0) throw new Error(`the CLI run failed: ${cli.stderr}`);
@@ -211,7 +216,11 @@ async function main(): Promise<void> {
   //    alone; a session whose events only go down the LSP stream; the CLI beside the two pages open
   //    but not fed; and sessions with both dashboards, or one, open and fed (nothing else asked of
   //    the server). Pages settle before a variant starts: a page's start-up is not what is measured.
-  const browser = await launch();
+  // Playwright is loaded only with the dashboards, so the bundle runs where there is no Chromium.
+  const { launch, openPanel } = PANELS
+    ? await import('../test/helpers/webviewPage')
+    : { launch: null, openPanel: null };
+  const browser = launch ? await launch() : null;
   const settle = () => new Promise((r) => setTimeout(r, 2000));
   const uiShare = { chromium: [] as number[], relay: [] as number[] };
   let eventMessages = 0;
@@ -219,7 +228,7 @@ async function main(): Promise<void> {
 
   async function openSettled(kinds: DashboardKind[]): Promise<PanelPage[]> {
     const panels: PanelPage[] = [];
-    for (const kind of kinds) panels.push(await openPanel(browser, kind));
+    for (const kind of kinds) panels.push(await openPanel!(browser!, kind));
     await settle();
     return panels;
   }
@@ -269,13 +278,16 @@ async function main(): Promise<void> {
       run: async () => stepsPerSecond(await session(client, () => Promise.resolve())),
       rates: [],
     },
-    { label: 'CLI beside both pages, not fed', run: cliBesidePages, rates: [] },
-    { label: 'session, both dashboards live', run: () => dashboardsLive(['sparsity', 'importance']), rates: [] },
-    { label: 'session, sparsity dashboard live', run: () => dashboardsLive(['sparsity']), rates: [] },
-    { label: 'session, importance dashboard live', run: () => dashboardsLive(['importance']), rates: [] },
   ];
+  if (PANELS)
+    variants.push(
+      { label: 'CLI beside both pages, not fed', run: cliBesidePages, rates: [] },
+      { label: 'session, both dashboards live', run: () => dashboardsLive(['sparsity', 'importance']), rates: [] },
+      { label: 'session, sparsity dashboard live', run: () => dashboardsLive(['sparsity']), rates: [] },
+      { label: 'session, importance dashboard live', run: () => dashboardsLive(['importance']), rates: [] },
+    );
   for (let round = 0; round < ROUNDS; round++) for (const v of variants) v.rates.push(await v.run());
-  await browser.close();
+  await browser?.close();
   await client.shutdown();
 
   console.log(
@@ -309,9 +321,10 @@ async function main(): Promise<void> {
   console.log('  (target: a dashboard open / CLI alone >= 0.95)');
   for (const v of variants) console.log(`  rounds, ${v.label}: ${v.rates.map((x) => x.toFixed(1)).join(', ')}`);
   const pct = (xs: number[]) => `${(100 * median(xs)).toFixed(1)}%`;
-  console.log(
-    `  beside training while both dashboards were live (median share of one core): Chromium ${pct(uiShare.chromium)}, the relay (this process, standing in for the extension host) ${pct(uiShare.relay)}`,
-  );
+  if (PANELS)
+    console.log(
+      `  beside training while both dashboards were live (median share of one core): Chromium ${pct(uiShare.chromium)}, the relay (this process, standing in for the extension host) ${pct(uiShare.relay)}`,
+    );
   rmSync(dir, { recursive: true, force: true });
 }
 
