@@ -23,7 +23,7 @@ ROOT="$PWD"
 G="$ROOT/.gpu-check"
 NODE_VERSION=20.20.2
 WEBGPU_VERSION=0.6.2
-TFJS_VERSION=$(node -p "require('./package.json').dependencies['@tensorflow/tfjs-core']" 2>/dev/null || echo 4.22.0)
+TFJS_VERSION=$(node -p "require('./package.json').devDependencies['@tensorflow/tfjs-core']" 2>/dev/null || echo 4.22.0)
 
 prepare() {
   set -e

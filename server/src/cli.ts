@@ -1,50 +1,86 @@
 /**
  * The `sparsity-studio` command line: the same experiment checks and engine as the editor,
- * headless. Commands are a table; each returns its exit code.
+ * headless. Commands are a table of their argument declarations (cli/args.ts) and handlers; each
+ * handler returns its exit code: 0 success, 1 failure (errors found, a failed run), 2 bad usage,
+ * 130 a run cancelled by a signal.
  */
-import { checkCommand, CHECK_USAGE } from './cli/check';
-import { exportCommand, EXPORT_USAGE } from './cli/export';
-import { processIo, type CliIo } from './cli/io';
-import { compareCommand, COMPARE_USAGE, reportCommand, REPORT_USAGE } from './cli/report';
-import { runCommand, RUN_USAGE } from './cli/run';
+import { BACKENDS, backendsCommand } from './cli/backends';
+import { CHECK, checkCommand } from './cli/check';
+import { EXPORT, exportCommand } from './cli/export';
+import { helpText, parseCommand, usageLine, UsageError, type CommandSpec } from './cli/args';
+import { processIo, type CliIo, type ParsedCommand } from './cli/io';
+import { COMPARE, compareCommand, REPORT, reportCommand } from './cli/report';
+import { RUN, runCommand } from './cli/run';
+import { SPARSITY_STUDIO_VERSION } from './experiment/version';
 
 interface CliCommand {
-  usage: string;
-  summary: string;
-  run(args: string[], io: CliIo): number | Promise<number>;
+  spec: CommandSpec;
+  run(parsed: ParsedCommand, io: CliIo): number | Promise<number>;
 }
 
 export const COMMANDS: Record<string, CliCommand> = {
-  check: { usage: CHECK_USAGE, summary: 'Validate experiment files and print their diagnostics.', run: checkCommand },
-  run: { usage: RUN_USAGE, summary: 'Run one pruning experiment into a new run folder.', run: runCommand },
-  export: {
-    usage: EXPORT_USAGE,
-    summary: "Fold a run's last checkpoint into a TF.js model and the block-sparse format.",
-    run: exportCommand,
-  },
-  report: { usage: REPORT_USAGE, summary: 'Write a self-contained HTML report of one run.', run: reportCommand },
-  compare: { usage: COMPARE_USAGE, summary: 'Compare several runs in one table.', run: compareCommand },
+  check: { spec: CHECK, run: checkCommand },
+  run: { spec: RUN, run: runCommand },
+  export: { spec: EXPORT, run: exportCommand },
+  report: { spec: REPORT, run: reportCommand },
+  compare: { spec: COMPARE, run: compareCommand },
+  backends: { spec: BACKENDS, run: backendsCommand },
 };
 
-function help(io: CliIo): void {
-  io.out('usage: sparsity-studio <command> [options]\n');
-  for (const [name, command] of Object.entries(COMMANDS))
-    io.out(`  ${name.padEnd(9)} ${command.summary}\n            ${command.usage}`);
+function overview(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  return [
+    'usage: sparsity-studio <command> [options]   (sparsity-studio help <command>, or <command> --help)',
+    '',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.spec.summary}`),
+    '',
+    '  --version  print the version;  --help  this list',
+  ].join('\n');
 }
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const [name, ...args] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    help(io);
-    return name === undefined ? 2 : 0;
+  if (name === undefined) {
+    io.error(overview());
+    return 2;
+  }
+  if (name === '--help' || name === '-h') {
+    io.out(overview());
+    return 0;
+  }
+  if (name === '--version' || name === '-v') {
+    io.out(SPARSITY_STUDIO_VERSION);
+    return 0;
+  }
+  if (name === 'help') {
+    const topic = args[0];
+    if (topic === undefined) io.out(overview());
+    else if (COMMANDS[topic]) io.out(helpText(COMMANDS[topic].spec));
+    else {
+      io.error(`sparsity-studio: no command "${topic}"\n\n${overview()}`);
+      return 2;
+    }
+    return 0;
   }
   const command = COMMANDS[name];
   if (!command) {
-    io.error(`unknown command "${name}"`);
-    help(io);
+    io.error(`sparsity-studio: unknown command "${name}"\n\n${overview()}`);
     return 2;
   }
-  return command.run(args, io);
+  try {
+    const parsed = parseCommand(command.spec, args);
+    if (parsed === 'help') {
+      io.out(helpText(command.spec));
+      return 0;
+    }
+    return await command.run(parsed, io);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.error(
+      `sparsity-studio ${name}: ${error.message}\nusage: ${usageLine(command.spec)}\n(sparsity-studio ${name} --help for more)`,
+    );
+    return 2;
+  }
 }
 
 /** Runs the CLI on this process's arguments and sets its exit code. */

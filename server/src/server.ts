@@ -23,6 +23,7 @@ import { DataProbeCache, nodeHost } from './data/nodeHost';
 import { hover } from './experiment/hover';
 import { inlayHints } from './experiment/inlayHints';
 import { ExperimentSchema } from './experiment/schema';
+import { SPARSITY_STUDIO_VERSION } from './experiment/version';
 import { experimentTemplate } from './experiment/templates';
 import { toCodeAction, toCompletionItem, toDiagnostic, toDocumentSymbol } from './lsp/conversions';
 import { registerSessions } from './lsp/sessions';
@@ -67,7 +68,7 @@ connection.onInitialize((params): InitializeResult => {
       inlayHintProvider: true,
       codeLensProvider: { resolveProvider: false },
     },
-    serverInfo: { name: 'sparsity-studio', version: '0.1.0' },
+    serverInfo: { name: 'sparsity-studio', version: SPARSITY_STUDIO_VERSION },
   };
 });
 

@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
+import type { BackendInfo } from '@protocol';
+import { main } from '../../server/src/cli';
 import { selectBackend } from '../../server/src/engine/backends';
 import {
   describeBackendInfo,
@@ -196,6 +198,37 @@ describe('backend search: where tfjs-node(-gpu) is looked for', () => {
       describeBackendInfo(none).join('\n'),
       /none installed there; for an NVIDIA GPU: `npm install @tensorflow\/tfjs-node-gpu@4\.22\.0` \(CUDA 11\.2, cuDNN 8\.1/,
     );
+  });
+
+  it('sparsity-studio backends prints the same search, with SPARSITY_STUDIO_MODULE_PATHS and the folder of FILE', async () => {
+    const { dirs } = tree();
+    plantNativeBackend(dirs.setting, '@tensorflow/tfjs-node', '4.1.0');
+    const experimentFile = join(dirs.experiment, 'x.prune.yaml');
+    const lines: string[] = [];
+    const io = { out: (l: string) => void lines.push(l), error: (l: string) => void lines.push(l) };
+    const saved = process.env['SPARSITY_STUDIO_MODULE_PATHS'];
+    process.env['SPARSITY_STUDIO_MODULE_PATHS'] = dirs.setting;
+    try {
+      assert.equal(await main(['backends', experimentFile], io), 0);
+      const text = lines.join('\n');
+      assert.match(text, /^backend auto → wasm$/m);
+      assert.match(text, new RegExp(`^  setting +${dirs.setting}$`, 'm'));
+      assert.match(text, new RegExp(`^  experiment folder +${dirs.experiment}$`, 'm'));
+      assert.match(
+        text,
+        /✖ not used: @tensorflow\/tfjs-node 4\.1\.0 at .* \(setting\): version 4\.1\.0 does not match/,
+      );
+      lines.length = 0;
+      assert.equal(await main(['backends', '--format=json'], io), 0);
+      const info = JSON.parse(lines.join('\n')) as BackendInfo;
+      assert.deepEqual(
+        info.search?.candidates.map((c) => [c.version, c.origin]),
+        [['4.1.0', 'setting']],
+      );
+    } finally {
+      if (saved === undefined) delete process.env['SPARSITY_STUDIO_MODULE_PATHS'];
+      else process.env['SPARSITY_STUDIO_MODULE_PATHS'] = saved;
+    }
   });
 
   it('the global npm root: npm_config_prefix, else ~/.npmrc prefix, else the node on PATH', () => {

@@ -47,6 +47,17 @@ describe('report and compare', () => {
     assert.ok(rows.every((x) => x.global_sparsity > 0.5));
     const text = await cli(['compare', a.dir, b.dir]);
     assert.match(text.out.split('\n')[0]!, /^run\s+method\s+seed\s+status/);
+    // Every --format choice is honoured: CSV with raw numbers, the panel's Markdown; others refused.
+    const csv = (await cli(['compare', '--format=csv', a.dir, b.dir])).out.split('\n');
+    assert.equal(csv.length, 3);
+    assert.deepEqual(csv[0]!.split(','), Object.keys(rows[0]!));
+    assert.equal(csv[2]!.split(',')[csv[0]!.split(',').indexOf('steps')], '60');
+    const markdown = await cli(['compare', '--format', 'markdown', a.dir, b.dir]);
+    assert.match(markdown.out, /^# Comparison of 2 runs\n\n\| run \| method \|/);
+    assert.match(markdown.out, /## Config differences/);
+    const xml = await cli(['compare', '--format', 'xml', a.dir, b.dir]);
+    assert.equal(xml.code, 2);
+    assert.match(xml.err, /--format must be one of text, json, csv, markdown, not "xml"/);
     assert.equal((await cli(['report', join(dir, 'nope')])).code, 1);
   });
 });

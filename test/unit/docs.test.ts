@@ -39,8 +39,8 @@ describe('the Marketplace page (docs/marketplace.md) moves with the code', () =>
 
   it('gives the GPU install command at the bundled tfjs-core version, with the CUDA requirement', () => {
     const core = (
-      JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
-    ).dependencies['@tensorflow/tfjs-core'];
+      JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }
+    ).devDependencies['@tensorflow/tfjs-core'];
     for (const doc of [marketplace, readme]) {
       assert.ok(doc.includes(`npm install @tensorflow/tfjs-node-gpu@${core}`), 'the pinned install command');
       assert.match(doc, /CUDA 11\.2 and cuDNN 8\.1/);

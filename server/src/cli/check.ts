@@ -1,14 +1,17 @@
 /**
  * `sparsity-studio check FILE... [--format json]`: the editor's diagnostics on the command line.
  * JSON output is one array of `{file, line, column, endLine, endColumn, severity, code, message}`
- * with 1-based lines and columns; the exit code is 1 when any diagnostic is an error.
+ * with 1-based lines and columns; the exit code is 1 when any diagnostic is an error. `-` reads
+ * an experiment from standard input (relative paths in it start at the working directory).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DIAGNOSTIC_SOURCE } from '../experiment/diagnostics';
 import { nodeHost } from '../data/nodeHost';
 import { validateExperiment } from '../experiment/validate';
-import type { CliIo } from './io';
+import type { ExperimentDiagnostic } from '../experiment/diagnostics';
+import { UsageError, type CommandSpec } from './args';
+import { processIo, type CliIo, type ParsedCommand } from './io';
 
 export interface CheckRecord {
   file: string;
@@ -21,11 +24,34 @@ export interface CheckRecord {
   message: string;
 }
 
-export const CHECK_USAGE = 'sparsity-studio check FILE... [--format text|json]';
+export const CHECK: CommandSpec = {
+  name: 'check',
+  summary: 'Validate experiment files and print their diagnostics (the same as the editor shows).',
+  positionals: { names: 'FILE...', min: 1, max: Infinity },
+  options: {
+    format: {
+      type: 'string',
+      choices: ['text', 'json'],
+      description: 'text (default): one line per diagnostic; json: one array of records.',
+    },
+  },
+  notes: [
+    'FILE - reads one experiment from standard input; its relative paths start at the working directory.',
+    'exit status: 0 no errors (warnings allowed), 1 an error in some file, 2 bad usage.',
+  ],
+};
 
-export function checkFiles(files: string[]): CheckRecord[] {
+/** What `-` names in the output. */
+export const STDIN_NAME = '<stdin>';
+
+/** The diagnostics of `files`; `stdin` is the text `-` stands for. */
+export function checkFiles(files: string[], stdin?: string): CheckRecord[] {
   const records: CheckRecord[] = [];
   for (const file of files) {
+    if (file === '-' && stdin !== undefined) {
+      records.push(...toRecords(STDIN_NAME, validateExperiment(stdin, nodeHost(process.cwd())).diagnostics));
+      continue;
+    }
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
@@ -43,52 +69,29 @@ export function checkFiles(files: string[]): CheckRecord[] {
       });
       continue;
     }
-    const { diagnostics } = validateExperiment(text, nodeHost(dirname(resolve(file))));
-    for (const d of diagnostics) {
-      records.push({
-        file,
-        line: d.range.start.line + 1,
-        column: d.range.start.character + 1,
-        endLine: d.range.end.line + 1,
-        endColumn: d.range.end.character + 1,
-        severity: d.severity,
-        code: d.code,
-        message: d.message,
-      });
-    }
+    records.push(...toRecords(file, validateExperiment(text, nodeHost(dirname(resolve(file)))).diagnostics));
   }
   return records;
 }
 
-export function checkCommand(args: string[], io: CliIo): number {
-  let format: 'text' | 'json' = 'text';
-  const files: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--format') {
-      const value = args[++i];
-      if (value !== 'text' && value !== 'json') {
-        io.error(`--format must be text or json.\nusage: ${CHECK_USAGE}`);
-        return 2;
-      }
-      format = value;
-    } else if (arg.startsWith('--format=')) {
-      const value = arg.slice('--format='.length);
-      if (value !== 'text' && value !== 'json') {
-        io.error(`--format must be text or json.\nusage: ${CHECK_USAGE}`);
-        return 2;
-      }
-      format = value;
-    } else if (arg.startsWith('-')) {
-      io.error(`unknown option ${arg}\nusage: ${CHECK_USAGE}`);
-      return 2;
-    } else files.push(arg);
-  }
-  if (files.length === 0) {
-    io.error(`no files given\nusage: ${CHECK_USAGE}`);
-    return 2;
-  }
-  const records = checkFiles(files);
+function toRecords(file: string, diagnostics: ExperimentDiagnostic[]): CheckRecord[] {
+  return diagnostics.map((d) => ({
+    file,
+    line: d.range.start.line + 1,
+    column: d.range.start.character + 1,
+    endLine: d.range.end.line + 1,
+    endColumn: d.range.end.character + 1,
+    severity: d.severity,
+    code: d.code,
+    message: d.message,
+  }));
+}
+
+export async function checkCommand({ options, positionals: files }: ParsedCommand, io: CliIo): Promise<number> {
+  const format = options['format'] === 'json' ? 'json' : 'text';
+  if (files.filter((f) => f === '-').length > 1) throw new UsageError('standard input (-) can be read once');
+  const stdin = files.includes('-') ? await (io.readStdin ?? processIo.readStdin)() : undefined;
+  const records = checkFiles(files, stdin);
   if (format === 'json') io.out(JSON.stringify(records, null, 2));
   else {
     for (const r of records) io.out(`${r.file}:${r.line}:${r.column}: ${r.severity} [${r.code}] ${r.message}`);

@@ -1,23 +1,46 @@
 /**
  * `sparsity-studio report RUN_DIR [--out FILE]`: a self-contained HTML report of one run, and
- * `sparsity-studio compare RUN_DIR...`: a table of several runs side by side.
+ * `sparsity-studio compare RUN_DIR...`: a table of several runs side by side, as text, JSON, CSV
+ * or the Markdown the editor's compare panel exports.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderReport } from '../runs/htmlReport';
-import { comparisonRows, formatCell } from '../runs/runComparison';
+import { comparison, comparisonRows, formatCell } from '../runs/runComparison';
 import { loadRun, type LoadedRun } from '../runs/runReader';
-import type { CliIo } from './io';
+import type { CommandSpec } from './args';
+import type { CliIo, ParsedCommand } from './io';
 
-export const REPORT_USAGE = 'sparsity-studio report RUN_DIR [--out FILE.html]';
-export const COMPARE_USAGE = 'sparsity-studio compare RUN_DIR... [--format text|json]';
+export const REPORT: CommandSpec = {
+  name: 'report',
+  summary: 'Write a self-contained HTML report of one run.',
+  positionals: { names: 'RUN_DIR', min: 1, max: 1 },
+  options: {
+    out: { type: 'string', value: 'FILE.html', description: 'Where to write (default: RUN_DIR/report.html).' },
+  },
+  notes: ['exit status: 0 written, 1 not a readable run folder, 2 bad usage.'],
+};
 
-export function reportCommand(args: string[], io: CliIo): number {
-  const [dir, flag, out] = args;
-  if (!dir || (flag !== undefined && (flag !== '--out' || !out))) {
-    io.error(`usage: ${REPORT_USAGE}`);
-    return 2;
-  }
+const COMPARE_FORMATS = ['text', 'json', 'csv', 'markdown'] as const;
+
+export const COMPARE: CommandSpec = {
+  name: 'compare',
+  summary: 'Compare several runs in one table: final results, and the config keys that differ (markdown).',
+  positionals: { names: 'RUN_DIR...', min: 1, max: Infinity },
+  options: {
+    format: {
+      type: 'string',
+      choices: COMPARE_FORMATS,
+      description:
+        'text (default): aligned columns; json: one object per run; csv: a header and one row per run; markdown: the table and the config differences.',
+    },
+  },
+  notes: ['exit status: 0 printed, 1 a folder is not a readable run, 2 bad usage.'],
+};
+
+export function reportCommand({ options, positionals }: ParsedCommand, io: CliIo): number {
+  const dir = positionals[0]!;
+  const out = options['out'] as string | undefined;
   let run: LoadedRun;
   try {
     run = loadRun(dir);
@@ -26,18 +49,18 @@ export function reportCommand(args: string[], io: CliIo): number {
     return 1;
   }
   const file = out ?? join(dir, 'report.html');
-  writeFileSync(file, renderReport(run));
+  try {
+    writeFileSync(file, renderReport(run));
+  } catch (error) {
+    io.error(`sparsity-studio report: cannot write ${file}: ${(error as Error).message}`);
+    return 1;
+  }
   io.out(`report: ${file}`);
   return 0;
 }
 
-export function compareCommand(args: string[], io: CliIo): number {
-  const json = args.includes('--format') && args[args.indexOf('--format') + 1] === 'json';
-  const dirs = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--format');
-  if (dirs.length === 0) {
-    io.error(`usage: ${COMPARE_USAGE}`);
-    return 2;
-  }
+export function compareCommand({ options, positionals: dirs }: ParsedCommand, io: CliIo): number {
+  const format = (options['format'] as (typeof COMPARE_FORMATS)[number] | undefined) ?? 'text';
   const runs: LoadedRun[] = [];
   for (const dir of dirs) {
     try {
@@ -48,11 +71,25 @@ export function compareCommand(args: string[], io: CliIo): number {
     }
   }
   const rows = comparisonRows(runs);
-  if (json) {
+  if (format === 'json') {
     io.out(JSON.stringify(rows, null, 2));
     return 0;
   }
+  if (format === 'markdown') {
+    io.out(comparison(runs).markdown.trimEnd());
+    return 0;
+  }
   const columns = Object.keys(rows[0]!);
+  if (format === 'csv') {
+    // Raw values (not the table's formatted cells), so a spreadsheet gets numbers.
+    const field = (v: string | number | null | undefined) => {
+      const text = v === null || v === undefined ? '' : String(v);
+      return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+    };
+    io.out(columns.map(field).join(','));
+    for (const r of rows) io.out(columns.map((c) => field(r[c])).join(','));
+    return 0;
+  }
   const show = (v: string | number | null, key: string) => formatCell(key, v);
   const cells = rows.map((r) => columns.map((c) => show(r[c] ?? null, c)));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));

@@ -5,37 +5,38 @@
  */
 import type { BackendNameDto } from '@protocol';
 import { ExperimentFileError, resumeRun, runExperiment, type RunOptions } from '../runs/runExperiment';
-import type { CliIo } from './io';
+import { UsageError, type CommandSpec } from './args';
+import type { CliIo, ParsedCommand } from './io';
 
-export const RUN_USAGE =
-  'sparsity-studio run FILE [--steps N] [--backend auto|wasm|cpu|webgpu|tensorflow] [--out DIR] | run --resume RUN_DIR';
+const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 
-const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
+export const RUN: CommandSpec = {
+  name: 'run',
+  summary: 'Run one pruning experiment into a new run folder, or resume a run folder from its last checkpoint.',
+  positionals: { names: 'FILE', min: 0, max: 1 },
+  options: {
+    steps: { type: 'string', value: 'N', integer: { min: 1 }, description: 'Train N steps instead of training.steps.' },
+    backend: { type: 'string', choices: BACKENDS, description: 'Override `backend:` of the experiment.' },
+    out: { type: 'string', value: 'DIR', description: 'Write the run folder under DIR instead of output.dir.' },
+    resume: { type: 'string', value: 'RUN_DIR', description: 'Continue RUN_DIR from its last checkpoint (no FILE).' },
+  },
+  alternative: '--resume RUN_DIR [--backend ...]',
+  notes: [
+    'Ctrl-C (SIGINT) stops after the current step with a checkpoint: the run ends `cancelled`, resumable.',
+    'exit status: 0 completed, 1 failed or refused (errors in FILE), 2 bad usage, 130 cancelled.',
+  ],
+};
 
-export async function runCommand(args: string[], io: CliIo): Promise<number> {
-  let file: string | undefined;
-  let steps: number | undefined;
-  let backend: BackendNameDto | 'auto' | undefined;
-  let outputDir: string | undefined;
-  let resumeDir: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const value = () => args[++i] ?? '';
-    if (arg === '--steps') {
-      steps = Number(value());
-      if (!Number.isInteger(steps) || steps < 1) return usage(io, '--steps must be a positive integer');
-    } else if (arg === '--backend') {
-      const b = value();
-      if (!BACKENDS.includes(b)) return usage(io, `--backend must be one of ${BACKENDS.join(', ')}`);
-      backend = b as BackendNameDto | 'auto';
-    } else if (arg === '--out') outputDir = value();
-    else if (arg === '--resume') resumeDir = value();
-    else if (arg.startsWith('-')) return usage(io, `unknown option ${arg}`);
-    else if (file) return usage(io, 'give one experiment file');
-    else file = arg;
-  }
-  if (!file && !resumeDir) return usage(io, 'no experiment file given');
-  if (file && resumeDir) return usage(io, 'give an experiment file or --resume RUN_DIR, not both');
+export async function runCommand({ options, positionals }: ParsedCommand, io: CliIo): Promise<number> {
+  const file = positionals[0];
+  const steps = options['steps'] === undefined ? undefined : Number(options['steps']);
+  const backend = options['backend'] as BackendNameDto | 'auto' | undefined;
+  const outputDir = options['out'] as string | undefined;
+  const resumeDir = options['resume'] as string | undefined;
+  if (!file && !resumeDir) throw new UsageError('no experiment file given');
+  if (file && resumeDir) throw new UsageError('give an experiment file or --resume RUN_DIR, not both');
+  if (resumeDir && (steps !== undefined || outputDir !== undefined))
+    throw new UsageError('--steps and --out apply to a new run, not to --resume');
 
   const controller = new AbortController();
   const onSignal = () => {
@@ -114,9 +115,4 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
   }
-}
-
-function usage(io: CliIo, problem: string): number {
-  io.error(`${problem}\nusage: ${RUN_USAGE}`);
-  return 2;
 }

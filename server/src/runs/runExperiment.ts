@@ -16,6 +16,7 @@ import { nodeHost } from '../data/nodeHost';
 import { buildSchedule, type Schedule } from '../experiment/schedule';
 import { ExperimentSchema, type ExperimentConfig } from '../experiment/schema';
 import { validateExperiment } from '../experiment/validate';
+import { SPARSITY_STUDIO_VERSION } from '../experiment/version';
 import { RunStore } from './runStore';
 import { selectBackend, type BackendRequest } from '../engine/backends';
 import { modulePathsFromEnv, searchFolders, type SearchFolder } from '../engine/backendSearch';
@@ -124,7 +125,7 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
     configHash: hashOf(resolved),
     experimentFile: path,
     backend,
-    versions: { sparsityStudio: '0.1.0', tfjs: tf.version_core, node: process.version },
+    versions: { sparsityStudio: SPARSITY_STUDIO_VERSION, tfjs: tf.version_core, node: process.version },
     task: analysis.input.task,
     totalSteps: steps,
     step: 0,
