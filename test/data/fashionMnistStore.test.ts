@@ -115,7 +115,7 @@ describe('Fashion-MNIST download', () => {
       cut = true;
       const body = served.get(name)!;
       res.writeHead(200, { 'Content-Length': body.length });
-      res.write(body.subarray(0, 100_000), () => res.destroy());
+      res.write(body.subarray(0, 100_000), () => res.socket?.end());
       return true;
     };
     const where = places();
@@ -136,7 +136,7 @@ describe('Fashion-MNIST download', () => {
       if (name !== 'train-images-idx3-ubyte') return false;
       const body = served.get(name)!;
       res.writeHead(200, { 'Content-Length': body.length });
-      res.write(body.subarray(0, 50_000), () => res.destroy());
+      res.write(body.subarray(0, 50_000), () => res.socket?.end());
       return true;
     };
     const where = places();
@@ -161,6 +161,23 @@ describe('Fashion-MNIST download', () => {
       readFileSync(join(where.cacheDir, 'train-images-idx3-ubyte.gz')),
       served.get('train-images-idx3-ubyte'),
     );
+  });
+
+  it('a restart that breaks before its first byte keeps what an earlier attempt saved', async () => {
+    const where = places();
+    mkdirSync(where.cacheDir, { recursive: true });
+    const partial = join(where.cacheDir, 'train-images-idx3-ubyte.gz.partial');
+    const head = served.get('train-images-idx3-ubyte')!.subarray(0, 30_000);
+    writeFileSync(partial, head);
+    mirror.behaviour = (name, req, res) => {
+      if (name !== 'train-images-idx3-ubyte') return false;
+      res.writeHead(200, { 'Content-Length': served.get(name)!.length }); // ignores Range, sends nothing
+      res.flushHeaders();
+      res.socket?.end();
+      return true;
+    };
+    await assert.rejects(downloadFashionMnist(where, { attempts: 1 }), /stopped at 0 of|broke after 0 bytes/);
+    assert.deepEqual(readFileSync(partial), head);
   });
 
   it('a server that ignores Range starts the file again from its first byte', async () => {

@@ -22,7 +22,7 @@ import {
   statSync,
   writeSync,
 } from 'node:fs';
-import { open, readFile, rm } from 'node:fs/promises';
+import { open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
@@ -263,7 +263,9 @@ async function fetchInto(
   }
   const resumed =
     response.status === 206 && (response.headers.get('content-range') ?? '').startsWith(`bytes ${offset}-`);
-  const handle = await open(partial, resumed ? 'a' : 'w');
+  // A whole-file answer replaces the partial file, but only once its first bytes arrive: a
+  // restart that breaks at once must not lose what an earlier attempt kept.
+  let handle: FileHandle | undefined;
   let written = resumed ? offset : 0;
   report(written);
   try {
@@ -272,6 +274,7 @@ async function fetchInto(
       written += chunk.length;
       if (written > limit)
         throw new DownloadError(`${url} sent more than ${limit} bytes: not the expected file`, 'checksum');
+      handle ??= await open(partial, resumed ? 'a' : 'w');
       await handle.write(chunk);
       report(written);
     }
@@ -282,12 +285,13 @@ async function fetchInto(
       'truncated',
     );
   } finally {
-    await handle.close();
+    await handle?.close();
   }
   const length = Number(response.headers.get('content-length') ?? NaN);
   const expectedEnd = Number.isFinite(length) ? (resumed ? offset : 0) + length : written;
   if (written < expectedEnd)
     throw new DownloadError(`the transfer of ${url} stopped at ${written} of ${expectedEnd} bytes`, 'truncated');
+  if (!handle && !resumed) await (await open(partial, 'w')).close(); // a complete, empty body
 }
 
 /**
