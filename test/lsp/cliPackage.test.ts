@@ -1,7 +1,8 @@
 /**
- * The CLI installs like other npm CLIs: the packed tarball (package.json `files`) holds the bundle,
- * its wasm binaries and the schema, and `npm install -g` of it into a scratch global prefix gives a
- * `sparsity-studio` that checks and trains from any folder. The package has no runtime dependencies
+ * The CLI installs like other npm CLIs: the packed tarball (chosen by .npmignore, since vsce
+ * refuses a package.json `files` beside a .vscodeignore) holds the bundle, its wasm binaries and
+ * the schema, and `npm install -g` of it into a scratch global prefix gives a `sparsity-studio`
+ * that checks and trains from any folder. The package has no runtime dependencies
  * (everything is bundled), so the install needs no network. Uses the dist/ the lsp layer built.
  */
 import assert from 'node:assert/strict';

@@ -37,7 +37,7 @@ suite('the extension in a real VS Code', () => {
   test('the host sees every setting of the SETTINGS table with its default', () => {
     const config = vscode.workspace.getConfiguration(SETTINGS_SECTION);
     for (const [key, value] of Object.entries(SETTINGS))
-      assert.equal(config.inspect(key)?.defaultValue, value, `${SETTINGS_SECTION}.${key}`);
+      assert.deepEqual(config.inspect(key)?.defaultValue, value, `${SETTINGS_SECTION}.${key}`);
   });
 
   test('a valid experiment gets no diagnostics', async () => {
