@@ -38,6 +38,7 @@ function snapshot(step: number, seed: number): HostToWebview {
     layers: [
       { name: 'big', gridRows: SIDE, gridCols: SIDE, scores: scores.toString('base64'), mask: mask.toString('base64') },
     ],
+    runRanges: {},
   };
 }
 
@@ -82,8 +83,9 @@ const IN_PAGE = `async (updates) => {
 async function main(): Promise<void> {
   const browser = await launch();
   try {
-    const panel = await openPanel(browser, 'importance');
+    const panel = await openPanel(browser, 'run');
     await panel.waitForPosted((m): m is { type: 'ready' } => m.type === 'ready');
+    await panel.page.click('#tab-blocks');
     const messages = [snapshot(100, 1), snapshot(200, 2)];
     await panel.page.evaluate((m) => {
       (globalThis as unknown as { benchMessages: unknown }).benchMessages = m;

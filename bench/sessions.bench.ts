@@ -2,9 +2,10 @@
  * Sessions in the language server, against baselines measured in the same run:
  * - completion latency while a session trains, against the same requests on an idle server;
  * - training throughput against the CLI running the same experiment alone: a session with no
- *   panel, with both dashboards open, and with each one alone — the real sparsity and importance
- *   bundles in headless Chromium, fed the session's events and answered their snapshot requests
- *   the way the extension host relays them — and the CLI beside the two pages open but not fed.
+ *   panel, with the run panel open on its curves tab, on its block-importance tab, and two run
+ *   panels, one on each tab — the real bundle in headless Chromium, fed the session's events and
+ *   answered its snapshot requests the way the extension host relays them — and the CLI beside a
+ *   run panel open but not fed.
  *   Pages settle for 2 s before a variant starts (a page's start-up costs Chromium about
  *   1.5 CPU-seconds, which on a 2-core machine would come partly out of the next run). Rounds
  *   alternate the variants; the ratios are per round, summarised by their median and by their mean
@@ -22,7 +23,6 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   isFinalState,
-  type DashboardKind,
   type RunEvent,
   type RunInfo,
   type RunSnapshotResult,
@@ -36,6 +36,7 @@ import { Rng } from '../server/src/data/random';
 import { ROOT } from '../test/helpers/experimentFixtures';
 import { LspTestClient } from '../test/helpers/lspClient';
 import type { PanelPage } from '../test/helpers/webviewPage';
+import type { RunTab } from '../webview/src/state/runPanelState';
 
 const REQUESTS = Number(process.argv[2] ?? 200);
 const ROUNDS = Number(process.argv[3] ?? 3);
@@ -144,17 +145,17 @@ function cliRun(): RunInfo {
  * would add the harness's own round trips to what is measured. Returns a function that delivers
  * what is due since its last call and says how many event messages it sent.
  */
-async function relay(client: LspTestClient, panels: [PanelPage, DashboardKind][]) {
+async function relay(client: LspTestClient, panels: PanelPage[]) {
   let runDir = '';
   let started = false;
   const outbox: [PanelPage, RunEvent[]][] = [];
   const requests: [PanelPage, number][] = [];
-  const relays = panels.map(([panel, kind]) => new LiveEventRelay(kind, (events) => outbox.push([panel, events])));
+  const relays = panels.map((panel) => new LiveEventRelay((events) => outbox.push([panel, events])));
   const listener = client.connection.onNotification('sparsity/session/didReportEvents', (p: SessionEventsParams) => {
     runDir = p.runDir;
     for (const r of relays) r.push(p.events);
   });
-  for (const [panel] of panels) {
+  for (const panel of panels) {
     await panel.page.exposeFunction('__toHost', (m: WebviewToHost) => {
       if (m.type === 'requestSnapshot') requests.push([panel, m.step]);
     });
@@ -169,7 +170,7 @@ async function relay(client: LspTestClient, panels: [PanelPage, DashboardKind][]
     if (!started) {
       started = true;
       const info = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunInfo;
-      for (const [panel] of panels) await panel.send({ type: 'run', info, events: [] });
+      for (const panel of panels) await panel.send({ type: 'run', info, events: [] });
     }
     if (final) {
       // Later rounds' sessions must not feed this round's relays.
@@ -180,7 +181,7 @@ async function relay(client: LspTestClient, panels: [PanelPage, DashboardKind][]
     for (const [panel, events] of due) await panel.send({ type: 'events', events });
     for (const [panel, step] of requests.splice(0)) {
       const s = await client.request<RunSnapshotResult>('sparsity/run/snapshot', { runDir, step });
-      await panel.send({ type: 'snapshot', step: s.step, score: s.score, layers: s.layers });
+      await panel.send({ type: 'snapshot', step: s.step, score: s.score, layers: s.layers, runRanges: s.runRanges });
     }
     return due.length;
   };
@@ -213,8 +214,8 @@ async function main(): Promise<void> {
   });
 
   // 2. Throughput in alternating rounds, so drift of the machine hits every variant alike: the CLI
-  //    alone; a session whose events only go down the LSP stream; the CLI beside the two pages open
-  //    but not fed; and sessions with both dashboards, or one, open and fed (nothing else asked of
+  //    alone; a session whose events only go down the LSP stream; the CLI beside a run panel open
+  //    but not fed; and sessions with run panels open and fed (nothing else asked of
   //    the server). Pages settle before a variant starts: a page's start-up is not what is measured.
   // Playwright is loaded only with the dashboards, so the bundle runs where there is no Chromium.
   const { launch, openPanel } = PANELS
@@ -226,9 +227,14 @@ async function main(): Promise<void> {
   let eventMessages = 0;
   let heatmapStep: string | null = null;
 
-  async function openSettled(kinds: DashboardKind[]): Promise<PanelPage[]> {
+  /** Run panels on the given tabs (each a page, as each is a webview), settled. */
+  async function openSettled(tabs: RunTab[]): Promise<PanelPage[]> {
     const panels: PanelPage[] = [];
-    for (const kind of kinds) panels.push(await openPanel!(browser!, kind));
+    for (const tab of tabs) {
+      const panel = await openPanel!(browser!, 'run');
+      await panel.page.click(`#tab-${tab}`);
+      panels.push(panel);
+    }
     await settle();
     return panels;
   }
@@ -238,17 +244,14 @@ async function main(): Promise<void> {
     for (const panel of panels) await panel.page.close();
   }
   async function cliBesidePages(): Promise<number> {
-    const panels = await openSettled(['sparsity', 'importance']);
+    const panels = await openSettled(['curves']);
     const rate = stepsPerSecond(cliRun());
     await close(panels);
     return rate;
   }
-  async function dashboardsLive(kinds: DashboardKind[]): Promise<number> {
-    const panels = await openSettled(kinds);
-    const pump = await relay(
-      client,
-      panels.map((p, i) => [p, kinds[i]!]),
-    );
+  async function dashboardsLive(tabs: RunTab[]): Promise<number> {
+    const panels = await openSettled(tabs);
+    const pump = await relay(client, panels);
     const live = await uiCpu(() =>
       session(client, async (ended) => {
         while (!ended()) {
@@ -262,7 +265,7 @@ async function main(): Promise<void> {
         for (let i = 0; i < 4; i++, await new Promise((r) => setTimeout(r, 125))) eventMessages += await pump(true);
       }),
     );
-    if (kinds.length === 2) {
+    if (tabs.length === 2) {
       uiShare.chromium.push(live.chromium);
       uiShare.relay.push(live.relay);
       heatmapStep = await panels[1]!.page.locator('canvas.heatmap').getAttribute('data-step');
@@ -281,10 +284,11 @@ async function main(): Promise<void> {
   ];
   if (PANELS)
     variants.push(
-      { label: 'CLI beside both pages, not fed', run: cliBesidePages, rates: [] },
-      { label: 'session, both dashboards live', run: () => dashboardsLive(['sparsity', 'importance']), rates: [] },
-      { label: 'session, sparsity dashboard live', run: () => dashboardsLive(['sparsity']), rates: [] },
-      { label: 'session, importance dashboard live', run: () => dashboardsLive(['importance']), rates: [] },
+      { label: 'CLI beside a run panel, not fed', run: cliBesidePages, rates: [] },
+      // Two run panels of the same run, one on each tab: what the two old panels cost, for comparison.
+      { label: 'session, run panel live on both tabs', run: () => dashboardsLive(['curves', 'blocks']), rates: [] },
+      { label: 'session, run panel live (curves)', run: () => dashboardsLive(['curves']), rates: [] },
+      { label: 'session, run panel live (block importance)', run: () => dashboardsLive(['blocks']), rates: [] },
     );
   for (let round = 0; round < ROUNDS; round++) for (const v of variants) v.rates.push(await v.run());
   await browser?.close();
@@ -323,7 +327,7 @@ async function main(): Promise<void> {
   const pct = (xs: number[]) => `${(100 * median(xs)).toFixed(1)}%`;
   if (PANELS)
     console.log(
-      `  beside training while both dashboards were live (median share of one core): Chromium ${pct(uiShare.chromium)}, the relay (this process, standing in for the extension host) ${pct(uiShare.relay)}`,
+      `  beside training while two run panels (one per tab) were live (median share of one core): Chromium ${pct(uiShare.chromium)}, the relay (this process, standing in for the extension host) ${pct(uiShare.relay)}`,
     );
   rmSync(dir, { recursive: true, force: true });
 }

@@ -12,6 +12,7 @@ export const COMMAND_IDS = {
   openDashboard: 'sparsityStudio.openDashboard',
   previewSchedule: 'sparsityStudio.previewSchedule',
   compareRuns: 'sparsityStudio.compareRuns',
+  compareWith: 'sparsityStudio.compareWith',
   exportRun: 'sparsityStudio.exportRun',
   deleteRun: 'sparsityStudio.deleteRun',
   refreshRuns: 'sparsityStudio.refreshRuns',

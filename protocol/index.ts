@@ -7,3 +7,4 @@ export type * from './webview';
 export * from './commands';
 export * from './lsp';
 export * from './session';
+export * from './runHeadline';

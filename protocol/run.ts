@@ -118,6 +118,11 @@ export interface RunInfo {
   };
   /** How many times the run was resumed from a checkpoint. */
   resumes: number;
+  /**
+   * The best evaluation so far by the run's primary metric (accuracy, else log-loss), kept up to
+   * date at every checkpoint and at the end (absent in runs written before it was recorded).
+   */
+  bestEvaluation?: { step: number; metrics: FinalMetrics };
 }
 
 /** A phase boundary of the schedule, as the trainer enters it. */
@@ -159,11 +164,27 @@ export interface EvalEvent {
 /** Which block score a snapshot holds (see `SnapshotEvent`). */
 export type SnapshotScoreKind = 'attention' | 'magnitude';
 
+/**
+ * What a pruned layer's kernel matrix is, for the heatmap's axes: a dense kernel has one row per
+ * input and one column per output unit; a conv kernel is `(kh·kw·cin) x cout`.
+ */
+export interface KernelGeometry {
+  kind: 'dense' | 'conv';
+  /** Kernel matrix rows and columns. */
+  rows: number;
+  cols: number;
+  /** Block shape; the last block row (column) is smaller when it does not divide `rows` (`cols`). */
+  blockRows: number;
+  blockCols: number;
+}
+
 /** A pruned layer in a snapshot: its name and its grid of blocks. */
 export interface SnapshotLayerGrid {
   name: string;
   gridRows: number;
   gridCols: number;
+  /** The kernel the grid tiles (absent in runs written before it was recorded). */
+  kernel?: KernelGeometry;
 }
 
 /**

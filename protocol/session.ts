@@ -5,6 +5,7 @@
  * Each message is declared once here, with its direction, trigger and reaction.
  */
 import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
+import type { RunProgress } from './runHeadline';
 import type {
   BackendAttempt,
   BackendNameDto,
@@ -53,6 +54,12 @@ export interface SessionSummary {
   activity?: string;
   /** Why it failed, when `state` is `failed`. */
   error?: string;
+  /** The run's target: fraction of blocks removed from each pruned layer at the end. */
+  finalTargetSparsity?: number;
+  /** Threads the backend computes with, when the run records them. */
+  threads?: number;
+  /** Evaluations and recent step times from the run's events (the headline's numbers, `runHeadline.ts`). */
+  progress?: RunProgress;
 }
 
 export interface SessionStartParams {
@@ -106,12 +113,23 @@ export interface RunSnapshotParams {
   step: number;
 }
 
+/** The smallest and largest block score of a layer. */
+export interface ScoreRange {
+  min: number;
+  max: number;
+}
+
 /** Layers are base64 so the payload stays JSON-safe and compact. */
 export interface RunSnapshotResult {
   step: number;
   phase: number;
   score: SnapshotScoreKind;
   layers: SnapshotLayerBase64[];
+  /**
+   * Each layer's score range over every snapshot the run has written so far, by layer name: the
+   * heatmap's colour scale that stays the same across steps.
+   */
+  runRanges: Record<string, ScoreRange>;
 }
 
 export interface RunExportParams {

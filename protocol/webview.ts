@@ -1,13 +1,13 @@
 /**
- * Messages between the extension host and the dashboard webviews: one union per panel (sparsity,
- * importance, schedule, compare) and direction, keyed by `type` and switched exhaustively on both
+ * Messages between the extension host and the dashboard webviews: one union per panel (run,
+ * schedule, compare) and direction, keyed by `type` and switched exhaustively on both
  * sides, so a panel's switch lists exactly its own messages. The unions are built from the message
  * shapes below; a shape two panels share (`theme`, `ready`, the exports) is declared once. The host
  * validates every message a panel sends against that panel's union (webview input is untrusted).
  * Plain JSON-safe payloads: binary data travels as base64.
  */
 import type { RunEvent, RunInfo, SnapshotLayerBase64, SnapshotScoreKind } from './run';
-import type { RunCompareResult, SchedulePreviewResult } from './session';
+import type { RunCompareResult, SchedulePreviewResult, ScoreRange, SessionSummary } from './session';
 
 /** One run of a comparison: its record and every event of its `metrics.jsonl`. */
 export interface ComparedRunDto {
@@ -20,7 +20,7 @@ export interface ComparedRunDto {
 
 /**
  * The run a panel shows: sent after `ready` (and whenever the panel is revived), and again when the
- * run's session ends; the panel replaces its state. Sparsity and importance panels.
+ * run's session ends; the panel replaces its state. Run panel.
  */
 export interface RunMessage {
   type: 'run';
@@ -28,21 +28,32 @@ export interface RunMessage {
   events: RunEvent[];
 }
 
-/** New run events as the run progresses; the panel appends and redraws. Sparsity and importance panels. */
+/** New run events as the run progresses; the panel appends and redraws. Run panel. */
 export interface RunEventsMessage {
   type: 'events';
   events: RunEvent[];
 }
 
 /**
- * Scores and masks at one step, in answer to `requestSnapshot`; the importance panel redraws its
- * heatmap.
+ * Scores and masks at one step, in answer to `requestSnapshot`; the run panel redraws its heatmap,
+ * coloured on `runRanges` (each layer's score range over the run so far) unless the user asked
+ * for the step's own range.
  */
 export interface SnapshotMessage {
   type: 'snapshot';
   step: number;
   score: SnapshotScoreKind;
   layers: SnapshotLayerBase64[];
+  runRanges: Record<string, ScoreRange>;
+}
+
+/**
+ * The live session of the run shown, whenever it changes (state, phase, step at most twice a
+ * second): the summary strip follows its state (`queued` included) and its progress. Run panel.
+ */
+export interface SessionMessage {
+  type: 'session';
+  summary: SessionSummary;
 }
 
 /** The colour theme changed; the panel re-reads the `--vscode-*` variables and redraws. Every panel. */
@@ -79,7 +90,7 @@ export interface ReadyMessage {
   type: 'ready';
 }
 
-/** The user picked a step (or a new snapshot came); the host answers with `snapshot`. Importance panel. */
+/** The user picked a step (or a new snapshot came); the host answers with `snapshot`. Run panel. */
 export interface RequestSnapshotMessage {
   type: 'requestSnapshot';
   step: number;
@@ -99,16 +110,12 @@ export interface ExportPngMessage {
   dataUrl: string;
 }
 
-/** The toolbar's Export CSV and Save PNG buttons (sparsity, schedule and compare panels). */
+/** The toolbar's Export CSV and Save PNG buttons (every panel). */
 export type ExportMessage = ExportCsvMessage | ExportPngMessage;
 
-/** Sparsity panel: one run's curves. */
-export type SparsityHostMessage = RunMessage | RunEventsMessage | ThemeMessage;
-export type SparsityPanelMessage = ReadyMessage | ExportMessage;
-
-/** Importance panel: one run's block heatmap at a snapshot step. */
-export type ImportanceHostMessage = RunMessage | RunEventsMessage | SnapshotMessage | ThemeMessage;
-export type ImportancePanelMessage = ReadyMessage | RequestSnapshotMessage;
+/** Run panel: one run's summary strip, its curves and its block heatmap at a snapshot step. */
+export type RunHostMessage = RunMessage | RunEventsMessage | SessionMessage | SnapshotMessage | ThemeMessage;
+export type RunPanelMessage = ReadyMessage | RequestSnapshotMessage | ExportMessage;
 
 /** Schedule panel: one experiment file before any run. */
 export type ScheduleHostMessage = ScheduleMessage | ThemeMessage;
@@ -120,15 +127,14 @@ export type ComparePanelMessage = ReadyMessage | ExportMessage;
 
 /** Each panel's messages: `fromHost` host → webview, `fromPanel` webview → host. */
 export interface DashboardMessages {
-  sparsity: { fromHost: SparsityHostMessage; fromPanel: SparsityPanelMessage };
-  importance: { fromHost: ImportanceHostMessage; fromPanel: ImportancePanelMessage };
+  run: { fromHost: RunHostMessage; fromPanel: RunPanelMessage };
   schedule: { fromHost: ScheduleHostMessage; fromPanel: SchedulePanelMessage };
   compare: { fromHost: CompareHostMessage; fromPanel: ComparePanelMessage };
 }
 
 /**
- * Which bundle a panel runs: `sparsity` and `importance` show one run folder, `schedule` one
- * experiment file before any run, `compare` two or more run folders.
+ * Which bundle a panel runs: `run` shows one run folder, `schedule` one experiment file before any
+ * run, `compare` two or more run folders.
  */
 export type DashboardKind = keyof DashboardMessages;
 

@@ -21,8 +21,7 @@ const nodeEntries = [
 
 /** One browser bundle per webview panel (IIFE). */
 const webviewEntries = [
-  { in: 'webview/src/sparsity.ts', out: 'sparsity' },
-  { in: 'webview/src/importance.ts', out: 'importance' },
+  { in: 'webview/src/run.ts', out: 'run' },
   { in: 'webview/src/schedule.ts', out: 'schedule' },
   { in: 'webview/src/compare.ts', out: 'compare' },
 ];

@@ -8,7 +8,7 @@ import type { HostToWebview, RunEvent, RunInfo, SnapshotEvent } from '@protocol'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { comparison } from '../server/src/runs/runComparison';
-import { loadRun, readSnapshot, snapshotLayerBase64 } from '../server/src/runs/runReader';
+import { loadRun, readSnapshot, snapshotLayerBase64, SnapshotIndex } from '../server/src/runs/runReader';
 import { decimate } from '../webview/src/decimate';
 
 /** Run events with the step events decimated, as the fixtures keep them. */
@@ -67,12 +67,15 @@ export function runMessages(runDir: string, snapshotCount = 3): HostToWebview[] 
   const kept = new Set<RunEvent>([...steps, ...snapshots]);
   const runEvents = events.filter((e) => (e.type !== 'step' && e.type !== 'snapshot') || kept.has(e));
   const messages: HostToWebview[] = [{ type: 'run', info: portable(info), events: runEvents }];
+  // The ranges over every snapshot of the finished run, as the host answers once the run has ended.
+  const runRanges = new SnapshotIndex().runRanges(runDir);
   for (const s of snapshots) {
     messages.push({
       type: 'snapshot',
       step: s.step,
       score: s.score,
       layers: readSnapshot(runDir, s).map(snapshotLayerBase64),
+      runRanges,
     });
   }
   return messages;

@@ -1,9 +1,11 @@
 /** Command implementations, one per id of the COMMANDS table. */
+import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import {
   COMMAND_IDS,
   EXPERIMENT_TEMPLATE_KINDS,
   ExperimentTemplateRequest,
+  runLabel,
   type CommandId,
   type ExperimentTemplateKind,
 } from '@protocol';
@@ -97,37 +99,79 @@ export interface Views {
 async function openDashboard(ctx: Ctx, views: Views, arg?: unknown): Promise<void> {
   const runDir = runDirOf(arg, views.sessions) ?? (await pickRun(views, 'Open the dashboard of which run?'));
   if (!runDir) return;
-  DashboardPanel.show(ctx, { kind: 'sparsity', runDir }, vscode.ViewColumn.Beside);
-  DashboardPanel.show(ctx, { kind: 'importance', runDir }, vscode.ViewColumn.Beside);
+  DashboardPanel.show(ctx, { kind: 'run', runDir }, vscode.ViewColumn.Beside);
 }
 
-/** The runs of the Runs view as quick-pick items. */
-async function runPicks(views: Views): Promise<(vscode.QuickPickItem & { runDir: string })[]> {
+type RunPick = vscode.QuickPickItem & { runDir: string };
+
+/** The runs of the Runs view as quick-pick items: the short label, what the row says, the folder name. */
+async function runPicks(views: Views): Promise<RunPick[]> {
   const items = await views.runs.getChildren();
-  return items.map((i) => ({ label: i.info.id, description: String(i.description ?? ''), runDir: i.runDir.fsPath }));
+  return items.map((i) => ({
+    label: runLabel(i.info),
+    description: String(i.description ?? ''),
+    detail: i.info.id,
+    runDir: i.runDir.fsPath,
+  }));
 }
 
 async function pickRun(views: Views, title: string): Promise<string | undefined> {
-  return (await vscode.window.showQuickPick(runPicks(views), { title }))?.runDir;
+  return (await vscode.window.showQuickPick(runPicks(views), { title, matchOnDetail: true }))?.runDir;
+}
+
+/**
+ * Asks which runs to compare, with `ticked` ticked already; asks again (saying why) while fewer than
+ * two are ticked, until the user picks two or more or dismisses it.
+ */
+async function pickRunsToCompare(views: Views, ticked: string[], title: string): Promise<string[] | undefined> {
+  const picks = await runPicks(views);
+  let chosen = ticked;
+  let prompt = title;
+  for (;;) {
+    const selection = await vscode.window.showQuickPick(
+      picks.map((p) => ({ ...p, picked: chosen.includes(p.runDir) })),
+      { title: prompt, canPickMany: true, matchOnDetail: true, placeHolder: 'Tick two or more runs, then press Enter' },
+    );
+    if (!selection) return undefined;
+    chosen = selection.map((p) => p.runDir);
+    if (chosen.length >= 2) return chosen;
+    if (picks.length < 2) {
+      void vscode.window.showInformationMessage(
+        'Sparsity Studio: there is only one run to compare; run another first.',
+      );
+      return undefined;
+    }
+    prompt = `${title} — ${chosen.length === 0 ? 'nothing' : 'one run'} ticked: tick at least ${2 - chosen.length} more`;
+  }
 }
 
 /**
  * Opens the compare panel on two or more runs: the Runs view's selection, run folders given by a
- * caller (tests, other extensions), or a pick from the list.
+ * caller (tests, other extensions), or the runs the user ticks in a list (the current ones ticked).
  */
 async function compareRuns(ctx: Ctx, views: Views, item?: unknown, selected?: unknown): Promise<string[] | undefined> {
   let runDirs = runDirsOf(selected) ?? runDirsOf(item) ?? runDirsOf(views.selectedRuns());
   if (!runDirs || runDirs.length < 2) {
-    const picks = await vscode.window.showQuickPick(runPicks(views), {
-      title: 'Compare which runs? (pick two or more)',
-      canPickMany: true,
-    });
-    runDirs = picks?.map((p) => p.runDir);
+    const single = runDirOf(item, views.sessions, false);
+    const ticked = [...new Set([...(single ? [single] : []), ...views.selectedRuns().map((r) => r.runDir.fsPath)])];
+    runDirs = await pickRunsToCompare(views, ticked, 'Compare which runs?');
   }
-  if (!runDirs || runDirs.length < 2) {
-    if (runDirs) void vscode.window.showInformationMessage('Sparsity Studio: pick two or more runs to compare.');
-    return undefined;
-  }
+  if (!runDirs) return undefined;
+  DashboardPanel.show(ctx, { kind: 'compare', runDirs }, vscode.ViewColumn.Active);
+  return runDirs;
+}
+
+/** Compares one run (a Runs view row, a run folder, or the last session's) with others the user ticks. */
+async function compareWith(ctx: Ctx, views: Views, arg?: unknown): Promise<string[] | undefined> {
+  const runDir = runDirOf(arg, views.sessions);
+  if (!runDir) return compareRuns(ctx, views);
+  const item = (await views.runs.getChildren()).find((i) => i.runDir.fsPath === runDir);
+  const runDirs = await pickRunsToCompare(
+    views,
+    [runDir],
+    `Compare ${item ? runLabel(item.info) : basename(runDir)} with which runs?`,
+  );
+  if (!runDirs) return undefined;
   DashboardPanel.show(ctx, { kind: 'compare', runDirs }, vscode.ViewColumn.Active);
   return runDirs;
 }
@@ -169,6 +213,7 @@ function handlers(views: Views): Record<CommandId, (ctx: Ctx, ...args: never[]) 
     [COMMAND_IDS.openDashboard]: (ctx, arg?: unknown) => openDashboard(ctx, views, arg),
     [COMMAND_IDS.previewSchedule]: previewSchedule,
     [COMMAND_IDS.compareRuns]: (ctx, item?: unknown, selected?: unknown) => compareRuns(ctx, views, item, selected),
+    [COMMAND_IDS.compareWith]: (ctx, arg?: unknown) => compareWith(ctx, views, arg),
     [COMMAND_IDS.exportRun]: (ctx, arg?: unknown) => exportRun(ctx, views.sessions, arg),
     [COMMAND_IDS.deleteRun]: async (_ctx, arg?: unknown, confirm?: boolean) => {
       const deleted = await deleteRun(views.sessions, arg, confirm !== false);

@@ -3,7 +3,9 @@ import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { RUNS_VIEW } from './contributions';
 import { Ctx } from './ctx';
-import { DASHBOARD_KINDS, DashboardPanel, viewTypeOf } from './dashboards/dashboardPanel';
+import { RunCompareRequest } from '@protocol';
+import { DASHBOARD_KINDS, DashboardPanel, LEGACY_VIEW_TYPES, viewTypeOf } from './dashboards/dashboardPanel';
+import { RunNotifications } from './runNotifications';
 import type { RunItem } from './runsView';
 import { RunsView } from './runsView';
 import { SessionTracker } from './sessions';
@@ -13,15 +15,26 @@ let ctx: Ctx | undefined;
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const c = new Ctx(context);
   ctx = c;
-  const runs = new RunsView();
-  const tree = vscode.window.createTreeView<RunItem>(RUNS_VIEW, { treeDataProvider: runs, canSelectMany: true });
   const sessions = new SessionTracker(c);
+  const runs = new RunsView({
+    compare: (runDirs) => c.client.sendRequest(RunCompareRequest, { runDirs }),
+    session: (runDir) => sessions.forRunDir(runDir),
+  });
+  const tree = vscode.window.createTreeView<RunItem>(RUNS_VIEW, { treeDataProvider: runs, canSelectMany: true });
   c.register(
     runs,
     tree,
     sessions,
+    new RunNotifications(c),
     c.sessionChanges.event(() => runs.refresh()),
   );
+  for (const viewType of LEGACY_VIEW_TYPES)
+    c.register(
+      vscode.window.registerWebviewPanelSerializer(viewType, {
+        deserializeWebviewPanel: (panel, state) =>
+          Promise.resolve(DashboardPanel.reviveLegacy(c, viewType, panel, state)),
+      }),
+    );
   for (const kind of DASHBOARD_KINDS)
     c.register(
       vscode.window.registerWebviewPanelSerializer(viewTypeOf(kind), {

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import {
   BackendInfoRequest,
   COMMAND_IDS,
+  headlineOfSession,
   RunExportRequest,
   SessionResumeRequest,
   SessionStartRequest,
@@ -14,14 +15,18 @@ import {
 } from '@protocol';
 import { LANGUAGE_ID } from './contributions';
 import type { Ctx } from './ctx';
+import { escape, headlineTooltip } from './headline';
 import { RunItem } from './runsView';
 
-/** A run folder from a command argument: a Runs view item, a path, a URI, or the last session's. */
-export function runDirOf(arg: unknown, sessions: SessionTracker): string | undefined {
+/**
+ * A run folder from a command argument: a Runs view item, a path, a URI, or (unless
+ * `orLatest` is false) the last session's.
+ */
+export function runDirOf(arg: unknown, sessions: SessionTracker, orLatest = true): string | undefined {
   if (arg instanceof RunItem) return arg.runDir.fsPath;
   if (arg instanceof vscode.Uri) return arg.fsPath;
   if (typeof arg === 'string' && arg !== '') return arg;
-  return sessions.latest()?.runDir || undefined;
+  return orLatest ? sessions.latest()?.runDir || undefined : undefined;
 }
 
 /** Follows `sparsity/session/didChange` and shows the active session in the status bar. */
@@ -37,6 +42,11 @@ export class SessionTracker implements vscode.Disposable {
   constructor(ctx: Ctx) {
     this.item.name = 'Sparsity Studio session';
     this.subscription = ctx.sessionChanges.event((s) => this.update(s));
+  }
+
+  /** The session that runs (or last ran) a run folder. */
+  forRunDir(runDir: string): SessionSummary | undefined {
+    return [...this.sessions.values()].reverse().find((s) => s.runDir === runDir);
   }
 
   /** The running session, else the most recent one. */
@@ -63,8 +73,12 @@ export class SessionTracker implements vscode.Disposable {
     }[s.state];
     const phase = s.phase ? ` · ${s.phase.label}` : '';
     const backend = s.backend ? ` · ${s.backend}` : '';
-    this.item.text = `${icon} ${s.name}${backend}${phase} · ${s.step}/${s.totalSteps} · ${(100 * s.globalSparsity).toFixed(1)}%`;
-    this.item.tooltip = `Sparsity Studio: ${s.name} (${s.method}) ${s.state}${s.error ? ` — ${s.error}` : ''}. Click to open its dashboard.`;
+    this.item.text = `${icon} ${s.name}${backend}${phase} · ${s.step}/${s.totalSteps} · ${(100 * s.globalSparsity).toFixed(1)}% sparse`;
+    this.item.tooltip = headlineTooltip(
+      `**${escape(s.name)}** (${s.method})${s.phase ? ` · ${escape(s.phase.label)}` : ''}`,
+      headlineOfSession(s),
+      ['Click to open its dashboard.'],
+    );
     this.item.command = { command: COMMAND_IDS.openDashboard, title: 'Open Dashboard', arguments: [s.runDir] };
     this.item.show();
   }

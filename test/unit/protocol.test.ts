@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import * as protocol from '../../protocol/index';
 import type { DashboardKind } from '../../protocol/index';
-import { LiveEventRelay, liveEventsFor, parsePanelMessage } from '../../client/src/dashboards/dashboardPanelMessages';
+import type { RunEvent } from '../../protocol/index';
+import { LiveEventRelay, parsePanelMessage } from '../../client/src/dashboards/dashboardPanelMessages';
 import { ROOT } from '../helpers/experimentFixtures';
 
 /** What each panel sends its host. */
 const SENDS: Record<DashboardKind, string[]> = {
-  sparsity: ['ready', 'exportCsv', 'exportPng'],
-  importance: ['ready', 'requestSnapshot'],
+  run: ['ready', 'requestSnapshot', 'exportCsv', 'exportPng'],
   schedule: ['ready', 'exportCsv', 'exportPng'],
   compare: ['ready', 'exportCsv', 'exportPng'],
 };
@@ -28,8 +28,8 @@ describe('protocol/', () => {
   });
 
   it('the host accepts only well-formed webview messages', () => {
-    assert.deepEqual(parsePanelMessage('sparsity', { type: 'ready' }), { type: 'ready' });
-    assert.deepEqual(parsePanelMessage('importance', { type: 'requestSnapshot', step: 40 }), {
+    assert.deepEqual(parsePanelMessage('run', { type: 'ready' }), { type: 'ready' });
+    assert.deepEqual(parsePanelMessage('run', { type: 'requestSnapshot', step: 40 }), {
       type: 'requestSnapshot',
       step: 40,
     });
@@ -70,28 +70,12 @@ describe('protocol/', () => {
         );
   });
 
-  it('live events: the importance panel gets only snapshot events, the sparsity panel all of them', () => {
-    const events = [
-      { type: 'phase', step: 0, index: 0, kind: 'dense', label: 'warm-up', startStep: 0, endStep: 10 },
-      { type: 'step', step: 5 },
-      { type: 'snapshot', step: 5 },
-      { type: 'eval', step: 5, metrics: { accuracy: 0.5 } },
-    ] as unknown as Parameters<typeof liveEventsFor>[1];
-    assert.deepEqual(
-      liveEventsFor('importance', events).map((e) => e.type),
-      ['snapshot'],
-    );
-    assert.deepEqual(liveEventsFor('sparsity', events), events);
-  });
   it('a run panel is posted its live events together, at most once per interval, in order', async () => {
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    const step = (n: number) => ({ type: 'step', step: n }) as unknown as Parameters<typeof liveEventsFor>[1][number];
-    const snapshot = (n: number) =>
-      ({ type: 'snapshot', step: n }) as unknown as Parameters<typeof liveEventsFor>[1][number];
+    const step = (n: number) => ({ type: 'step', step: n }) as unknown as RunEvent;
     const posted: number[][] = [];
     const postedAt: number[] = [];
     const relay = new LiveEventRelay(
-      'sparsity',
       (events) => (posted.push(events.map((e) => e.step)), postedAt.push(performance.now())),
       400,
     );
@@ -119,15 +103,5 @@ describe('protocol/', () => {
     relay.dispose();
     await sleep(450);
     assert.equal(posted.length, 3, 'nothing is posted after dispose');
-
-    const snapshots: number[][] = [];
-    const importance = new LiveEventRelay('importance', (events) => snapshots.push(events.map((e) => e.step)), 10);
-    importance.push([step(0), step(1)]);
-    await sleep(30);
-    assert.deepEqual(snapshots, [], 'step events alone post nothing to the importance panel');
-    importance.push([step(2), snapshot(2), step(3)]);
-    await sleep(30);
-    assert.deepEqual(snapshots, [[2]]);
-    importance.dispose();
   });
 });

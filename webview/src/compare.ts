@@ -5,6 +5,7 @@
  * The view only: what it shows comes from `CompareState`.
  */
 import type { CompareHostMessage, ComparePanelMessage } from '@protocol';
+import { runLabel } from '@protocol/runHeadline';
 import { backgroundPlugin, drawCards, makeCard, type ChartCard } from './charts';
 import { bestRows, compareCsv, CompareState, type CompareChart } from './state/compareState';
 import { el } from './dom';
@@ -42,21 +43,24 @@ document.body.append(
 );
 
 const cards: Record<CompareChart, ChartCard> = {
-  sparsity: makeCard(grid, 'sparsity', 'Global sparsity (dashed: target)', 'fraction of blocks', true, plugins),
+  sparsity: makeCard(
+    grid,
+    'sparsity',
+    'Global sparsity (dashed: each run’s target)',
+    'fraction of blocks',
+    true,
+    plugins,
+  ),
   loss: makeCard(grid, 'loss', 'Training loss', 'loss', false, plugins),
   quality: makeCard(grid, 'quality', 'Accuracy', 'accuracy', false, plugins),
   time: makeCard(grid, 'time', 'Step time', 'ms', false, plugins),
 };
 
-// One legend entry per run: the dashed targets share their run's colour.
-const sparsityLegend = cards.sparsity.chart.options.plugins?.legend?.labels;
-if (sparsityLegend) sparsityLegend.filter = (item) => !item.text.endsWith(' target');
-
 const colorOf = (i: number) => theme.current.series[i % theme.current.series.length]!;
 
 function render(): void {
   cards.quality.heading.textContent = state.qualityTitle;
-  drawCards(cards, state.lines(), theme.current, state.maxStep);
+  drawCards(cards, state.lines(), theme.current, { maxStep: state.maxStep, axes: state.axes() });
   summary.textContent = state.summary();
   renderTables();
 }
@@ -75,8 +79,12 @@ function renderTables(): void {
           'tr',
           {},
           ...row.map((cell, c) => {
-            const td = el('td', { text: cell });
-            if (c === 0) td.style.borderLeftColor = colorOf(r);
+            // The run column: its short label and differing keys, the folder name in the tooltip.
+            const td = el('td', { text: c === 0 ? state.label(r) : cell });
+            if (c === 0) {
+              td.style.borderLeftColor = colorOf(r);
+              td.title = cell;
+            }
             if (best[c] === r) {
               td.className = 'best';
               td.title = `best ${t.columns[c]}`;
@@ -87,7 +95,7 @@ function renderTables(): void {
       ),
     ),
   );
-  const ids = state.runs.map((r) => r.info.id);
+  const ids = state.runs.map((r) => runLabel(r.info));
   diffTable.hidden = t.differences.length === 0;
   sameConfig.hidden = t.differences.length > 0;
   diffTable.replaceChildren(

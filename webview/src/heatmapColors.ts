@@ -1,11 +1,15 @@
 /**
  * The heatmap's colour rules, pure so tests can predict pixels: scores map linearly from the
- * layer's [min, max] onto a viridis-like ramp; pruned blocks are the same colour mixed
- * `PRUNED_DIM` of the way towards the background.
+ * colour scale's [min, max] onto a viridis-like ramp. Pruned blocks keep their colour under a
+ * hatching where blocks are large enough to show it; where they are too small for a hatch, they are
+ * the colour mixed `PRUNED_DIM` of the way towards the background.
  */
 import type { Rgb } from './theme';
 
-export const PRUNED_DIM = 0.7;
+export const PRUNED_DIM = 0.5;
+
+/** Blocks at least this many device pixels wide are hatched when pruned; smaller ones are dimmed. */
+export const HATCH_MIN_CELL = 5;
 
 const STOPS: Rgb[] = [
   [68, 1, 84],

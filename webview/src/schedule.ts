@@ -9,9 +9,11 @@ import { backgroundPlugin, drawCards, makeCard, phaseBandsPlugin, type ChartCard
 import { el } from './dom';
 import { connectToHost, exportButtons } from './host';
 import {
+  constantLearningRate,
   layerTable,
   phaseTable,
   scheduleCsv,
+  scheduleAxes,
   scheduleLines,
   ScheduleState,
   scheduleSummary,
@@ -82,7 +84,9 @@ function render(): void {
     drawCards(cards, undefined, theme.current);
     return;
   }
-  drawCards(cards, scheduleLines(p), theme.current, p.totalSteps);
+  // A constant learning rate is a number in the summary, not a flat line over half the panel.
+  cards.lr.section.hidden = constantLearningRate(p) !== undefined;
+  drawCards(cards, scheduleLines(p), theme.current, { maxStep: p.totalSteps, axes: scheduleAxes(), phases: p.phases });
   summary.textContent = scheduleSummary(p);
   fillTable(phaseTableEl, phaseTable(p));
   fillTable(layerTableEl, layerTable(p));

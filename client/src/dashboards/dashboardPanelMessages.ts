@@ -1,6 +1,6 @@
 /**
- * Validation of what a dashboard webview sends (its input is untrusted), and what live events each
- * panel gets. No `vscode` here, so plain Node tests and the benches load it.
+ * Validation of what a dashboard webview sends (its input is untrusted), and the batching of the
+ * run panel's live events. No `vscode` here, so plain Node tests and the benches load it.
  */
 import type {
   DashboardKind,
@@ -14,34 +14,25 @@ import type {
 } from '@protocol';
 
 /**
- * The live events a run panel needs: the importance panel only reads snapshot events, so it is
- * not sent the step events (most of the stream), which would cost its renderer for nothing.
- */
-export function liveEventsFor(kind: DashboardKind, events: RunEvent[]): RunEvent[] {
-  return kind === 'importance' ? events.filter((e) => e.type === 'snapshot') : events;
-}
-
-/**
- * A run panel is posted live events at most this often. The sparsity panel redraws at most every
- * 2 s, so more messages only cost: each is cloned through the workbench into the panel's
- * renderer, CPU that a 2-core machine takes from training (bench/sessions.bench.ts).
+ * The run panel is posted live events at most this often. It redraws its charts at most every 2 s,
+ * so more messages only cost: each is cloned through the workbench into the panel's renderer, CPU
+ * that a 2-core machine takes from training (bench/sessions.bench.ts).
  */
 export const LIVE_POST_MS = 1000;
 
-/** Collects one run panel's live events and posts them together, at most once every `intervalMs`. */
+/** Collects the run panel's live events and posts them together, at most once every `intervalMs`. */
 export class LiveEventRelay {
   private pending: RunEvent[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastPost = -Infinity;
 
   constructor(
-    private readonly kind: DashboardKind,
     private readonly post: (events: RunEvent[]) => void,
     private readonly intervalMs = LIVE_POST_MS,
   ) {}
 
-  push(events: RunEvent[]): void {
-    for (const event of liveEventsFor(this.kind, events)) this.pending.push(event);
+  push(events: readonly RunEvent[]): void {
+    this.pending.push(...events);
     if (this.pending.length === 0 || this.timer !== undefined) return;
     const wait = Math.max(0, this.lastPost + this.intervalMs - performance.now());
     this.timer = setTimeout(() => this.flush(), wait);
@@ -92,8 +83,7 @@ const exportPng = (m: Fields): ExportPngMessage | null =>
 
 /** What each panel may send: a type another panel sends is as foreign as an unknown one. */
 const PANEL_PARSERS: { [K in DashboardKind]: ParsersOf<PanelMessageOf<K>> } = {
-  sparsity: { ready, exportCsv, exportPng },
-  importance: { ready, requestSnapshot },
+  run: { ready, requestSnapshot, exportCsv, exportPng },
   schedule: { ready, exportCsv, exportPng },
   compare: { ready, exportCsv, exportPng },
 };

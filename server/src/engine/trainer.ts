@@ -225,6 +225,13 @@ export async function train(
         name: l.name,
         gridRows: l.grid.gridRows,
         gridCols: l.grid.gridCols,
+        kernel: {
+          kind: l.spec.kind === 'dense' ? ('dense' as const) : ('conv' as const),
+          rows: l.grid.rows,
+          cols: l.grid.cols,
+          blockRows: l.grid.blockRows,
+          blockCols: l.grid.blockCols,
+        },
         scores: blockScores(model, l, score),
         mask: l.mask!.slice(),
       }));

@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunEvent, RunInfo } from '@protocol';
+import { betterEvaluation } from '@protocol/runHeadline';
 import { analyzeExperiment, type ExperimentAnalysis } from '../experiment/analysis';
 import type { ExperimentDiagnostic } from '../experiment/diagnostics';
 import { nodeHost } from '../data/nodeHost';
@@ -262,6 +263,8 @@ async function execute(
           info.step = event.step + 1;
           info.updatedAt = new Date().toISOString();
         }
+        if (event.type === 'eval')
+          info.bestEvaluation = betterEvaluation(info.bestEvaluation, { step: event.step, metrics: event.metrics });
         options.onEvent?.(event, info);
       },
       checkpoint: {

@@ -83,6 +83,7 @@ export class RunStore {
         name: l.name,
         gridRows: l.gridRows,
         gridCols: l.gridCols,
+        ...(l.kernel && { kernel: l.kernel }),
         scoresOffset: offset,
         maskOffset: offset + scores.length,
       });

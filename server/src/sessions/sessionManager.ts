@@ -6,6 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { isFinalState, type RunEvent, type RunInfo, type SessionEventsParams, type SessionSummary } from '@protocol';
+import { emptyProgress, progressAfter } from '@protocol/runHeadline';
 import { Batcher } from './batcher';
 import { RunStore } from '../runs/runStore';
 import type { BackendSearchOptions } from '../runs/runExperiment';
@@ -142,6 +143,7 @@ export class SessionManager {
         step: fields.step ?? 0,
         globalSparsity: 0,
         targetSparsity: 0,
+        progress: emptyProgress(fields.step ?? 0),
         ...fields,
       },
       message,
@@ -194,6 +196,17 @@ export class SessionManager {
         summary.name = message.info.name;
         summary.method = message.info.method;
         summary.targetSparsity = 0;
+        summary.finalTargetSparsity = message.info.targetSparsity;
+        {
+          const threads = message.info.backend.details['threads'];
+          if (typeof threads === 'number') summary.threads = threads;
+        }
+        // A resumed run's best evaluation so far is in its record; later ones come as events.
+        if (message.info.bestEvaluation)
+          summary.progress = {
+            ...(summary.progress ?? emptyProgress(summary.step)),
+            best: message.info.bestEvaluation,
+          };
         this.changed(session, true);
         return;
       case 'events':
@@ -222,9 +235,16 @@ export class SessionManager {
   private applyEvent(session: Session, event: RunEvent): void {
     const summary = session.summary;
     session.events.add(event);
+    summary.progress = progressAfter(summary.progress ?? emptyProgress(summary.step), [event]);
     switch (event.type) {
       case 'phase':
         summary.phase = { index: event.index, kind: event.kind, label: event.label };
+        // The phase starts at its first step: every step before it has run, logged or not (the
+        // status bar said "sparsify · 191/2000" for a phase that starts at 200).
+        summary.step = Math.max(summary.step, event.step);
+        this.changed(session, true);
+        return;
+      case 'eval':
         this.changed(session, true);
         return;
       case 'step':

@@ -5,33 +5,38 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { differingValues } from '../../../protocol/runHeadline';
 import { bestRows, compareCsv, CompareState } from '../../../webview/src/state/compareState';
 import { ROOT } from '../../helpers/experimentFixtures';
 
 const message = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/webview/compare.json'), 'utf8')) as CompareMessage;
-const ids = message.runs.map((r) => r.info.id);
+/** Each run's short label and what differs in its config (the fixture: sapp against magnitude). */
+const labels = message.runs.map(
+  (r, i) =>
+    `${r.info.name} · ${r.info.method} · s${r.info.seed} (${differingValues(message.table.differences, i).join(', ')})`,
+);
 
 describe('compare panel state', () => {
-  it('each run has one colour on every chart; its target is dashed in the same colour', () => {
+  it('each run has one colour on every chart, labelled with what differs; its target is dashed in the same colour', () => {
     const state = new CompareState();
     assert.equal(state.summary(), 'Waiting for the runs…');
     state.receive(message);
     const lines = state.lines();
     assert.deepEqual(
-      lines.sparsity.map((l) => [l.label, l.color, l.style?.borderDash !== undefined]),
+      lines.sparsity.map((l) => [l.label, l.color, l.style?.borderDash !== undefined, l.inLegend ?? true]),
       [
-        [ids[0], 0, false],
-        [`${ids[0]} target`, 0, true],
-        [ids[1], 1, false],
-        [`${ids[1]} target`, 1, true],
+        [labels[0], 0, false, true],
+        [`${labels[0]} target`, 0, true, false],
+        [labels[1], 1, false, true],
+        [`${labels[1]} target`, 1, true, false],
       ],
     );
     for (const chart of ['loss', 'quality', 'time'] as const)
       assert.deepEqual(
         lines[chart].map((l) => [l.label, l.color]),
         [
-          [ids[0], 0],
-          [ids[1], 1],
+          [labels[0], 0],
+          [labels[1], 1],
         ],
         chart,
       );
@@ -40,7 +45,10 @@ describe('compare panel state', () => {
     assert.ok(lines.quality[0]!.data.length > 0, 'evaluation points');
     assert.equal(state.qualityTitle, 'Accuracy (evaluation)');
     assert.equal(state.maxStep, 300);
-    assert.equal(state.summary(), `2 runs: ${ids[0]} (sapp, completed), ${ids[1]} (magnitude, completed)`);
+    assert.match(labels[0]!, /^teacher-cmp · sapp · s1 \(.*method sapp/);
+    assert.equal(state.summary(), `2 runs: ${labels[0]} completed; ${labels[1]} completed`);
+    assert.deepEqual(state.axes().sparsity, { min: 0, max: 1 });
+    assert.equal(state.axes().quality.max, 1);
   });
 
   it('a CTR run turns the quality chart to log-loss', () => {

@@ -32,17 +32,29 @@ describe('schedule panel state', () => {
     assert.equal(state.fileName('schedule.png'), 'my_run_2-schedule.png', 'a file-safe name');
   });
 
-  it('the lines are the sampled target sparsity and learning rate', () => {
+  it('the lines are the sampled target sparsity, and the learning rate only when it changes', () => {
     const lines = schedule.scheduleLines(preview);
     assert.deepEqual(
       lines.sparsity[0]!.data,
       preview.steps.map((x, i) => ({ x, y: preview.targetSparsity[i] })),
     );
+    assert.equal(schedule.constantLearningRate(preview), 0.002, 'the teacher sample keeps its learning rate');
+    assert.deepEqual(lines.lr, [], 'a constant learning rate is no chart');
+    assert.match(schedule.scheduleSummary(preview), / · learning rate 0\.002 throughout$/);
+
+    const decaying = {
+      ...preview,
+      learningRate: preview.learningRate.map((v, i) => v * (1 - i / preview.steps.length)),
+    };
+    const decayLines = schedule.scheduleLines(decaying);
+    assert.equal(schedule.constantLearningRate(decaying), undefined);
     assert.deepEqual(
-      lines.lr[0]!.data.map((p) => p.y),
-      preview.learningRate,
+      decayLines.lr[0]!.data.map((p) => p.y),
+      decaying.learningRate,
     );
-    assert.deepEqual([lines.sparsity[0]!.color, lines.lr[0]!.color], [0, 1]);
+    assert.deepEqual([decayLines.sparsity[0]!.color, decayLines.lr[0]!.color], [0, 1]);
+    assert.doesNotMatch(schedule.scheduleSummary(decaying), /learning rate/);
+    assert.deepEqual(schedule.scheduleAxes(), { sparsity: { min: 0, max: 1 }, lr: { min: 0 } }, 'the rate from 0');
   });
 
   it('summary and tables: phases with their targets at start and end, layers with kept blocks', () => {
@@ -50,7 +62,7 @@ describe('schedule panel state', () => {
     assert.ok(dense1.pruned && dense1.keptBlocks > 0 && dense1.keptBlocks < dense1.blocks);
     const summary = schedule.scheduleSummary(preview);
     assert.ok(summary.startsWith(`${preview.name} · ${preview.method} · ${preview.totalSteps} steps · `), summary);
-    assert.match(summary, /blocks kept at the end \(\d+\.\d% sparse\)$/);
+    assert.match(summary, /blocks kept at the end \(\d+\.\d% sparse\)/);
 
     const phases = schedule.phaseTable(preview);
     assert.deepEqual(phases.head, ['#', 'phase', 'kind', 'steps', 'target at start', 'target at end']);

@@ -5,7 +5,8 @@
  * table. `compare.ts` draws it.
  */
 import type { CompareMessage, ComparedRunDto, EvalEvent, RunCompareResult, StepEvent } from '@protocol';
-import { csvField, points, type SeriesLine } from './series';
+import { differingValues, runLabel } from '@protocol/runHeadline';
+import { accuracyAxis, csvField, points, type AxisRange, type SeriesLine } from './series';
 
 export type CompareChart = 'sparsity' | 'loss' | 'quality' | 'time';
 
@@ -40,24 +41,33 @@ export class CompareState {
     return Math.max(0, ...this.runs.map((r) => r.info.totalSteps));
   }
 
+  /** Run `i`'s short label with what differs in its config: `fashion · sapp · s2 (seed 2)`. */
+  label(i: number): string {
+    const run = this.runs[i];
+    if (!run) return '';
+    const differs = this.table ? differingValues(this.table.differences, i) : [];
+    return `${runLabel(run.info)}${differs.length > 0 ? ` (${differs.join(', ')})` : ''}`;
+  }
+
   /** Run `i` draws in series colour `i` on every chart. */
   lines(): Record<CompareChart, SeriesLine[]> {
     const metric = this.ctr ? 'log_loss' : 'accuracy';
     const perRun = (value: (e: StepEvent) => number | undefined): SeriesLine[] =>
-      this.runs.map((r, i) => ({ label: r.info.id, data: points(stepsOf(r), byStep, value), color: i }));
+      this.runs.map((r, i) => ({ label: this.label(i), data: points(stepsOf(r), byStep, value), color: i }));
     return {
       sparsity: this.runs.flatMap((r, i): SeriesLine[] => [
-        { label: r.info.id, data: points(stepsOf(r), byStep, (e) => e.globalSparsity), color: i },
+        { label: this.label(i), data: points(stepsOf(r), byStep, (e) => e.globalSparsity), color: i },
         {
-          label: `${r.info.id} target`,
+          label: `${this.label(i)} target`,
           data: points(stepsOf(r), byStep, (e) => e.targetSparsity),
           color: i,
           style: { borderDash: [6, 4], borderWidth: 1 },
+          inLegend: false,
         },
       ]),
       loss: perRun((e) => e.loss),
       quality: this.runs.map((r, i) => ({
-        label: r.info.id,
+        label: this.label(i),
         data: points(evalsOf(r), byStep, (e) => e.metrics[metric]),
         color: i,
         style: { pointRadius: 3 },
@@ -66,10 +76,23 @@ export class CompareState {
     };
   }
 
+  /** The y axes: sparsity 0–100%, accuracy from a round tenth below its lowest value, the rest from 0. */
+  axes(): Record<CompareChart, AxisRange> {
+    const accuracies = this.runs.flatMap((r) =>
+      evalsOf(r).flatMap((e) => (e.metrics.accuracy === undefined ? [] : [e.metrics.accuracy])),
+    );
+    return {
+      sparsity: { min: 0, max: 1 },
+      loss: { min: 0 },
+      quality: this.ctr ? { min: 0 } : accuracyAxis(accuracies),
+      time: { min: 0 },
+    };
+  }
+
   summary(): string {
     return this.runs.length === 0
       ? 'Waiting for the runs…'
-      : `${this.runs.length} runs: ${this.runs.map((r) => `${r.info.id} (${r.info.method}, ${r.info.status})`).join(', ')}`;
+      : `${this.runs.length} runs: ${this.runs.map((r, i) => `${this.label(i)} ${r.info.status}`).join('; ')}`;
   }
 }
 

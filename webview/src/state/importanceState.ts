@@ -5,7 +5,14 @@
  * host message or a user action, returns an `ImportanceUpdate`: what the view must post, keep
  * across reloads, redraw. `importance.ts` is the view; Node tests drive this with messages.
  */
-import type { RequestSnapshotMessage, RunEvent, SnapshotLayerBase64, SnapshotMessage } from '@protocol';
+import type {
+  KernelGeometry,
+  RequestSnapshotMessage,
+  RunEvent,
+  ScoreRange,
+  SnapshotLayerBase64,
+  SnapshotMessage,
+} from '@protocol';
 import { decodeBase64, decodeScores } from '../heatmapColors';
 
 /** What VS Code keeps across a reload of the webview (`setState`, read back with `getState`). */
@@ -21,6 +28,7 @@ export interface DecodedLayer {
   name: string;
   rows: number;
   cols: number;
+  kernel?: KernelGeometry;
   scores: Float32Array;
   mask: Uint8Array;
   min: number;
@@ -51,7 +59,16 @@ export function decodeLayer(layer: SnapshotLayerBase64): DecodedLayer {
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  return { name: layer.name, rows: layer.gridRows, cols: layer.gridCols, scores, mask, min, max };
+  return {
+    name: layer.name,
+    rows: layer.gridRows,
+    cols: layer.gridCols,
+    ...(layer.kernel && { kernel: layer.kernel }),
+    scores,
+    mask,
+    min,
+    max,
+  };
 }
 
 const snapshotSteps = (events: readonly RunEvent[]) => events.filter((e) => e.type === 'snapshot').map((e) => e.step);
@@ -69,6 +86,9 @@ export class ImportanceState {
   private queued: number | undefined;
   private layerName: string | undefined;
   private decoded: DecodedLayer[] = [];
+  /** Each layer's score range over the run so far, as the last snapshot answer gave it. */
+  private ranges: Record<string, ScoreRange> = {};
+  private scoreKind: SnapshotMessage['score'] = 'attention';
   /** Whether the restored panel was on the newest snapshot (then a live run's panel keeps following). */
   private readonly restoredLatest: boolean;
 
@@ -112,6 +132,16 @@ export class ImportanceState {
     return this.layerName;
   }
 
+  /** The score range of a layer over the run so far (the fixed colour scale), when the host gave one. */
+  runRange(name: string): ScoreRange | undefined {
+    return Object.hasOwn(this.ranges, name) ? this.ranges[name] : undefined;
+  }
+
+  /** What the drawn snapshot's scores are: SA++ attention, or block norms over their mean. */
+  get score(): SnapshotMessage['score'] {
+    return this.scoreKind;
+  }
+
   /** The layer to draw: the one picked, else the snapshot's first. */
   get layer(): DecodedLayer | undefined {
     return this.decoded.find((l) => l.name === this.layerName) ?? this.decoded[0];
@@ -148,6 +178,8 @@ export class ImportanceState {
     if (!this.snapshotStepList.includes(message.step))
       this.snapshotStepList = [...this.snapshotStepList, message.step].sort((a, b) => a - b);
     this.decoded = message.layers.map(decodeLayer);
+    this.ranges = message.runRanges ?? {};
+    this.scoreKind = message.score;
     const names = this.layerNames;
     if (this.layerName === undefined || !names.includes(this.layerName)) this.layerName = names[0];
     const update: ImportanceUpdate = { post: [], draw: true, slider: true };
@@ -211,12 +243,17 @@ export class ImportanceState {
     update.post.push({ type: 'requestSnapshot', step });
   }
 
-  /** Records what to keep across a reload as it is now (later changes in the same input update it). */
-  private markSaved(update: ImportanceUpdate): void {
+  /** What to keep across a reload, as it is now. */
+  saved(): SavedImportanceState {
     const state: SavedImportanceState = {};
     if (this.layerName !== undefined) state.layer = this.layerName;
     if (this.selected !== undefined) state.step = this.selected;
     state.latest = this.selected === undefined || this.selected === this.snapshotStepList.at(-1);
-    update.save = state;
+    return state;
+  }
+
+  /** Records what to keep across a reload as it is now (later changes in the same input update it). */
+  private markSaved(update: ImportanceUpdate): void {
+    update.save = this.saved();
   }
 }

@@ -4,7 +4,7 @@
  * tables and the CSV of the sampled schedule. `schedule.ts` draws it.
  */
 import type { ScheduleMessage, SchedulePreviewResult } from '@protocol';
-import { csvField, type Point, type SeriesLine } from './series';
+import { csvField, type AxisRange, type Point, type SeriesLine } from './series';
 
 export type ScheduleChart = 'sparsity' | 'lr';
 
@@ -39,21 +39,37 @@ export class ScheduleState {
   }
 }
 
+/** The learning rate when it is the same at every sampled step (then it gets a line of text, not a chart). */
+export function constantLearningRate(p: SchedulePreviewResult): number | undefined {
+  const first = p.learningRate[0];
+  return first !== undefined && p.learningRate.every((v) => Math.abs(v - first) <= 1e-12 * Math.max(1, first))
+    ? first
+    : undefined;
+}
+
 export function scheduleLines(p: SchedulePreviewResult): Record<ScheduleChart, SeriesLine[]> {
   const series = (values: number[]): Point[] => p.steps.map((x, i) => ({ x, y: values[i] ?? 0 }));
   return {
     sparsity: [{ label: 'target sparsity', data: series(p.targetSparsity), color: 0 }],
-    lr: [{ label: 'learning rate', data: series(p.learningRate), color: 1 }],
+    lr:
+      constantLearningRate(p) === undefined ? [{ label: 'learning rate', data: series(p.learningRate), color: 1 }] : [],
   };
+}
+
+/** Both y axes from 0: a learning rate that decays to 0.0019 from 0.0021 is not drawn as a cliff. */
+export function scheduleAxes(): Record<ScheduleChart, AxisRange> {
+  return { sparsity: { min: 0, max: 1 }, lr: { min: 0 } };
 }
 
 export function scheduleSummary(p: SchedulePreviewResult): string {
   const pruned = p.layers.filter((l) => l.pruned);
   const blocks = pruned.reduce((n, l) => n + l.blocks, 0);
   const kept = pruned.reduce((n, l) => n + l.keptBlocks, 0);
+  const lr = constantLearningRate(p);
   return (
     `${p.name} · ${p.method} · ${p.totalSteps} steps · ${p.phases.length} phases` +
-    (blocks > 0 ? ` · ${kept}/${blocks} blocks kept at the end (${pct(1 - kept / blocks)} sparse)` : '')
+    (blocks > 0 ? ` · ${kept}/${blocks} blocks kept at the end (${pct(1 - kept / blocks)} sparse)` : '') +
+    (lr !== undefined ? ` · learning rate ${lr} throughout` : '')
   );
 }
 

@@ -13,6 +13,14 @@ export interface LineStyle {
   borderWidth?: number;
   pointRadius?: number;
   hidden?: boolean;
+  /** Drawing order: 0 on top, higher below (chart.js `order`). */
+  order?: number;
+}
+
+/** A y axis's bounds; an absent one follows the data. */
+export interface AxisRange {
+  min?: number;
+  max?: number;
 }
 
 export interface SeriesLine {
@@ -21,6 +29,8 @@ export interface SeriesLine {
   /** An index into the theme's series colours (wrapping), or the colour of a schedule target. */
   color: number | 'target';
   style?: LineStyle;
+  /** False for a line its legend need not list (a compared run's target, in its run's colour). */
+  inLegend?: boolean;
 }
 
 /** The finite `y(e)` of each event as a point, decimated for long runs. */
@@ -36,4 +46,15 @@ export function points<T>(events: readonly T[], x: (e: T) => number, y: (e: T) =
 /** A CSV field, quoted when it holds a comma, quote or newline. */
 export function csvField(value: string): string {
   return /[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+/**
+ * The accuracy axis: from a round tenth at least 0.05 below the lowest value up to 1, so
+ * 0.80–0.87 reads as the small change it is rather than filling the chart with noise.
+ */
+export function accuracyAxis(values: readonly number[]): AxisRange {
+  const finite = values.filter(Number.isFinite);
+  if (finite.length === 0) return { min: 0, max: 1 };
+  const low = Math.min(...finite);
+  return { min: Math.max(0, Math.floor((low - 0.05) * 10) / 10), max: 1 };
 }

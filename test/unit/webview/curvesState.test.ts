@@ -1,14 +1,16 @@
-// The sparsity panel's state without a browser: a real 300-step teacher-sapp run
-// (test/fixtures/webview/run.json) in, the charts' lines, the summary and the CSV out; then live
-// events, a CTR run, a long run's decimation, and the redraw throttle on a fake timer.
-import type { EvalEvent, HostToWebview, RunEvent, RunMessage, StepEvent } from '@protocol';
+// The run panel's curves without a browser: a real 300-step teacher-sapp run
+// (test/fixtures/webview/run.json) in, the charts' lines and axes, the summary strip and the CSV
+// out; then live events and sessions, a CTR run, a long run's decimation, and the redraw throttle
+// on a fake timer.
+import type { EvalEvent, HostToWebview, RunEvent, RunMessage, SessionSummary, StepEvent } from '@protocol';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { MAX_POINTS } from '../../../webview/src/decimate';
+import { CurvesState } from '../../../webview/src/state/curvesState';
 import { LiveRedraw, type Timer } from '../../../webview/src/state/liveRedraw';
-import { SparsityState } from '../../../webview/src/state/sparsityState';
+import { accuracyAxis } from '../../../webview/src/state/series';
 import { ROOT } from '../../helpers/experimentFixtures';
 
 const fixture = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/webview/run.json'), 'utf8')) as HostToWebview[];
@@ -20,32 +22,39 @@ const lastStep = stepEvents.at(-1)!;
 /** A step event like the run's last, at `step`. */
 const stepAt = (step: number, extra: Partial<StepEvent> = {}): StepEvent => ({ ...lastStep, step, ...extra });
 
-describe('sparsity panel state', () => {
-  it("a run's events become the four charts' lines", () => {
-    const state = new SparsityState();
+const strip = (state: CurvesState) => Object.fromEntries(state.headline().map((i) => [i.key, i.value]));
+
+describe('run panel curves', () => {
+  it("a run's events become the four charts' lines: the target dashed on top, wider lines under narrower", () => {
+    const state = new CurvesState();
     state.showRun(run.info, run.events);
     const lines = state.lines();
     assert.deepEqual(
-      lines.sparsity.map((l) => [l.label, l.color, l.data.length]),
+      lines.sparsity.map((l) => [l.label, l.color, l.data.length, l.style?.order, l.style?.borderWidth]),
       [
-        ['global', 0, stepEvents.length],
-        ['layer dense_1', 2, stepEvents.length],
-        ['target', 'target', stepEvents.length],
+        ['target', 'target', stepEvents.length, 0, 2],
+        ['layer dense_1', 1, stepEvents.length, 1, 2],
+        ['global (all kernels)', 0, stepEvents.length, 2, 5],
       ],
     );
-    assert.deepEqual(lines.sparsity[2]!.style, { borderDash: [6, 4], borderWidth: 1.5 });
+    assert.deepEqual(lines.sparsity[0]!.style?.borderDash, [6, 4]);
     assert.deepEqual(
-      lines.sparsity[0]!.data,
+      lines.sparsity[2]!.data,
       stepEvents.map((e) => ({ x: e.step, y: e.globalSparsity })),
     );
     assert.deepEqual(
-      lines.quality.map((l) => [l.label, l.data.length, l.style?.hidden ?? false]),
+      lines.loss.map((l) => [l.label, l.data.length, l.style?.hidden ?? false]),
       [
-        ['eval accuracy', evalEvents.length, false],
-        ['eval loss', evalEvents.length, true],
+        ['training loss', stepEvents.length, false],
+        ['evaluation loss', evalEvents.length, false],
       ],
+      'the evaluation loss is shown by default, beside the training loss',
     );
-    assert.equal(state.qualityTitle, 'Accuracy');
+    assert.deepEqual(
+      lines.quality.map((l) => [l.label, l.data.length]),
+      [['evaluation accuracy', evalEvents.length]],
+    );
+    assert.equal(state.qualityTitle, 'Accuracy (evaluation)');
     assert.deepEqual(
       lines.time[0]!.data.map((p) => p.x),
       stepEvents.map((e) => e.step),
@@ -53,16 +62,35 @@ describe('sparsity panel state', () => {
     assert.equal(state.totalSteps, 300);
     const phaseIndices = new Set(run.events.flatMap((e) => (e.type === 'phase' ? [e.index] : [])));
     assert.equal(state.phases.length, phaseIndices.size, 'each phase once');
-    assert.equal(
-      state.summary(),
-      `${run.info.name} · ${run.info.method} · completed · step 300/300 · global sparsity ${(100 * lastStep.globalSparsity).toFixed(1)}%`,
-    );
+    assert.deepEqual(strip(state), {
+      status: 'completed',
+      step: '300/300',
+      metric: '54.7%',
+      support: '0.625',
+      sparsity: `${(100 * run.info.final!.sparsity.global).toFixed(1)}%`,
+      backend: run.info.backend.name,
+    });
     assert.equal(state.fileName('metrics.csv'), `${run.info.id}-metrics.csv`);
   });
 
-  it('before a run: no lines with points, a waiting summary', () => {
-    const state = new SparsityState();
-    assert.equal(state.summary(), 'Waiting for the run…');
+  it('y axes: sparsity 0–100%, accuracy from a round tenth at least 0.05 below its lowest value, the rest from 0', () => {
+    const state = new CurvesState();
+    state.showRun(run.info, run.events);
+    const lowest = Math.min(...evalEvents.map((e) => e.metrics.accuracy!));
+    assert.deepEqual(state.axes(), {
+      sparsity: { min: 0, max: 1 },
+      loss: { min: 0 },
+      quality: { min: Math.floor((lowest - 0.05) * 10) / 10, max: 1 },
+      time: { min: 0 },
+    });
+    assert.deepEqual(accuracyAxis([0.8, 0.87, 0.85]), { min: 0.7, max: 1 }, '0.80–0.87 is not zoomed into noise');
+    assert.deepEqual(accuracyAxis([0.03]), { min: 0, max: 1 });
+    assert.deepEqual(accuracyAxis([]), { min: 0, max: 1 });
+  });
+
+  it('before a run: no lines with points, no strip', () => {
+    const state = new CurvesState();
+    assert.deepEqual(state.headline(), []);
     assert.deepEqual(
       Object.values(state.lines()).flatMap((ls) => ls.flatMap((l) => l.data)),
       [],
@@ -71,40 +99,74 @@ describe('sparsity panel state', () => {
   });
 
   it('live events append; a status event updates the record except `resumed`; a new run starts afresh', () => {
-    const state = new SparsityState();
-    const live = { ...run.info, status: 'running' as const, step: 10 };
+    const state = new CurvesState();
+    const live = { ...run.info, status: 'running' as const, step: 10, final: undefined, bestEvaluation: undefined };
     state.showRun(live, stepEvents.slice(0, 1));
-    assert.match(state.summary(), / · running · step 10\/300 /);
+    assert.equal(strip(state)['status'], 'running');
+    assert.equal(strip(state)['step'], '10/300');
     state.add([stepAt(200), stepAt(210)]);
-    assert.match(state.summary(), / · running · step 211\/300 /, 'how far the events say the run has got');
+    assert.equal(strip(state)['step'], '211/300', 'how far the events say the run has got');
     state.add([{ type: 'status', step: 211, status: 'resumed' } as RunEvent]);
-    assert.match(state.summary(), / · running · /);
+    assert.equal(strip(state)['status'], 'running');
     state.add([{ type: 'status', step: 211, status: 'cancelled' } as RunEvent]);
-    assert.match(state.summary(), / · cancelled · /);
+    assert.equal(strip(state)['status'], 'cancelled');
     assert.equal(state.lines().loss[0]!.data.length, 3);
     state.showRun(run.info, []);
     assert.equal(state.lines().loss[0]!.data.length, 0);
   });
 
-  it('a CTR run shows log-loss, without the eval loss line', () => {
-    const state = new SparsityState();
+  it("a live session's state and ETA show in the strip; the run's final record replaces it once it ends", () => {
+    const state = new CurvesState();
+    const live = { ...run.info, status: 'running' as const, step: 0, final: undefined, bestEvaluation: undefined };
+    state.showRun(live, []);
+    const session: SessionSummary = {
+      sessionId: 'session-1',
+      experimentUri: 'file:///x.prune.yaml',
+      runDir: '/runs/x',
+      name: run.info.name,
+      method: 'sapp',
+      state: 'queued',
+      step: 0,
+      totalSteps: 300,
+      globalSparsity: 0,
+      targetSparsity: 0,
+      finalTargetSparsity: 0.75,
+    };
+    state.showSession(session);
+    assert.equal(strip(state)['status'], 'queued');
+    state.showSession({ ...session, state: 'running', backend: 'wasm', threads: 2 });
+    state.add(Array.from({ length: 10 }, (_, i) => stepAt(10 * i, { stepMs: 5 })));
+    const items = Object.fromEntries(state.headline().map((i) => [i.key, i]));
+    assert.equal(items['step']!.value, '91/300');
+    assert.equal(items['step']!.detail, 'ETA 1 s', '209 steps of 5 ms');
+    assert.equal(items['backend']!.detail, '2 threads');
+    state.showSession({ ...session, state: 'completed' });
+    state.showRun(run.info, run.events);
+    assert.equal(strip(state)['status'], 'completed');
+    assert.equal(strip(state)['step'], '300/300');
+  });
+
+  it('a CTR run shows log-loss, from 0', () => {
+    const state = new CurvesState();
     const evals: RunEvent[] = [
       { type: 'eval', step: 10, metrics: { log_loss: 0.5, loss: 0.5, auc: 0.7 } } as EvalEvent,
       { type: 'eval', step: 20, metrics: { log_loss: 0.4, loss: 0.4, auc: 0.75 } } as EvalEvent,
     ];
-    state.showRun({ ...run.info, task: 'ctr' }, evals);
-    const [logLoss, evalLoss] = state.lines().quality;
-    assert.equal(state.qualityTitle, 'Log-loss');
-    assert.equal(logLoss!.label, 'eval log-loss');
+    state.showRun({ ...run.info, task: 'ctr', final: undefined }, evals);
+    const [logLoss] = state.lines().quality;
+    assert.equal(state.qualityTitle, 'Log-loss (evaluation)');
+    assert.equal(logLoss!.label, 'evaluation log-loss');
     assert.deepEqual(logLoss!.data, [
       { x: 10, y: 0.5 },
       { x: 20, y: 0.4 },
     ]);
-    assert.deepEqual(evalLoss!.data, []);
+    assert.deepEqual(state.axes().quality, { min: 0 });
+    const metric = state.headline().find((i) => i.key === 'metric')!;
+    assert.deepEqual([metric.label, metric.value, metric.detail], ['Log-loss', '0.4000', 'best 0.4000 at step 20 · AUC 0.7500']);
   });
 
   it('CSV: one row per step event, evaluation columns where an evaluation ran, empty cells for missing values', () => {
-    const state = new SparsityState();
+    const state = new CurvesState();
     state.showRun(run.info, run.events);
     const csv = state.toCsv().trimEnd().split('\n');
     assert.equal(
@@ -125,7 +187,7 @@ describe('sparsity panel state', () => {
   });
 
   it("a long run's lines are decimated, keeping each stretch's extremes", () => {
-    const state = new SparsityState();
+    const state = new CurvesState();
     const steps = Array.from({ length: 10_000 }, (_, i) => stepAt(i, { loss: 1 + Math.sin(i / 50) * 0.1 }));
     steps[6_789] = stepAt(6_789, { loss: 50 });
     state.showRun({ ...run.info, totalSteps: 10_000 }, steps);
