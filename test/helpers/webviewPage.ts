@@ -43,7 +43,23 @@ export const THEMES = {
     '--vscode-charts-yellow': '#bf8803',
     '--vscode-charts-foreground': '#616161',
   },
+  // VS Code's dark high-contrast theme: black, white text, orange focus border, bright charts.
+  'vscode-high-contrast': {
+    '--vscode-editor-background': '#000000',
+    '--vscode-editor-foreground': '#ffffff',
+    '--vscode-descriptionForeground': '#ffffff',
+    '--vscode-focusBorder': '#f38518',
+    '--vscode-charts-blue': '#3794ff',
+    '--vscode-charts-orange': '#ff9f30',
+    '--vscode-charts-green': '#89d185',
+    '--vscode-charts-purple': '#d59bfa',
+    '--vscode-charts-red': '#f48771',
+    '--vscode-charts-yellow': '#ffd700',
+    '--vscode-charts-foreground': '#ffffff',
+  },
 } as const;
+
+export type ThemeClass = keyof typeof THEMES;
 
 const themeCss = Object.entries(THEMES)
   .map(

@@ -129,6 +129,7 @@ export class Heatmap {
     this.shown = { layer, range, kind, cell };
     canvas.dataset.cell = String(cell);
     canvas.dataset.hatched = String(hatched);
+    canvas.dataset.background = theme.background;
     return true;
   }
 

@@ -25,7 +25,7 @@ const stepAt = (step: number, extra: Partial<StepEvent> = {}): StepEvent => ({ .
 const strip = (state: CurvesState) => Object.fromEntries(state.headline().map((i) => [i.key, i.value]));
 
 describe('run panel curves', () => {
-  it("a run's events become the four charts' lines: the target dashed on top, wider lines under narrower", () => {
+  it("a run's events become the four charts' lines: the target dashed on top, wider lines under narrower ones", () => {
     const state = new CurvesState();
     state.showRun(run.info, run.events);
     const lines = state.lines();
@@ -33,8 +33,8 @@ describe('run panel curves', () => {
       lines.sparsity.map((l) => [l.label, l.color, l.data.length, l.style?.order, l.style?.borderWidth]),
       [
         ['target', 'target', stepEvents.length, 0, 2],
-        ['layer dense_1', 1, stepEvents.length, 1, 2],
-        ['global (all kernels)', 0, stepEvents.length, 2, 5],
+        ['layer dense_1', 1, stepEvents.length, 1, 4],
+        ['global (all kernels)', 0, stepEvents.length, 2, 6],
       ],
     );
     assert.deepEqual(lines.sparsity[0]!.style?.borderDash, [6, 4]);

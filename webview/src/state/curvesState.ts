@@ -103,9 +103,10 @@ export class CurvesState {
   }
 
   /**
-   * The charts' lines. On the sparsity chart the target is dashed in its own colour and drawn on
-   * top; under it each layer's line is narrower than the one below, the global line widest at the
-   * bottom, so lines that coincide (a layer that follows its target exactly) still all show.
+   * The charts' lines. On the sparsity chart the target is dashed in its own colour, thin and on
+   * top; under it each layer's line is wider than the target and narrower than the one below, the
+   * global line widest at the bottom, so lines that coincide (a layer that follows its target
+   * exactly) still all show, each as a band around the next.
    */
   lines(): Record<CurveChart, SeriesLine[]> {
     const steps = this.steps;
@@ -124,13 +125,13 @@ export class CurvesState {
           label: `layer ${name}`,
           data: points(steps, byStep, (e) => e.layerSparsity[name]),
           color: i + 1,
-          style: { borderWidth: 2 + 2 * (layers.length - 1 - i), order: 1 + i },
+          style: { borderWidth: 4 + 2 * (layers.length - 1 - i), order: 1 + i },
         })),
         {
           label: 'global (all kernels)',
           data: points(steps, byStep, (e) => e.globalSparsity),
           color: 0,
-          style: { borderWidth: 3 + 2 * layers.length, order: 1 + layers.length },
+          style: { borderWidth: 4 + 2 * layers.length, order: 1 + layers.length },
         },
       ],
       loss: [
