@@ -162,7 +162,10 @@ describe('run panel curves', () => {
     ]);
     assert.deepEqual(state.axes().quality, { min: 0 });
     const metric = state.headline().find((i) => i.key === 'metric')!;
-    assert.deepEqual([metric.label, metric.value, metric.detail], ['Log-loss', '0.4000', 'best 0.4000 at step 20 · AUC 0.7500']);
+    assert.deepEqual(
+      [metric.label, metric.value, metric.detail],
+      ['Log-loss', '0.4000', 'best 0.4000 at step 20 · AUC 0.7500'],
+    );
   });
 
   it('CSV: one row per step event, evaluation columns where an evaluation ran, empty cells for missing values', () => {
