@@ -10,6 +10,7 @@ import {
   type ServerOptions,
 } from 'vscode-languageclient/node';
 import {
+  COMMAND_IDS,
   SessionDidChangeNotification,
   SessionDidReportEventsNotification,
   type SessionEventsParams,
@@ -62,6 +63,8 @@ export class Ctx implements vscode.Disposable {
       synchronize: { fileEvents: this.dataFiles },
       // The server refuses sessions (which run code and read files) in an untrusted workspace.
       initializationOptions: { trusted: vscode.workspace.isTrusted },
+      // Hovers link to the schedule preview; no other command may run from the server's Markdown.
+      markdown: { isTrusted: { enabledCommands: [COMMAND_IDS.previewSchedule] }, supportHtml: false },
     };
     // The client id makes vscode-languageclient honour `sparsityStudio.trace.server`.
     this.languageClient = new LanguageClient(SETTINGS_SECTION, 'Sparsity Studio', serverOptions, clientOptions);

@@ -15,7 +15,7 @@ import {
   type InitializeResult,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { ExperimentTemplateRequest, isExperimentTemplateKind } from '@protocol';
+import { COMMAND_IDS, ExperimentTemplateRequest, isExperimentTemplateKind } from '@protocol';
 import { codeActions } from './experiment/codeActions';
 import { complete } from './experiment/completion';
 import { documentSymbols } from './experiment/documentSymbols';
@@ -97,7 +97,9 @@ connection.onCompletion((params) =>
 
 connection.onHover((params) =>
   withDocument(params.textDocument.uri, null, (doc) => {
-    const result = hover(validation.resultFor(doc), params.position);
+    const args = encodeURIComponent(JSON.stringify([doc.uri]));
+    const link = `[Preview the schedule](command:${COMMAND_IDS.previewSchedule}?${args})`;
+    const result = hover(validation.resultFor(doc), params.position, link);
     return result ? { contents: { kind: 'markdown', value: result.markdown }, range: result.range } : null;
   }),
 );

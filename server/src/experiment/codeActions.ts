@@ -9,9 +9,13 @@ export interface CodeActionEntry extends Fix {
 const before = (a: Range['start'], b: Range['start']) =>
   a.line < b.line || (a.line === b.line && a.character <= b.character);
 
+/** The fixes of the diagnostics whose range (or wider `fixRange`) touches `range`. */
 export function codeActions(diagnostics: ExperimentDiagnostic[], range: Range): CodeActionEntry[] {
   return diagnostics
-    .filter((d) => before(d.range.start, range.end) && before(range.start, d.range.end))
+    .filter((d) => {
+      const at = d.fixRange ?? d.range;
+      return before(at.start, range.end) && before(range.start, at.end);
+    })
     .flatMap((d) => d.fixes.map((fix) => ({ ...fix, diagnostic: d })));
 }
 

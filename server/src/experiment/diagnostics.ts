@@ -97,6 +97,11 @@ export interface ExperimentDiagnostic {
   code: DiagnosticCode;
   message: string;
   fixes: Fix[];
+  /**
+   * Where its quick fixes are offered, when wider than `range`: a schedule whose fractions do not
+   * add up is marked on its `schedule` key, but fixed from any line of it (`cycles: 9` included).
+   */
+  fixRange?: Range;
 }
 
 export const DIAGNOSTIC_SOURCE = 'sparsity-studio';
@@ -105,7 +110,7 @@ export function diagnostic(
   code: DiagnosticCode,
   range: Range,
   message: string,
-  options: { severity?: Severity; fixes?: Fix[] } = {},
+  options: { severity?: Severity; fixes?: Fix[]; fixRange?: Range } = {},
 ): ExperimentDiagnostic {
   return {
     range,
@@ -113,5 +118,6 @@ export function diagnostic(
     code,
     message,
     fixes: options.fixes ?? [],
+    ...(options.fixRange && { fixRange: options.fixRange }),
   };
 }

@@ -1,7 +1,9 @@
 /**
  * Hover in experiment files: the key's docs from the schema, the chosen value's own docs, and
- * what the config computes to there (the block grid on `block` and `sparsity`, the phase table on
- * `schedule`), from the same analysis the validator uses.
+ * what the config computes to there (the block grid on `block` and `sparsity`; the phase table on
+ * `schedule`, a one-line summary with a link to the preview on the keys that shape it), from the
+ * same analysis the validator uses. A schedule whose fractions do not add up shows what is wrong
+ * instead of phases: the trainer would never run the renormalised schedule, since the file does not run.
  */
 import type { ExperimentAnalysis } from './analysis';
 import { choicesOf, describeConstraints, discriminatorOf, schemaAtPath, valueAtPath } from './jsonSchema';
@@ -16,7 +18,11 @@ export interface HoverResult {
 
 const pct = (x: number) => `${(100 * x).toFixed(1).replace(/\.0$/, '')}%`;
 
-export function hover(result: ValidationResult, position: Position): HoverResult | undefined {
+/**
+ * `previewLink`: a Markdown link that opens the schedule preview of this document (the LSP adapter
+ * knows the document's URI and the command); without it the summary goes without a link.
+ */
+export function hover(result: ValidationResult, position: Position, previewLink?: string): HoverResult | undefined {
   const doc = result.document;
   const offset = doc.lines.offsetAt(position);
   const at = doc.pathAt(offset);
@@ -46,26 +52,63 @@ export function hover(result: ValidationResult, position: Position): HoverResult
     if (choice?.markdown && choice.markdown !== schema.markdownDescription)
       parts.push(`\`${String(value)}\`: ${choice.markdown}`);
   }
-  const facts = result.analysis ? computedFacts(result.analysis, path.map(String)) : undefined;
+  const facts = result.analysis ? computedFacts(result, result.analysis, path.map(String), previewLink) : undefined;
   if (facts) parts.push(facts);
   if (!schema && !facts) return undefined;
   return { markdown: parts.join('\n\n'), range: doc.range(span) };
 }
 
-function computedFacts(analysis: ExperimentAnalysis, path: string[]): string | undefined {
+function computedFacts(
+  result: ValidationResult,
+  analysis: ExperimentAnalysis,
+  path: string[],
+  previewLink: string | undefined,
+): string | undefined {
   const joined = path.join('.');
   if (['pruning.block', 'pruning.sparsity', 'pruning.min_blocks', 'pruning.layers', 'pruning.exclude'].includes(joined))
     return layerTable(analysis);
+  const onSchedule = joined === 'pruning.schedule';
   if (
-    joined === 'pruning.schedule' ||
+    onSchedule ||
     joined === 'pruning.method' ||
     joined === 'training.steps' ||
     joined === 'training.epochs' ||
     (path[0] === 'pruning' && path[1] === 'schedule')
-  )
-    return phaseTable(analysis);
+  ) {
+    const invalid = scheduleProblem(result);
+    if (invalid) return invalid;
+    return onSchedule ? phaseTable(analysis) : phaseSummary(analysis, previewLink);
+  }
   if (joined === 'model' || joined === 'model.kind') return layerTable(analysis);
   return undefined;
+}
+
+/**
+ * What is wrong with a schedule whose fractions do not add up (its `schedule-sum` diagnostics),
+ * in place of phases the file would never run.
+ */
+export function scheduleProblem(result: ValidationResult): string | undefined {
+  const problems = result.diagnostics.filter((d) => d.code === 'schedule-sum');
+  if (problems.length === 0) return undefined;
+  return [
+    ...problems.map((d) => `**Invalid schedule:** ${d.message}`),
+    'No phases until they add up to 1: the run is refused as it is. The quick fix (Ctrl+.) scales the written fractions to add up to 1.',
+  ].join('\n\n');
+}
+
+/** The phases in one line: how many, over how many steps, the first and the last, and the link to the preview. */
+export function phaseSummary(analysis: ExperimentAnalysis, previewLink?: string): string | undefined {
+  const schedule = analysis.schedule;
+  if (!schedule || schedule.phases.length === 0) return undefined;
+  const first = schedule.phases[0]!;
+  const last = schedule.phases.at(-1)!;
+  const ends =
+    schedule.phases.length > 1
+      ? ` from ${first.label} (steps ${first.startStep}–${first.endStep}) to ${last.label} (${last.startStep}–${last.endStep})`
+      : '';
+  return `${schedule.phases.length} phase${schedule.phases.length === 1 ? '' : 's'} over ${schedule.totalSteps} steps${ends}. ${
+    previewLink ?? 'The phase table is on `schedule`.'
+  }`;
 }
 
 /** The block grid of every layer with a kernel and what the target keeps of it. */

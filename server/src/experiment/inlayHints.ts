@@ -1,6 +1,7 @@
 /**
  * Inlay hints: after `block`, the blocks and kept blocks of each pruned layer; after `sparsity`,
- * the resulting global sparsity; after each schedule fraction, the steps it becomes.
+ * the resulting global sparsity; after each schedule fraction, the steps it becomes, and after
+ * `schedule` by how much they miss the run's steps when they do not add up to 1.
  */
 import { isRecord } from './jsonSchema';
 import { methodFormat } from './methods';
@@ -41,11 +42,26 @@ export function inlayHints(result: ValidationResult, fromLine = 0, toLine = Numb
   const written =
     doc.value && isRecord(doc.value) && isRecord(doc.value['pruning']) ? doc.value['pruning']['schedule'] : undefined;
   if (schedule && isRecord(written)) {
+    // With fractions that do not add up, the steps are the fractions as written (which is what
+    // the hover and the diagnostic say too), and the schedule key says by how much they miss.
+    const sumProblem = result.diagnostics.find((d) => d.code === 'schedule-sum');
     for (const key of Object.keys(written)) {
       const value = written[key];
       if (typeof value !== 'number' || key === 'cycles') continue;
       const steps = Math.round(value * schedule.totalSteps);
-      after(['pruning', 'schedule', key], ` ${key === 'cycle' ? `${steps} steps each` : `${steps} steps`}`);
+      const label = key === 'cycle' ? `${steps} steps each` : `${steps} steps`;
+      after(['pruning', 'schedule', key], ` ${label}${sumProblem ? ' as written' : ''}`);
+    }
+    if (sumProblem) {
+      const key = doc.locate(['pruning', 'schedule'])?.key;
+      const position = key ? doc.lines.positionAt(key.end) : undefined;
+      const total = Math.round(schedule.fractionSum * schedule.totalSteps);
+      if (position && position.line >= fromLine && position.line <= toLine)
+        hints.push({
+          position,
+          label: ` ⚠ ${total} of ${schedule.totalSteps} steps: the fractions add up to ${Math.round(schedule.fractionSum * 1e6) / 1e6}, not 1`,
+          tooltip: sumProblem.message,
+        });
     }
   }
   return hints;

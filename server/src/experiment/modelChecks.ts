@@ -246,13 +246,17 @@ function scheduleDiagnostics(analysis: ExperimentAnalysis, doc: ExperimentDocume
       p.key === 'cycle' ? `cycles x cycle ${round(p.value)}` : `${p.key} ${round(p.value)}`,
     );
     const fix = 'schedule' in pruning ? renormaliseFix(doc, schedulePath, pruning.schedule, parts, sum) : undefined;
+    // The fix is offered from any line of the schedule: the lines people edit are its fractions.
+    const whole = doc.locate(schedulePath);
+    const fixRange =
+      whole?.key && whole.value ? doc.range({ start: whole.key.start, end: whole.value.end }) : undefined;
     out.push({
       path: schedulePath,
       diagnostic: diagnostic(
         'schedule-sum',
         doc.range(doc.spanOf(schedulePath)),
         `Schedule fractions add up to ${round(sum)}, not 1: ${terms.join(' + ')}.`,
-        { fixes: fix ? [fix] : [] },
+        { fixes: fix ? [fix] : [], ...(fixRange && { fixRange }) },
       ),
     });
   }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { codeActions } from '../../../server/src/experiment/codeActions';
 import { complete } from '../../../server/src/experiment/completion';
 import { documentSymbols } from '../../../server/src/experiment/documentSymbols';
 import { hover } from '../../../server/src/experiment/hover';
@@ -99,6 +100,56 @@ describe('hover', () => {
     assert.match(h.markdown, /21 phases over 3000 steps/);
     assert.match(h.markdown, /\| dense warm-up \| dense \| 0–300 \| 300 \| 0% \|/);
     assert.match(h.markdown, /\| final sparse fine-tune \| sparse \| 2550–3000 \| 450 \| 90% \|/);
+  });
+
+  it('the phase table only on `schedule`; elsewhere one line with the link to the preview', () => {
+    const link = '[Preview the schedule](command:sparsityStudio.previewSchedule?x)';
+    const doc = validateExperiment(sampleText, hostFor(SAMPLE));
+    const lines = new LineIndex(sampleText);
+    for (const needle of ['method: sapp', 'steps: 3000', 'cycles: 7', 'cycle: 0.1']) {
+      const h = hover(doc, lines.positionAt(sampleText.indexOf(needle) + 1), link)!;
+      assert.doesNotMatch(h.markdown, /\| phase \|/, `${needle}: no table`);
+      assert.ok(
+        h.markdown.endsWith(
+          `21 phases over 3000 steps from dense warm-up (steps 0–300) to final sparse fine-tune (2550–3000). ${link}`,
+        ),
+        `${needle}: ${h.markdown}`,
+      );
+    }
+    assert.match(hover(doc, lines.positionAt(sampleText.indexOf('schedule:') + 1), link)!.markdown, /\| phase \|/);
+  });
+
+  it('on fractions that do not add up, hover, hints and the quick fix agree on what is wrong, from any line of the schedule', () => {
+    const text = sampleText.replace('cycles: 7', 'cycles: 9');
+    const doc = validateExperiment(text, hostFor(SAMPLE));
+    const lines = new LineIndex(text);
+    const sum = doc.diagnostics.find((d) => d.code === 'schedule-sum')!;
+    assert.match(sum.message, /add up to 1\.2, not 1/);
+    for (const needle of ['schedule:', 'cycles: 9', 'cycle: 0.1', 'method: sapp']) {
+      const h = hover(doc, lines.positionAt(text.indexOf(needle) + 1))!.markdown;
+      assert.ok(h.includes(`**Invalid schedule:** ${sum.message}`), `${needle}: ${h}`);
+      assert.doesNotMatch(h, /\| phase \||phases over/, `${needle}: no renormalised phases presented`);
+    }
+    const hints = inlayHints(doc);
+    const hintOn = (prefix: string) =>
+      hints.filter((h) => text.split('\n')[h.position.line]!.trimStart().startsWith(prefix));
+    assert.deepEqual(
+      hintOn('cycle:').map((h) => h.label),
+      [' 300 steps each as written'],
+    );
+    assert.deepEqual(
+      hintOn('schedule:').map((h) => h.label),
+      [' ⚠ 3600 of 3000 steps: the fractions add up to 1.2, not 1'],
+    );
+    // The quick fix from the line being edited, not only from the `schedule` key it marks.
+    const cursor = lines.positionAt(text.indexOf('cycles: 9') + 9);
+    const fixes = codeActions(doc.diagnostics, { start: cursor, end: cursor });
+    assert.deepEqual(
+      fixes.map((f) => f.title),
+      ['Renormalise the schedule fractions to add up to 1'],
+    );
+    const outside = lines.positionAt(text.indexOf('output:'));
+    assert.deepEqual(codeActions(doc.diagnostics, { start: outside, end: outside }), [], 'not from outside it');
   });
 
   it("shows the chosen value's own docs", () => {
