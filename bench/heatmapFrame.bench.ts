@@ -1,5 +1,5 @@
 /**
- * One heatmap update of the importance panel in headless Chromium, on a 256x256-block layer
+ * One heatmap update of the run panel (its block-importance tab) in headless Chromium, on a 256x256-block layer
  * (65,536 blocks, 25% kept): a `snapshot` message posted to the page, alternating between two
  * snapshots so every update redraws. Timed in the page with performance.now():
  * - update: from postMessage until the panel's handler has returned (base64 decode, colouring,

@@ -225,8 +225,9 @@ export const SessionStopRequest = new RequestType<SessionIdParams, SessionSummar
 export const SessionListRequest = new RequestType0<SessionListResult, void>('sparsity/session/list');
 
 /**
- * server -> client notification. Trigger: a session changes state, phase, or (at most twice a
- * second) step. Reaction: the client updates the status bar, code lenses and the Runs view.
+ * server -> client notification. Trigger: a session changes state or phase, evaluates, or (at most
+ * twice a second) moves on a step. Reaction: the client updates the status bar, code lenses, the Runs
+ * view and the run panel's summary strip, and says when the session has ended.
  */
 export const SessionDidChangeNotification = new NotificationType<SessionSummary>('sparsity/session/didChange');
 
@@ -245,8 +246,8 @@ export const SessionDidReportEventsNotification = new NotificationType<SessionEv
 export const RunReadRequest = new RequestType<RunReadParams, RunReadResult, void>('sparsity/run/read');
 
 /**
- * client -> server request. Trigger: the block-importance panel shows a step (slider, live
- * update). Reaction: that snapshot's scores and masks per layer.
+ * client -> server request. Trigger: the run panel's heatmap shows a step (slider, live update).
+ * Reaction: that snapshot's scores and masks per layer, and each layer's score range over the run.
  */
 export const RunSnapshotRequest = new RequestType<RunSnapshotParams, RunSnapshotResult, void>('sparsity/run/snapshot');
 

@@ -1,9 +1,9 @@
 /**
- * The importance panel's state, pure (no DOM, no canvas, no `acquireVsCodeApi`): the run's
+ * The run panel's block-importance state, pure (no DOM, no canvas, no `acquireVsCodeApi`): the run's
  * snapshot steps, the step the slider is on and the one drawn, the layers of the drawn snapshot
  * and the one picked, and the exchange with the host, one snapshot request at a time. Each input, a
  * host message or a user action, returns an `ImportanceUpdate`: what the view must post, keep
- * across reloads, redraw. `importance.ts` is the view; Node tests drive this with messages.
+ * across reloads, redraw. `run.ts` and `heatmap.ts` are the view; Node tests drive this with messages.
  */
 import type {
   KernelGeometry,
