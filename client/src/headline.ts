@@ -1,9 +1,9 @@
 /**
  * The run headline (`@protocol` runHeadline) in the editor's own places: the tooltips of the status
- * bar and the Runs view, and the end-of-run notification. The numbers are the summary strip's.
+ * bar and the Runs view. The numbers are the summary strip's.
  */
 import * as vscode from 'vscode';
-import { headlineItems, headlineLine, type HeadlineInput } from '@protocol';
+import { headlineItems, type HeadlineInput } from '@protocol';
 
 /** A Markdown tooltip: the title, then one line per fact of the headline, then `footer`. */
 export function headlineTooltip(title: string, headline: HeadlineInput, footer: string[] = []): vscode.MarkdownString {
@@ -15,11 +15,6 @@ export function headlineTooltip(title: string, headline: HeadlineInput, footer: 
   );
   markdown.supportThemeIcons = true;
   return markdown;
-}
-
-/** The headline on one line, for notifications. */
-export function headlineText(headline: HeadlineInput): string {
-  return headlineLine(headlineItems(headline).filter((i) => i.key !== 'status' && i.key !== 'backend'));
 }
 
 /** Text shown as itself in Markdown (run names and error messages may hold `*`, `_`, `[`…). */

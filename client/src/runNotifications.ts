@@ -4,33 +4,9 @@
  * too). The progress while it trains is the server's work-done progress (progressNotifications.ts).
  */
 import * as vscode from 'vscode';
-import { COMMAND_IDS, headlineOfSession, isFinalState, type SessionState, type SessionSummary } from '@protocol';
+import { COMMAND_IDS, isFinalState, type SessionState, type SessionSummary } from '@protocol';
 import type { Ctx } from './ctx';
-import { headlineText } from './headline';
-
-export const OPEN_DASHBOARD = 'Open Dashboard';
-export const COMPARE_WITH = 'Compare with…';
-export const SHOW_LOG = 'Show Log';
-
-/** What the user is told when a session ends in `state`; nothing for a stop they asked for. */
-export function endMessage(s: SessionSummary): { text: string; actions: string[]; error: boolean } | undefined {
-  switch (s.state) {
-    case 'completed':
-      return {
-        text: `Sparsity Studio: ${s.name} (${s.method}) completed — ${headlineText(headlineOfSession(s))}.`,
-        actions: [OPEN_DASHBOARD, COMPARE_WITH],
-        error: false,
-      };
-    case 'failed':
-      return {
-        text: `Sparsity Studio: ${s.name} (${s.method}) failed at step ${s.step}: ${s.error ?? 'no reason given'}`,
-        actions: [SHOW_LOG, OPEN_DASHBOARD],
-        error: true,
-      };
-    default:
-      return undefined;
-  }
-}
+import { COMPARE_WITH, endMessage, OPEN_DASHBOARD, SHOW_LOG } from './endMessage';
 
 /** Follows the sessions and speaks once when each one ends. */
 export class RunNotifications implements vscode.Disposable {

@@ -1,6 +1,6 @@
 /**
- * Session and run commands inside the real extension host: run, export, compare, preview the
- * schedule, delete, and a refused start.
+ * Session and run commands inside the real extension host: run (saving only the file it runs),
+ * export, compare, preview the schedule, open a run's dashboard, delete, and a refused start.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -39,6 +39,15 @@ async function runDirOf(session: SessionSummary, other: string[] = []): Promise<
     await new Promise((r) => setTimeout(r, 100)); // the folder appears when the worker starts the run
   }
   throw new Error(`no run folder for ${session.name}`);
+}
+
+/** The view types of the open webview tabs, without VS Code's prefix. */
+function webviewTabs(): string[] {
+  return vscode.window.tabGroups.all
+    .flatMap((g) => g.tabs)
+    .flatMap((t) =>
+      t.input instanceof vscode.TabInputWebview ? [t.input.viewType.replace(/^.*(?=sparsityStudio\.)/, '')] : [],
+    );
 }
 
 /** Waits for a webview tab of `viewType` (VS Code may prefix it) titled `label`. */
@@ -101,6 +110,54 @@ suite('sessions and runs from commands', () => {
     assert.equal(deleted, true);
     assert.ok(!existsSync(secondRun), 'the run folder is gone');
     assert.ok(existsSync(firstDir), 'the other run is kept');
+  });
+
+  test('Run saves the file it runs and no other; Open Dashboard opens one run panel', async function () {
+    this.timeout(240_000);
+    const runFile = workspaceFile('valid.prune.yaml');
+    const otherFile = workspaceFile('valid-long.prune.yaml');
+    const runText = readFileSync(runFile.fsPath, 'utf8');
+    const otherText = readFileSync(otherFile.fsPath, 'utf8');
+    const edited = '# edited before Run\n';
+    const other = await vscode.workspace.openTextDocument(otherFile);
+    const run = await vscode.workspace.openTextDocument(runFile);
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(otherFile, new vscode.Position(0, 0), edited);
+    edit.insert(runFile, new vscode.Position(0, 0), edited);
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    await vscode.window.showTextDocument(run);
+    assert.ok(run.isDirty && other.isDirty, 'both edited, neither saved');
+    try {
+      const session = await vscode.commands.executeCommand<SessionSummary>('sparsityStudio.runExperiment', {
+        uri: runFile.toString(),
+        steps: 40,
+      });
+      assert.ok(session, 'the session started');
+      assert.ok(!run.isDirty, 'the file that runs is saved');
+      assert.ok(readFileSync(runFile.fsPath, 'utf8').startsWith(edited));
+      assert.ok(other.isDirty, 'the other file is still unsaved');
+      assert.equal(readFileSync(otherFile.fsPath, 'utf8'), otherText, 'and its edit is not on disk');
+      const runDir = await runDirOf(session);
+      assert.equal((await finished(runDir)).status, 'completed');
+
+      // One panel for the run, titled with its short label; none of the two former kinds.
+      const before = webviewTabs();
+      await vscode.commands.executeCommand('sparsityStudio.openDashboard', runDir);
+      await waitForWebviewTab('sparsityStudio.dashboard.run', 'Run · e2e-valid · sapp · s7');
+      const opened = webviewTabs().filter((t) => !before.includes(t));
+      assert.deepEqual(opened, ['sparsityStudio.dashboard.run'], 'exactly one new panel');
+    } finally {
+      // Leave the shared workspace as it was: both files back to their text, saved.
+      for (const [document, text] of [
+        [run, runText],
+        [other, otherText],
+      ] as const) {
+        const restore = new vscode.WorkspaceEdit();
+        restore.replace(document.uri, new vscode.Range(0, 0, document.lineCount, 0), text);
+        await vscode.workspace.applyEdit(restore);
+        await document.save();
+      }
+    }
   });
 
   test('Run Experiment refuses a file with errors and says why', async () => {

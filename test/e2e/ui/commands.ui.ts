@@ -10,8 +10,9 @@ export const tests: UiTest[] = [
     name: 'the palette lists every command; New Experiment prompts, validates the name and writes the file',
     async run({ page, workspace, fileText, shot }) {
       const { widget, input, row } = quickInput(page);
-      // Delete Run and Refresh Runs act on the Runs view and are hidden from the palette (package.json).
-      const hidden: string[] = ['sparsityStudio.deleteRun', 'sparsityStudio.refreshRuns'];
+      // Delete Run, Refresh Runs and Compare With… act on a row of the Runs view (or a finished
+      // run's notification) and are hidden from the palette (package.json).
+      const hidden: string[] = ['sparsityStudio.deleteRun', 'sparsityStudio.refreshRuns', 'sparsityStudio.compareWith'];
       const titles = Object.entries(COMMANDS)
         .filter(([id]) => !hidden.includes(id))
         .map(([, title]) => `${COMMAND_CATEGORY}: ${title}`);

@@ -1,10 +1,12 @@
 /**
  * A pruning session driven from the editor: the Run code lens, the work-done progress, the status
- * bar, the live dashboards, Stop, the replayed dashboards and the schedule panel.
+ * bar, the live run panel (its summary strip, curves and block importance), Stop, the replayed
+ * panel and the schedule panel; and a run that completes: the notification with its result, Open
+ * Dashboard from it, and the Runs view's row.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FrameLocator, Page } from 'playwright-core';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
 import type { UiTest } from '../uiTest';
 import { openFile } from '../uiActions';
 
@@ -45,35 +47,35 @@ async function webviewWithText(page: Page, marker: string): Promise<FrameLocator
   return inner(found);
 }
 
-/** The sparsity and importance panels of the open dashboard. */
-async function dashboardFrames(page: Page): Promise<{ sparsity: FrameLocator; importance: FrameLocator }> {
-  return {
-    sparsity: await webviewWithText(page, 'Sparsity vs schedule'),
-    importance: await webviewWithText(page, 'kept (outlined)'),
-  };
+/** Opens the notification centre (code-server under the smoke-test driver shows no toasts) until `row` is in it. */
+async function inNotificationCentre(page: Page, row: Locator, what: string, timeoutMs = 60_000): Promise<void> {
+  // The bell toggles the centre, and a click before the notification exists may not stick: retry.
+  await waitFor(
+    what,
+    async () => {
+      if (await row.isVisible()) return true;
+      if (!(await page.locator('.notifications-center.visible').isVisible()))
+        await page.locator('.statusbar-item[id="status.notifications"]').first().click();
+      return row.isVisible();
+    },
+    timeoutMs,
+  );
 }
 
 export const tests: UiTest[] = [
   {
-    name: 'Run from the code lens: progress, status bar and live dashboards move; Cancel leaves a cancelled run with a checkpoint; schedule panel',
+    name: 'Run from the code lens: progress, status bar and the live run panel move; Cancel leaves a cancelled run with a checkpoint; schedule panel',
     fromVsix: true,
-    timeoutMs: 240_000, // a live session, two dashboards, a replay and the schedule panel
+    timeoutMs: 240_000, // a live session, its run panel on both tabs, a replay and the schedule panel
     async run({ page, shot, workspace }) {
       await openFile(page, 'valid-long.prune.yaml');
       const lens = (text: string) => page.locator('.codelens-decoration a', { hasText: text }).first();
       await lens('Run').waitFor({ timeout: 60_000 });
       await lens('Run').click();
 
-      // The server's work-done progress, as a notification with a Cancel button (looked for in the
-      // notification centre: code-server under the smoke-test driver shows no toasts).
-      // The bell toggles the centre, and a click before the notification exists may not stick: retry.
+      // The server's work-done progress, as a cancellable notification.
       const progress = page.locator('.notifications-center .monaco-list-row', { hasText: 'Pruning e2e-long' }).first();
-      await waitFor('the progress notification in the notification centre', async () => {
-        if (await progress.isVisible()) return true;
-        if (!(await page.locator('.notifications-center.visible').isVisible()))
-          await page.locator('.statusbar-item[id="status.notifications"]').first().click();
-        return progress.isVisible();
-      });
+      await inNotificationCentre(page, progress, 'the progress notification in the notification centre');
       const progressStep = async () =>
         Number(/step (\d+)\/100000/.exec((await progress.textContent()) ?? '')?.[1] ?? -1);
       await waitFor('the status bar to show a step', async () => (await statusStep(page)) > 0);
@@ -88,16 +90,26 @@ export const tests: UiTest[] = [
       if (!/wasm/.test(statusText)) throw new Error(`the status bar does not name the backend: ${statusText}`);
       await shot('session-running');
 
-      // The dashboards while it trains: the sparsity panel's step rises and the heatmap follows new snapshots.
+      // The run panel while it trains: one panel (no tab of the two former kinds), its strip's step
+      // rises, and its heatmap follows new snapshots.
       await lens('Open dashboard').click();
-      await page.locator('.tab', { hasText: 'Block importance ·' }).first().waitFor({ timeout: 30_000 });
-      const { sparsity, importance } = await dashboardFrames(page);
+      await page.locator('.tab', { hasText: 'Run · e2e-long · sapp · s7' }).first().waitFor({ timeout: 30_000 });
+      if ((await page.locator('.tab', { hasText: /^(Sparsity|Block importance) ·/ }).count()) > 0)
+        throw new Error('Open Dashboard opened more than the run panel');
+      const dashboard = await webviewWithText(page, 'Sparsity vs schedule');
       const panelStep = async () =>
-        Number(/step (\d+)\/100000/.exec((await sparsity.locator('.status').first().textContent()) ?? '')?.[1] ?? -1);
-      await waitFor('the sparsity panel to show a step', async () => (await panelStep()) > 0);
+        Number(
+          /(\d+)\/100000/.exec((await dashboard.locator('.fact-step .fact-value').textContent()) ?? '')?.[1] ?? -1,
+        );
+      await waitFor('the summary strip to show a step', async () => (await panelStep()) > 0);
       const shownFirst = await panelStep();
-      await waitFor('the sparsity panel step to rise', async () => (await panelStep()) > shownFirst + 50);
-      const heatmap = importance.locator('canvas.heatmap');
+      await waitFor('the summary strip step to rise', async () => (await panelStep()) > shownFirst + 50);
+      const strip = (await dashboard.locator('.summary-strip').textContent()) ?? '';
+      if (!/running/.test(strip) || !/wasm/.test(strip) || !/ETA/.test(strip) || !/target 75% of blocks/.test(strip))
+        throw new Error(`summary strip: ${strip}`);
+      await shot('dashboard-curves');
+      await dashboard.locator('#tab-blocks').click();
+      const heatmap = dashboard.locator('canvas.heatmap');
       const heatmapStep = async () => Number((await heatmap.getAttribute('data-step')) || -1);
       await waitFor('a first heatmap', async () => (await heatmapStep()) > 0);
       const firstSnapshot = await heatmapStep();
@@ -109,7 +121,9 @@ export const tests: UiTest[] = [
         async () => !(await heatmap.screenshot()).equals(firstPixels),
         30_000,
       );
-      await shot('dashboards-live');
+      const axes = (await dashboard.locator('.heatmap-frame').textContent()) ?? '';
+      if (!axes.includes('rows: inputs: 64 in 8 blocks of 8')) throw new Error(`heatmap axes: ${axes}`);
+      await shot('dashboard-blocks');
 
       // Stop from the progress notification: Cancel stops the session with a checkpoint.
       await waitFor('the progress notification to move', async () => (await progressStep()) > 0);
@@ -143,17 +157,14 @@ export const tests: UiTest[] = [
       await lens('Run').waitFor({ timeout: 30_000 }); // the lens flips back once the session ended
       await shot('session-stopped');
 
-      // The dashboards replay the stopped run from its folder (the panels reload its events).
-      const replay = await dashboardFrames(page);
-      await replay.sparsity
-        .getByText(/cancelled/)
-        .first()
-        .waitFor({ timeout: 30_000 });
-      await replay.importance
+      // The panel replays the stopped run from its folder (it reloads its record and events).
+      const replay = await webviewWithText(page, 'Sparsity vs schedule');
+      await replay.locator('.fact-status', { hasText: 'cancelled' }).waitFor({ timeout: 30_000 });
+      await replay
         .getByText(/dense_1: 8×8 blocks/)
         .first()
         .waitFor({ timeout: 30_000 });
-      await shot('dashboard-sparsity');
+      await shot('dashboard-replay');
 
       // The schedule panel from its code lens: the chart and one table row per phase.
       await lens('Preview schedule').click();
@@ -169,11 +180,41 @@ export const tests: UiTest[] = [
 
       // The Runs view in the activity bar lists the stopped run with its status and method.
       await page.locator('.activitybar .action-item a[aria-label^="Sparsity Studio"]').first().click();
-      const row = page.locator('.monaco-list-row', { hasText: /e2e-long-sapp-s7/ }).first();
+      const row = page.locator('.monaco-list-row', { hasText: 'e2e-long · sapp · s7' }).first();
       await row.waitFor({ timeout: 30_000 });
       const rowText = (await row.textContent()) ?? '';
-      if (!/cancelled · sapp · /.test(rowText)) throw new Error(`Runs view row: ${rowText}`);
+      if (!/cancelled · step \d+\/100000/.test(rowText)) throw new Error(`Runs view row: ${rowText}`);
       await shot('runs-view');
+    },
+  },
+  {
+    name: 'A run that completes says so with its result; Open Dashboard from the notification shows the same numbers',
+    timeoutMs: 180_000,
+    async run({ page, shot }) {
+      await openFile(page, 'valid.prune.yaml');
+      const lens = (text: string) => page.locator('.codelens-decoration a', { hasText: text }).first();
+      await lens('Run').waitFor({ timeout: 60_000 });
+      await lens('Run').click();
+      const done = page
+        .locator('.notifications-center .monaco-list-row', { hasText: 'e2e-valid (sapp) completed' })
+        .first();
+      await inNotificationCentre(page, done, 'the completion notification', 120_000);
+      const text = (await done.textContent()) ?? '';
+      const accuracy = /accuracy (\d+\.\d%)/.exec(text)?.[1];
+      if (!accuracy || !/step 400\/400/.test(text) || !/sparsity \d+\.\d% \(target 75% of blocks\)/.test(text))
+        throw new Error(`completion notification: ${text}`);
+      await done.hover();
+      await done.getByRole('button', { name: 'Compare with…' }).waitFor({ timeout: 10_000 });
+      await shot('run-completed');
+      await done.getByRole('button', { name: 'Open Dashboard' }).click();
+      await page.locator('.tab', { hasText: 'Run · e2e-valid · sapp · s7' }).first().waitFor({ timeout: 30_000 });
+      const dashboard = await webviewWithText(page, 'Sparsity vs schedule');
+      await dashboard.locator('.fact-status', { hasText: 'completed' }).waitFor({ timeout: 30_000 });
+      const shown = (await dashboard.locator('.fact-metric .fact-value').textContent()) ?? '';
+      if (shown !== accuracy) throw new Error(`the strip says ${shown}, the notification ${accuracy}`);
+      const support = (await dashboard.locator('.fact-support .fact-label').textContent()) ?? '';
+      if (support !== 'Support F1') throw new Error(`support metric: ${support}`);
+      await shot('dashboard-completed');
     },
   },
 ];
