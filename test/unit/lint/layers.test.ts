@@ -90,7 +90,7 @@ const CASES: { source: string; line: string; why: string }[] = [
     why: "the DOM helpers in a panel's pure state",
   },
   {
-    source: 'webview/src/state/sparsityState.ts',
+    source: 'webview/src/state/curvesState.ts',
     line: "import { readFileSync } from 'node:fs';",
     why: "node:fs in a panel's pure state",
   },
