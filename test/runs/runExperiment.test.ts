@@ -68,6 +68,11 @@ describe('pruning runs end to end (teacher task, wasm)', () => {
       assert.equal(saved.backend.name, 'wasm');
       assert.match(saved.configHash, /^[0-9a-f]{64}$/);
       assert.ok(saved.timing.step_ms_median! > 0);
+      // The best evaluation (here the only one, at the end) and the kernel each snapshot's grid tiles.
+      assert.deepEqual(saved.bestEvaluation, { step: 300, metrics: saved.final!.metrics });
+      const snapshot = events(runDir).findLast((e) => e.type === 'snapshot');
+      assert.ok(snapshot?.type === 'snapshot');
+      assert.deepEqual(snapshot.layers[0]!.kernel, { kind: 'dense', rows: 64, cols: 64, blockRows: 8, blockCols: 8 });
     }
     const mean = accuracies.reduce((a, b) => a + b, 0) / accuracies.length;
     assert.ok(mean > 0.3, `mean accuracy ${mean} (chance 0.1): ${accuracies.join(', ')}`);

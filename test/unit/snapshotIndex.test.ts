@@ -3,7 +3,8 @@ import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { SnapshotIndex } from '../../server/src/runs/runReader';
+import { readSnapshot, SnapshotIndex } from '../../server/src/runs/runReader';
+import { RunStore } from '../../server/src/runs/runStore';
 
 describe('SnapshotIndex', () => {
   const dir = mkdtempSync(join(tmpdir(), 'snapshot-index-'));
@@ -39,5 +40,27 @@ describe('SnapshotIndex', () => {
     assert.equal(index.find(dir, 0), undefined);
     assert.equal(index.find(dir, 5)?.step, 5);
     assert.throws(() => index.find(join(dir, 'nope'), 0), /not a run folder/);
+  });
+
+  it("each layer's score range over every snapshot so far, growing as a live run writes more; the kernel geometry kept", () => {
+    const store = RunStore.create(dir, 'ranges', 'sapp', 1);
+    writeFileSync(join(store.dir, 'run.json'), '{}');
+    const kernel = { kind: 'dense' as const, rows: 16, cols: 8, blockRows: 8, blockCols: 8 };
+    const layer = (name: string, scores: number[]) => ({
+      name,
+      gridRows: 2,
+      gridCols: 1,
+      kernel,
+      scores: Float32Array.from(scores),
+      mask: Uint8Array.from([1, 0]),
+    });
+    const index = new SnapshotIndex();
+    assert.deepEqual(index.runRanges(store.dir), {}, 'no events yet');
+    const first = store.writeSnapshot(0, 0, 'attention', [layer('a', [1, 1]), layer('b', [0.5, 2])]);
+    store.writeSnapshot(10, 0, 'attention', [layer('a', [0.8, 1.5]), layer('b', [Number.NaN, 1])]);
+    assert.deepEqual(index.runRanges(store.dir), { a: { min: 0.800000011920929, max: 1.5 }, b: { min: 0.5, max: 2 } });
+    store.writeSnapshot(20, 1, 'attention', [layer('a', [0.2, 3]), layer('b', [1, 1])]);
+    assert.deepEqual(index.runRanges(store.dir).a, { min: 0.20000000298023224, max: 3 }, 'a later snapshot widens it');
+    assert.deepEqual(readSnapshot(store.dir, first)[0]!.kernel, kernel);
   });
 });
