@@ -83,10 +83,7 @@ export function formatMetric(key: string, value: number): string {
   return key === 'accuracy' ? `${(100 * value).toFixed(1)}%` : value.toFixed(4);
 }
 
-/** How many of the latest logged steps the step time (and so the ETA) is the median of. */
-export const RECENT_STEPS = 20;
-
-/** What a run's events say beyond its record: how far it got, its evaluations, its recent pace. */
+/** What a run's events say beyond its record: how far it got, its evaluations, its sparsity. */
 export interface RunProgress {
   /** Steps completed, as far as the events tell. */
   step: number;
@@ -97,26 +94,21 @@ export interface RunProgress {
   globalSparsity?: number;
   /** The schedule's target (fraction of blocks per pruned layer) at the last logged step. */
   targetNow?: number;
-  /** Wall time of the last `RECENT_STEPS` logged steps, in milliseconds, oldest first. */
-  recentStepMs: number[];
 }
 
 export function emptyProgress(step = 0): RunProgress {
-  return { step, recentStepMs: [] };
+  return { step };
 }
 
 /** The progress after `events` (appended in the order the run wrote them); `progress` is left as it was. */
 export function progressAfter(progress: RunProgress, events: readonly RunEvent[]): RunProgress {
-  const next: RunProgress = { ...progress, recentStepMs: [...progress.recentStepMs] };
+  const next: RunProgress = { ...progress };
   for (const e of events) {
     switch (e.type) {
       case 'step':
         next.step = Math.max(next.step, e.step + 1);
         next.globalSparsity = e.globalSparsity;
         next.targetNow = e.targetSparsity;
-        if (Number.isFinite(e.stepMs)) next.recentStepMs.push(e.stepMs);
-        if (next.recentStepMs.length > RECENT_STEPS)
-          next.recentStepMs.splice(0, next.recentStepMs.length - RECENT_STEPS);
         break;
       case 'eval':
         next.latest = { step: e.step, metrics: e.metrics };
@@ -134,14 +126,6 @@ export function progressAfter(progress: RunProgress, events: readonly RunEvent[]
   return next;
 }
 
-/** Seconds left at the recent median step time; undefined without step times or once done. */
-export function etaSeconds(progress: RunProgress, totalSteps: number): number | undefined {
-  const left = totalSteps - progress.step;
-  const times = [...progress.recentStepMs].sort((a, b) => a - b);
-  if (left <= 0 || times.length === 0) return undefined;
-  return (left * times[Math.floor(times.length / 2)]!) / 1000;
-}
-
 export function formatDuration(seconds: number): string {
   if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s`;
   const minutes = Math.floor(seconds / 60);
@@ -155,6 +139,8 @@ export interface HeadlineInput {
   step: number;
   totalSteps: number;
   progress: RunProgress;
+  /** Seconds left, while it runs (the session's pace, `SessionSummary.etaSeconds`). */
+  etaSeconds?: number;
   /** The run's target: fraction of blocks removed from each pruned layer at the end. */
   targetSparsity?: number;
   /** The metrics of the run's end (its record's `final`), which the last evaluation equals. */
@@ -194,6 +180,7 @@ export function headlineOfSession(s: {
   backend?: BackendNameDto;
   threads?: number;
   error?: string;
+  etaSeconds?: number;
   progress?: RunProgress;
 }): HeadlineInput {
   const progress = s.progress ?? emptyProgress(s.step);
@@ -202,6 +189,7 @@ export function headlineOfSession(s: {
     step: Math.max(s.step, progress.step),
     totalSteps: s.totalSteps,
     progress: { ...progress, globalSparsity: progress.globalSparsity ?? s.globalSparsity },
+    ...(s.etaSeconds !== undefined && s.state === 'running' && { etaSeconds: s.etaSeconds }),
     ...(s.finalTargetSparsity !== undefined && { targetSparsity: s.finalTargetSparsity }),
     ...(s.backend && { backend: s.backend }),
     ...(s.threads !== undefined && { threads: s.threads }),
@@ -227,7 +215,7 @@ export function headlineItems(h: HeadlineInput): HeadlineItem[] {
   const items: HeadlineItem[] = [
     { key: 'status', label: 'Status', value: h.status, ...(h.error && { detail: h.error }) },
   ];
-  const eta = h.status === 'running' ? etaSeconds({ ...h.progress, step: h.step }, h.totalSteps) : undefined;
+  const eta = h.status === 'running' ? h.etaSeconds : undefined;
   items.push({
     key: 'step',
     label: 'Step',

@@ -58,6 +58,11 @@ export interface SessionSummary {
   finalTargetSparsity?: number;
   /** Threads the backend computes with, when the run records them. */
   threads?: number;
+  /**
+   * Seconds left while it runs, at the wall-clock pace of its last logged steps (evaluations and
+   * snapshots included, which the step time alone leaves out).
+   */
+  etaSeconds?: number;
   /** Evaluations and recent step times from the run's events (the headline's numbers, `runHeadline.ts`). */
   progress?: RunProgress;
 }

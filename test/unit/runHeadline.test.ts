@@ -10,7 +10,6 @@ import {
   betterEvaluation,
   differingValues,
   emptyProgress,
-  etaSeconds,
   formatDuration,
   headlineItems,
   headlineLine,
@@ -18,7 +17,6 @@ import {
   headlineOfSession,
   metricName,
   progressAfter,
-  RECENT_STEPS,
   runLabel,
   supportMetrics,
 } from '../../protocol/runHeadline';
@@ -66,33 +64,30 @@ describe('run headline', () => {
     assert.match(items.find((i) => i.key === 'metric')!.detail!, /best 56\.6% at step 200/);
   });
 
-  it('a live session: the ETA from the median of the recent step times, the target now and at the end', () => {
-    let progress = emptyProgress();
-    const times = Array.from({ length: 30 }, (_, i) => (i < 10 ? 1000 : i % 2 === 0 ? 40 : 60));
-    progress = progressAfter(
-      progress,
-      times.map((ms, i) => ({ ...steps[0]!, step: 10 * i, stepMs: ms, targetSparsity: 0.3, globalSparsity: 0.25 })),
+  it("a live session: the ETA from the session's pace, the target now and at the end, backend threads", () => {
+    const progress = progressAfter(
+      emptyProgress(),
+      Array.from({ length: 30 }, (_, i) => ({ ...steps[0]!, step: 10 * i, targetSparsity: 0.3, globalSparsity: 0.25 })),
     );
-    assert.equal(progress.recentStepMs.length, RECENT_STEPS, 'only the recent steps count');
     assert.equal(progress.step, 291);
-    assert.equal(etaSeconds(progress, 1291), (1000 * 60) / 1000, 'median of 40s and 60s is 60: 1000 steps left');
-    const items = headlineItems(
-      headlineOfSession({
-        state: 'running',
-        step: 291,
-        totalSteps: 1291,
-        globalSparsity: 0.25,
-        finalTargetSparsity: 0.9,
-        backend: 'wasm',
-        threads: 2,
-        progress,
-      }),
-    );
-    const byKey = Object.fromEntries(items.map((i) => [i.key, i]));
+    const session = {
+      state: 'running' as const,
+      step: 291,
+      totalSteps: 1291,
+      globalSparsity: 0.25,
+      finalTargetSparsity: 0.9,
+      backend: 'wasm' as const,
+      threads: 2,
+      etaSeconds: 60,
+      progress,
+    };
+    const byKey = Object.fromEntries(headlineItems(headlineOfSession(session)).map((i) => [i.key, i]));
     assert.equal(byKey['step']!.detail, 'ETA 1 min 0 s');
     assert.equal(byKey['sparsity']!.detail, 'target 90% of blocks (30% at this step)');
     assert.equal(byKey['backend']!.detail, '2 threads');
     assert.equal(byKey['metric'], undefined, 'no evaluation yet');
+    const stopping = headlineItems(headlineOfSession({ ...session, state: 'cancelled' }));
+    assert.equal(stopping.find((i) => i.key === 'step')!.detail, undefined, 'no ETA once it is not running');
   });
 
   it('a phase event counts the steps before it as run (the status bar said 191 at a phase starting at 200)', () => {

@@ -20,7 +20,6 @@ import {
   BackendInfoRequest,
   MODULE_PATHS_SETTING,
   COMMAND_IDS,
-  etaSeconds,
   formatDuration,
   formatMetric,
   isFinalState,
@@ -103,7 +102,7 @@ export function registerSessions(options: SessionsOptions): SessionManager {
   /** `cycle 2 · sparsify · step 640/3000 · sparsity 52.1% · accuracy 84.2% · ETA 1 min 5 s`, or what it does before training. */
   const progressMessage = (s: SessionSummary) => {
     if (s.activity) return s.activity;
-    const eta = s.progress && s.state === 'running' ? etaSeconds(s.progress, s.totalSteps) : undefined;
+    const eta = s.state === 'running' ? s.etaSeconds : undefined;
     const latest = s.progress?.latest?.metrics;
     const metric = latest ? primaryMetric(latest).key : undefined;
     const value = metric && latest ? latest[metric] : undefined;

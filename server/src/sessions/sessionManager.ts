@@ -41,8 +41,13 @@ export interface StartRequest {
   backendSearch?: BackendSearchOptions;
 }
 
+/** How many logged steps the pace (and so the ETA) is measured over. */
+const PACE_STEPS = 20;
+
 interface Session {
   summary: SessionSummary;
+  /** Wall clock (ms) and step of the last `PACE_STEPS` step events. */
+  pace: { at: number; step: number }[];
   message: ToWorker;
   worker?: Worker;
   events: Batcher<RunEvent>;
@@ -153,6 +158,7 @@ export class SessionManager {
         this.options.eventBatchMs ?? 125,
       ),
       lastChange: 0,
+      pace: [],
       ended,
       resolveEnded,
     };
@@ -250,6 +256,15 @@ export class SessionManager {
       case 'step':
         delete summary.activity;
         summary.step = event.step + 1;
+        session.pace.push({ at: performance.now(), step: summary.step });
+        if (session.pace.length > PACE_STEPS) session.pace.shift();
+        {
+          const first = session.pace[0]!;
+          const steps = summary.step - first.step;
+          if (steps > 0)
+            summary.etaSeconds =
+              (((performance.now() - first.at) / steps) * Math.max(0, summary.totalSteps - summary.step)) / 1000;
+        }
         summary.loss = event.loss;
         summary.globalSparsity = event.globalSparsity;
         summary.targetSparsity = event.targetSparsity;
