@@ -18,15 +18,23 @@ export function runLabel(run: Pick<RunInfo, 'name' | 'method' | 'seed'>): string
 
 /**
  * What one run of a comparison has in the config keys that differ (`RunCompareResult.differences`),
- * as `key value` with the key's last dotted part: `seed 2`, `learning_rate 0.002`. Keys the run does
- * not have are left out.
+ * as `key value` with the key's last dotted part: `seed 2`, `learning_rate 0.002`. Only keys every
+ * run has (a key of one method's format alone says nothing the method does not), not the method
+ * (the run's label says it); values cut at 12 characters, and at most `limit` of them, then how
+ * many more.
  */
-export function differingValues(differences: readonly { path: string; values: string[] }[], run: number): string[] {
-  return differences.flatMap((d) => {
-    const value = d.values[run];
-    if (value === undefined || value === '(absent)') return [];
-    return [`${d.path.split('.').at(-1) ?? d.path} ${value.replace(/^"(.*)"$/, '$1')}`];
-  });
+export function differingValues(
+  differences: readonly { path: string; values: string[] }[],
+  run: number,
+  limit = 3,
+): string[] {
+  const shown = differences
+    .filter((d) => d.path !== 'pruning.method' && !d.values.includes('(absent)') && d.values[run] !== undefined)
+    .map((d) => {
+      const value = d.values[run]!.replace(/^"(.*)"$/, '$1');
+      return `${d.path.split('.').at(-1) ?? d.path} ${value.length > 12 ? `${value.slice(0, 11)}…` : value}`;
+    });
+  return shown.length > limit ? [...shown.slice(0, limit), `+${shown.length - limit} more`] : shown;
 }
 
 /** One evaluation on the held-out set. */

@@ -158,8 +158,21 @@ describe('run headline', () => {
       { path: 'seed', values: ['1', '2'] },
       { path: 'pruning.schedule.cycles', values: ['7', '(absent)'] },
       { path: 'pruning.method', values: ['"sapp"', '"magnitude"'] },
+      { path: 'pruning.schedule.split', values: ['[0.3333333333333333,0.3333333333333333]', '[0.5,0.5]'] },
+      { path: 'training.learning_rate', values: ['0.001', '0.002'] },
+      { path: 'pruning.sparsity', values: ['0.9', '0.8'] },
     ];
-    assert.deepEqual(differingValues(differences, 0), ['seed 1', 'cycles 7', 'method sapp']);
-    assert.deepEqual(differingValues(differences, 1), ['seed 2', 'method magnitude']);
+    assert.deepEqual(differingValues(differences, 0), [
+      'seed 1',
+      'split [0.33333333…',
+      'learning_rate 0.001',
+      '+1 more',
+    ]);
+    assert.deepEqual(differingValues(differences, 1, 10), [
+      'seed 2',
+      'split [0.5,0.5]',
+      'learning_rate 0.002',
+      'sparsity 0.8',
+    ]);
   });
 });
