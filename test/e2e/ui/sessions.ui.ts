@@ -183,7 +183,8 @@ export const tests: UiTest[] = [
       const row = page.locator('.monaco-list-row', { hasText: 'e2e-long · sapp · s7' }).first();
       await row.waitFor({ timeout: 30_000 });
       const rowText = (await row.textContent()) ?? '';
-      if (!/cancelled · accuracy \d+\.\d% · \d+\.\d% sparse/.test(rowText)) throw new Error(`Runs view row: ${rowText}`);
+      if (!/cancelled · accuracy \d+\.\d% · \d+\.\d% sparse/.test(rowText))
+        throw new Error(`Runs view row: ${rowText}`);
       await shot('runs-view');
     },
   },
