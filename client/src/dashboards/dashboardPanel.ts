@@ -277,7 +277,12 @@ export class DashboardPanel<K extends DashboardKind> implements vscode.Disposabl
   private refreshSoon(delayMs: number): void {
     clearTimeout(this.refreshTimer);
     this.refreshTimer = setTimeout(() => {
-      void this.contents().then((message) => this.post(message));
+      // A run folder deleted meanwhile (a compared run) cannot be read: say so, keep what is shown.
+      this.contents().then(
+        (message) => this.post(message),
+        (error: unknown) =>
+          this.ctx.output.warn(`dashboard: cannot refresh ${this.panel.title}: ${(error as Error).message}`),
+      );
     }, delayMs);
   }
 
