@@ -19,6 +19,7 @@ import type { BackendAttempt, BackendInfo, BackendNameDto, BackendSearchDto } fr
 import { findBackendPackage, NATIVE_PACKAGES, type SearchFolder } from './backendSearch';
 import { isWasmMatmulPatched, patchWasmMatmul } from './wasmMatmulPatch';
 import { registerWasmBlockScale } from './wasmBlockScale';
+import { registerWasmBlockSparseTrain } from './wasmBlockSparseTrain';
 import { registerWasmSegmentSum } from './wasmSegmentSum';
 
 export type BackendRequest = BackendNameDto | 'auto';
@@ -143,6 +144,7 @@ async function tryBackend(
       patchWasmMatmul();
       registerWasmSegmentSum();
       registerWasmBlockScale();
+      registerWasmBlockSparseTrain();
       return true;
     }
     case 'cpu':

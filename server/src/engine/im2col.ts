@@ -65,10 +65,18 @@ export function im2col(x: tf.Tensor4D, g: ConvGeometry): { patches: tf.Tensor2D;
   return { patches, outHeight: ay.out, outWidth: ax.out };
 }
 
-/** `conv2d(x, kernel)` with the kernel given as its `(kh·kw·cin) x cout` matrix. */
-export function conv2dByMatmul(x: tf.Tensor4D, kernel: tf.Tensor2D, g: ConvGeometry): tf.Tensor4D {
+/**
+ * `conv2d(x, kernel)` with the kernel given as its `(kh·kw·cin) x cout` matrix, or as the product
+ * of the patches with it (a block-sparse layer multiplies only its kept blocks).
+ */
+export function conv2dByMatmul(
+  x: tf.Tensor4D,
+  kernel: tf.Tensor | ((patches: tf.Tensor2D) => tf.Tensor2D),
+  g: ConvGeometry,
+): tf.Tensor4D {
   return tf.tidy(() => {
     const { patches, outHeight, outWidth } = im2col(x, g);
-    return tf.reshape(tf.matMul(patches, kernel), [x.shape[0], outHeight, outWidth, kernel.shape[1]]);
+    const y: tf.Tensor2D = kernel instanceof tf.Tensor ? tf.matMul(patches, kernel as tf.Tensor2D) : kernel(patches);
+    return tf.reshape(y, [x.shape[0], outHeight, outWidth, y.shape[1]]);
   });
 }

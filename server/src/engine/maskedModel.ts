@@ -20,6 +20,13 @@ import { blockAttention, scaleBlocks } from './blockMask';
 import type { ExampleBatch } from '../data/dataset';
 import { conv2dByMatmul } from './im2col';
 import {
+  blockSparseLayout,
+  blockSparseMatMul,
+  blockSparseWorthIt,
+  hasWasmBlockSparseTrain,
+  type BlockSparseLayout,
+} from './wasmBlockSparseTrain';
+import {
   isKernelSpec,
   kernelMatrix,
   type BatchNormSpec,
@@ -83,6 +90,14 @@ export interface ForwardContext {
 
 const INFERENCE: ForwardContext = { training: false, step: 0 };
 
+/**
+ * How pruned layers multiply: `auto` runs the kept blocks only (wasmBlockSparseTrain.ts) when the
+ * backend has the kernels and the layer keeps few enough blocks to gain from it, `dense` always
+ * multiplies the masked kernel, `block-sparse` always runs the kept blocks where the kernels exist.
+ * Results agree either way (to float rounding of the block values' gradient).
+ */
+export type KernelMode = 'auto' | 'dense' | 'block-sparse';
+
 /** Initial values by variable name (`dense_1/kernel`, ...), e.g. a user's trained weights. */
 export type InitialWeights = Map<string, Float32Array>;
 
@@ -110,6 +125,12 @@ export class MaskedModel {
   embedding: EmbeddingLayer | null = null;
   /** Batch statistics of the last training forward pass, applied by `commitBatchStats`. */
   private pendingStats: { layer: BatchNormLayer; mean: tf.Tensor; variance: tf.Tensor }[] = [];
+  kernelMode: KernelMode = 'auto';
+  /** The block-sparse layout of each pruned layer's current mask, built when the mask changes. */
+  private readonly layouts = new WeakMap<
+    KernelLayer,
+    { mask: Uint8Array; mode: KernelMode; layout: BlockSparseLayout | null }
+  >();
 
   constructor(
     readonly spec: NetworkSpec,
@@ -240,6 +261,32 @@ export class MaskedModel {
     });
   }
 
+  /** The layout a layer multiplies with when it runs block-sparse now, else null (dense). */
+  blockSparseLayoutOf(layer: KernelLayer): BlockSparseLayout | null {
+    const mask = layer.mask;
+    if (!layer.pruned || !mask || this.kernelMode === 'dense' || !hasWasmBlockSparseTrain()) return null;
+    const cached = this.layouts.get(layer);
+    if (cached?.mask === mask && cached.mode === this.kernelMode) return cached.layout;
+    let kept = 0;
+    for (const v of mask) kept += v;
+    const layout =
+      this.kernelMode === 'block-sparse' || blockSparseWorthIt(kept / mask.length, layer.grid)
+        ? blockSparseLayout(layer.grid, mask)
+        : null;
+    this.layouts.set(layer, { mask, mode: this.kernelMode, layout });
+    return layout;
+  }
+
+  /** `x · (W ⊙ A ⊙ mask)`: over the kept blocks only when the layer runs block-sparse. */
+  private kernelProduct(layer: KernelLayer, x: tf.Tensor2D): tf.Tensor2D {
+    const layout = this.blockSparseLayoutOf(layer);
+    if (!layout) return tf.matMul(x, this.effectiveKernel(layer));
+    const values = layer.logits
+      ? tf.mul(blockAttention(layer.logits, this.options.clipDensity), layer.maskTensor!)
+      : layer.maskTensor!;
+    return blockSparseMatMul(x, layer.kernel, values as tf.Tensor2D, layout);
+  }
+
   /** Tensors of one batch (the caller disposes them). */
   inputFromBatch(batch: ExampleBatch): ModelInput {
     const e = this.embedding?.spec;
@@ -267,8 +314,8 @@ export class MaskedModel {
         switch (spec.kind) {
           case 'dense': {
             const layer = this.layers[kernelIndex++]!;
-            const flat = h.shape.length === 2 ? (h as tf.Tensor2D) : tf.reshape(h, [-1, spec.rows]);
-            let y: tf.Tensor = tf.matMul(flat, this.effectiveKernel(layer));
+            const flat = h.shape.length === 2 ? (h as tf.Tensor2D) : tf.reshape<tf.Rank.R2>(h, [-1, spec.rows]);
+            let y: tf.Tensor = this.kernelProduct(layer, flat);
             if (layer.bias) y = tf.add(y, layer.bias);
             if (h.shape.length !== 2) y = tf.reshape(y, [...h.shape.slice(0, -1), spec.cols]);
             h = activate(y, spec.activation);
@@ -276,7 +323,7 @@ export class MaskedModel {
           }
           case 'conv2d': {
             const layer = this.layers[kernelIndex++]!;
-            let y: tf.Tensor = conv2dByMatmul(h as tf.Tensor4D, this.effectiveKernel(layer), spec);
+            let y: tf.Tensor = conv2dByMatmul(h as tf.Tensor4D, (patches) => this.kernelProduct(layer, patches), spec);
             if (layer.bias) y = tf.add(y, layer.bias);
             h = activate(y, spec.activation);
             break;
