@@ -113,6 +113,11 @@ export interface RunInfo {
   timing: {
     /** Median wall time of one training step, in milliseconds. */
     step_ms_median: number | null;
+    /**
+     * The same median per kind of phase, for the kinds the schedule has (a sparse phase runs its
+     * pruned layers block-sparse when they keep few enough blocks). Absent in runs from before it.
+     */
+    step_ms_by_phase_kind?: Partial<Record<PhaseKindDto, number>>;
     /** Wall time of the whole run so far, in seconds (resumed segments added up). */
     total_s: number;
   };

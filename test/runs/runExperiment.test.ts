@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunEvent, RunInfo } from '@protocol';
-import { ExperimentFileError, runExperiment } from '../../server/src/runs/runExperiment';
+import { ExperimentFileError, runExperiment, stepMsByPhaseKind } from '../../server/src/runs/runExperiment';
+import { SappPruning } from '../../server/src/experiment/methods/sapp';
+import { buildSchedule } from '../../server/src/experiment/schedule';
 import { ROOT as ROOT_DIR } from '../helpers/experimentFixtures';
 
 const dir = mkdtempSync(join(tmpdir(), 'sparsity-run-'));
@@ -51,6 +53,20 @@ const events = (runDir: string) =>
     .split('\n')
     .map((l) => JSON.parse(l) as RunEvent);
 
+describe('step times by phase kind', () => {
+  it('takes the median of each kind of phase, step i belonging to the phase that holds it', () => {
+    const schedule = buildSchedule(SappPruning.parse({ method: 'sapp', sparsity: 0.9 }), 100);
+    const kindAt = (step: number) => schedule.phases.find((p) => step >= p.startStep && step < p.endStep)!.kind;
+    const cost = { dense: 10, sparsify: 20, sparse: 5 } as const;
+    // Odd steps a hair slower: the median of each kind is its own cost.
+    const stepMs = Array.from({ length: 100 }, (_, i) => cost[kindAt(i)] * (i % 2 === 0 ? 1 : 1.0001));
+    const byKind = stepMsByPhaseKind(schedule, stepMs);
+    for (const kind of ['dense', 'sparsify', 'sparse'] as const)
+      assert.ok(Math.abs(byKind[kind]! - cost[kind]) < 0.01, `${kind}: ${byKind[kind]}`);
+    assert.deepEqual(stepMsByPhaseKind(schedule, []), {}, 'no steps, no medians');
+  });
+});
+
 describe('pruning runs end to end (teacher task, wasm)', () => {
   it('SA++ learns the planted task well above chance on 3 seeds and keeps exactly k blocks', async () => {
     const accuracies: number[] = [];
@@ -73,6 +89,9 @@ describe('pruning runs end to end (teacher task, wasm)', () => {
       const snapshot = events(runDir).findLast((e) => e.type === 'snapshot');
       assert.ok(snapshot?.type === 'snapshot');
       assert.deepEqual(snapshot.layers[0]!.kernel, { kind: 'dense', rows: 64, cols: 64, blockRows: 8, blockCols: 8 });
+      const byKind = saved.timing.step_ms_by_phase_kind!;
+      assert.deepEqual(Object.keys(byKind).sort(), ['dense', 'sparse', 'sparsify'], 'a median per phase kind');
+      for (const ms of Object.values(byKind)) assert.ok(ms > 0);
     }
     const mean = accuracies.reduce((a, b) => a + b, 0) / accuracies.length;
     assert.ok(mean > 0.3, `mean accuracy ${mean} (chance 0.1): ${accuracies.join(', ')}`);

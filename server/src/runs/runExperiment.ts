@@ -9,12 +9,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { RunEvent, RunInfo } from '@protocol';
+import type { PhaseKindDto, RunEvent, RunInfo } from '@protocol';
 import { betterEvaluation } from '@protocol/runHeadline';
 import { analyzeExperiment, type ExperimentAnalysis } from '../experiment/analysis';
 import type { ExperimentDiagnostic } from '../experiment/diagnostics';
 import { nodeHost } from '../data/nodeHost';
-import { buildSchedule, type Schedule } from '../experiment/schedule';
+import { buildSchedule, phaseAt, type Schedule } from '../experiment/schedule';
 import { ExperimentSchema, type ExperimentConfig } from '../experiment/schema';
 import { validateExperiment } from '../experiment/validate';
 import { SPARSITY_STUDIO_VERSION } from '../experiment/version';
@@ -285,8 +285,8 @@ async function execute(
         },
       },
     });
-    const sorted = [...result.stepMs].sort((a, b) => a - b);
-    info.timing.step_ms_median = sorted.length > 0 ? sorted[Math.floor(sorted.length / 2)]! : null;
+    info.timing.step_ms_median = median(result.stepMs);
+    info.timing.step_ms_by_phase_kind = stepMsByPhaseKind(schedule, result.stepMs);
     info.step = result.steps;
     const sparsity = maskSparsity(model);
     info.final = {
@@ -343,6 +343,29 @@ function downloadReporting(store: RunStore, info: RunInfo, options: RunOptions):
       options.onActivity?.(`downloading Fashion-MNIST: ${megabytes(received)} of ${megabytes(total)}`);
     },
   };
+}
+
+function median(values: number[]): number | null {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length > 0 ? sorted[Math.floor(sorted.length / 2)]! : null;
+}
+
+/** Median step time per phase kind; `stepMs[i]` is step `i`'s (resumed runs carry the earlier ones). */
+export function stepMsByPhaseKind(
+  schedule: Schedule,
+  stepMs: number[],
+): NonNullable<RunInfo['timing']['step_ms_by_phase_kind']> {
+  const byKind = new Map<PhaseKindDto, number[]>();
+  stepMs.forEach((ms, step) => {
+    if (step >= schedule.totalSteps) return;
+    const kind = phaseAt(schedule, step).kind;
+    const values = byKind.get(kind);
+    if (values) values.push(ms);
+    else byKind.set(kind, [ms]);
+  });
+  const result: NonNullable<RunInfo['timing']['step_ms_by_phase_kind']> = {};
+  for (const [kind, values] of byKind) result[kind] = median(values)!;
+  return result;
 }
 
 /** The model a config trains, freshly initialised (seeded); resume and export then load a checkpoint into it. */
