@@ -55,7 +55,11 @@ export interface BackendInfo {
   requested: BackendNameDto | 'auto';
   /** Every backend considered, in order, with the reason it was skipped or chosen. */
   attempts: BackendAttempt[];
-  /** Extra facts: wasm threads and SIMD, the transposed-matmul patch, the GPU adapter name. */
+  /**
+   * Extra facts: `threads` (the compute threads the backend really uses: wasm's XNNPACK pool with
+   * the calling thread, 1 for cpu; absent where the backend manages its own), `threadsRequested`
+   * and, when fewer run, `threadsNote`; the transposed-matmul patch; the GPU adapter name.
+   */
   details: Record<string, string | number | boolean>;
   /** The search for tfjs-node(-gpu), when `tensorflow` was tried. */
   search?: BackendSearchDto;

@@ -68,6 +68,9 @@ const copyWasm = () => {
   const from = join(root, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
   for (const f of readdirSync(from).filter((n) => n.endsWith('.wasm')))
     copyFileSync(join(from, f), join(root, 'dist', 'wasm', f));
+  // The threaded build's pthread workers import the pristine Emscripten script (engine/wasmThreads.ts).
+  const script = 'tfjs-backend-wasm-threaded-simd.js';
+  copyFileSync(join(from, '..', 'wasm-out', script), join(root, 'dist', 'wasm', script));
 };
 copyWasm();
 if (watch) {

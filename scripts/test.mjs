@@ -12,6 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { ensureSystemDeps, LAYER_NEEDS } from './systemDeps.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// Runs in the suites train on one thread unless a test asks for more (`threads: auto` reads this):
+// CI shares two cores, where threads wait on each other and spin (engine/wasmThreads.ts).
+process.env.SPARSITY_STUDIO_THREADS ??= '1';
 const outDir = join(root, '.test-output');
 mkdirSync(outDir, { recursive: true });
 

@@ -72,7 +72,8 @@ export class SessionTracker implements vscode.Disposable {
       cancelled: '$(circle-slash)',
     }[s.state];
     const phase = s.phase ? ` · ${s.phase.label}` : '';
-    const backend = s.backend ? ` · ${s.backend}` : '';
+    const threads = s.threads !== undefined && s.threads > 1 ? ` ×${s.threads}` : '';
+    const backend = s.backend ? ` · ${s.backend}${threads}` : '';
     this.item.text = `${icon} ${s.name}${backend}${phase} · ${s.step}/${s.totalSteps} · ${(100 * s.globalSparsity).toFixed(1)}% sparse`;
     this.item.tooltip = headlineTooltip(
       `**${escape(s.name)}** (${s.method})${s.phase ? ` · ${escape(s.phase.label)}` : ''}`,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -26,7 +26,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 function experiment(
   name: string,
-  extra: { steps?: number; training?: string; checkpointEvery?: number; folder?: string } = {},
+  extra: { steps?: number; training?: string; checkpointEvery?: number; folder?: string; threads?: number } = {},
 ): { path: string; uri: string; text: string } {
   const folder = join(dir, extra.folder ?? '');
   mkdirSync(folder, { recursive: true });
@@ -35,7 +35,7 @@ function experiment(
 name: ${name}
 seed: 3
 backend: wasm
-data:
+${extra.threads !== undefined ? `threads: ${extra.threads}\n` : ''}data:
   source: teacher
   input_dim: 32
   hidden: 32
@@ -276,6 +276,21 @@ describe('pruning sessions in the language server', () => {
     const info = JSON.parse(readFileSync(join(final.runDir, 'run.json'), 'utf8')) as RunInfo;
     assert.equal(info.totalSteps, 40);
     assert.equal(info.step, 40);
+  });
+
+  it('a session with `threads: 2` starts the threaded build in its worker and reports its threads', async () => {
+    const exp = experiment('threaded', { threads: 2 });
+    await s.client.open(exp.uri, exp.text);
+    const { session } = await s.client.request<SessionStartResult>('sparsity/session/start', {
+      uri: exp.uri,
+      steps: 30,
+    });
+    const final = await s.ended(session.sessionId);
+    assert.equal(final.state, 'completed', final.error);
+    const cores = availableParallelism();
+    const info = JSON.parse(readFileSync(join(final.runDir, 'run.json'), 'utf8')) as RunInfo;
+    assert.equal(info.backend.details['threads'], Math.min(2, cores), JSON.stringify(info.backend.details));
+    assert.equal(final.threads, Math.min(2, cores));
   });
 
   it('compares two runs: the formatted table and the config keys that differ', async () => {

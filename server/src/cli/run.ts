@@ -1,9 +1,9 @@
 /**
- * `sparsity-studio run FILE [--steps N] [--backend B] [--out DIR]`: one pruning run, with a
+ * `sparsity-studio run FILE [--steps N] [--backend B] [--threads T] [--out DIR]`: one pruning run, with a
  * progress line (phase, step, sparsity, loss, ETA) on stderr and the run folder at the end.
  * Ctrl-C stops the run cleanly: its folder is marked `cancelled` and the command exits 130.
  */
-import type { BackendNameDto } from '@protocol';
+import type { BackendNameDto, RunInfo } from '@protocol';
 import { ExperimentFileError, resumeRun, runExperiment, type RunOptions } from '../runs/runExperiment';
 import { UsageError, type CommandSpec } from './args';
 import type { CliIo, ParsedCommand } from './io';
@@ -17,6 +17,11 @@ export const RUN: CommandSpec = {
   options: {
     steps: { type: 'string', value: 'N', integer: { min: 1 }, description: 'Train N steps instead of training.steps.' },
     backend: { type: 'string', choices: BACKENDS, description: 'Override `backend:` of the experiment.' },
+    threads: {
+      type: 'string',
+      value: 'auto|N',
+      description: 'Override `threads:` of the experiment (wasm compute threads; auto: every core).',
+    },
     out: { type: 'string', value: 'DIR', description: 'Write the run folder under DIR instead of output.dir.' },
     resume: { type: 'string', value: 'RUN_DIR', description: 'Continue RUN_DIR from its last checkpoint (no FILE).' },
   },
@@ -31,6 +36,10 @@ export async function runCommand({ options, positionals }: ParsedCommand, io: Cl
   const file = positionals[0];
   const steps = options['steps'] === undefined ? undefined : Number(options['steps']);
   const backend = options['backend'] as BackendNameDto | 'auto' | undefined;
+  const threadsOption = options['threads'] as string | undefined;
+  const threads = threadsOption === undefined || threadsOption === 'auto' ? threadsOption : Number(threadsOption);
+  if (typeof threads === 'number' && (!Number.isInteger(threads) || threads < 1))
+    throw new UsageError('--threads must be auto or a positive integer');
   const outputDir = options['out'] as string | undefined;
   const resumeDir = options['resume'] as string | undefined;
   if (!file && !resumeDir) throw new UsageError('no experiment file given');
@@ -51,11 +60,12 @@ export async function runCommand({ options, positionals }: ParsedCommand, io: Cl
   try {
     const common: RunOptions = {
       backend,
+      ...(threads !== undefined && { threads: threads as 'auto' | number }),
       signal: controller.signal,
       onStart: (run, dir) => {
         io.error(`run folder: ${dir}${run.resumes > 0 ? ` (resumed from step ${run.step})` : ''}`);
         const skipped = run.backend.attempts.filter((a) => !a.used).map((a) => `${a.backend} (${a.reason})`);
-        io.error(`backend: ${run.backend.name}${skipped.length ? `; skipped ${skipped.join('; ')}` : ''}`);
+        io.error(`backend: ${describeBackend(run.backend)}${skipped.length ? `; skipped ${skipped.join('; ')}` : ''}`);
       },
       onActivity: (message) => {
         const now = performance.now();
@@ -98,7 +108,7 @@ export async function runCommand({ options, positionals }: ParsedCommand, io: Cl
     if (final) {
       const m = final.metrics;
       io.out(
-        `${info.status}: ${info.step} steps on ${info.backend.name}, median step ${info.timing.step_ms_median?.toFixed(1)} ms; accuracy ${m.accuracy !== undefined ? `${(100 * m.accuracy).toFixed(2)}%` : 'n/a'}${m.support_f1 !== undefined ? `, support F1 ${m.support_f1.toFixed(3)}` : ''}; global sparsity ${(100 * final.sparsity.global).toFixed(1)}%`,
+        `${info.status}: ${info.step} steps on ${describeBackend(info.backend)}, median step ${info.timing.step_ms_median?.toFixed(1)} ms${byPhaseKind(info)}; accuracy ${m.accuracy !== undefined ? `${(100 * m.accuracy).toFixed(2)}%` : 'n/a'}${m.support_f1 !== undefined ? `, support F1 ${m.support_f1.toFixed(3)}` : ''}; global sparsity ${(100 * final.sparsity.global).toFixed(1)}%`,
       );
     }
     io.out(`run folder: ${dir}`);
@@ -115,4 +125,21 @@ export async function runCommand({ options, positionals }: ParsedCommand, io: Cl
   } finally {
     process.off('SIGINT', onSignal);
   }
+}
+
+/** `wasm, 2 threads` (with why, when fewer threads run than were asked for). */
+export function describeBackend(backend: RunInfo['backend']): string {
+  const threads = backend.details['threads'];
+  if (typeof threads !== 'number') return backend.name;
+  const note = backend.details['threadsNote'];
+  return `${backend.name}, ${threads} thread${threads === 1 ? '' : 's'}${typeof note === 'string' ? ` (${note})` : ''}`;
+}
+
+/** ` (dense 12.0, sparse 5.1 ms)`: the median step of each kind of phase the run had. */
+function byPhaseKind(info: RunInfo): string {
+  const byKind = info.timing.step_ms_by_phase_kind;
+  const parts = (['dense', 'sparsify', 'sparse'] as const).flatMap((kind) =>
+    byKind?.[kind] !== undefined ? [`${kind} ${byKind[kind].toFixed(1)}`] : [],
+  );
+  return parts.length > 1 ? ` (${parts.join(', ')} ms)` : '';
 }

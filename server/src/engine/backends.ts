@@ -20,6 +20,7 @@ import { findBackendPackage, NATIVE_PACKAGES, type SearchFolder } from './backen
 import { isWasmMatmulPatched, patchWasmMatmul } from './wasmMatmulPatch';
 import { registerWasmBlockScale } from './wasmBlockScale';
 import { registerWasmBlockSparseTrain } from './wasmBlockSparseTrain';
+import { resolveThreads, startWasmBackend, type ThreadsRequest } from './wasmThreads';
 import { registerWasmSegmentSum } from './wasmSegmentSum';
 
 export type BackendRequest = BackendNameDto | 'auto';
@@ -108,6 +109,8 @@ async function tryWebGpu(searchPaths: readonly string[]): Promise<string | true>
 }
 
 let webGpuAdapter = '';
+/** The wasm backend's thread count and, when it differs from the request, why. */
+let wasmThreads: { threads: number; note?: string } = { threads: 1 };
 
 /** tfjs-node(-gpu) from the search: the first copy at the bundled tfjs-core version, loaded. */
 async function tryNativeTensorflow(search: readonly SearchFolder[], found: (s: BackendSearchDto) => void) {
@@ -131,6 +134,7 @@ async function tryBackend(
   name: BackendNameDto,
   search: readonly SearchFolder[],
   found: (s: BackendSearchDto) => void,
+  threads: number,
 ): Promise<string | true> {
   const searchPaths = search.map((f) => f.dir);
   switch (name) {
@@ -140,7 +144,9 @@ async function tryBackend(
       return tryWebGpu(searchPaths);
     case 'wasm': {
       setWasmPaths(wasmDirectory());
-      if (!(await tf.setBackend('wasm'))) return 'the wasm backend failed to initialise';
+      const started = await startWasmBackend(threads, wasmDirectory());
+      if (!started.ok) return 'the wasm backend failed to initialise';
+      wasmThreads = started;
       patchWasmMatmul();
       registerWasmSegmentSum();
       registerWasmBlockScale();
@@ -159,14 +165,17 @@ export async function selectBackend(
   search: readonly SearchFolder[] = [],
   /** Kernels the model needs (e.g. conv gradients); a backend without them is skipped with that reason. */
   requiredKernels: string[] = [],
+  /** Compute threads (the experiment's `threads:`); only the wasm backend takes a count. */
+  options: { threads?: ThreadsRequest } = {},
 ): Promise<BackendInfo> {
+  const threads = resolveThreads(options.threads ?? 1);
   // Production mode: no debug checks, and no console banner from tfjs-core (stdout belongs to the LSP).
   tf.enableProdMode();
   const candidates = requested === 'auto' ? ORDER : [requested];
   const attempts: BackendAttempt[] = [];
   let nativeSearch: BackendSearchDto | undefined;
   for (const name of candidates) {
-    let result = await tryBackend(name, search, (s) => (nativeSearch = s));
+    let result = await tryBackend(name, search, (s) => (nativeSearch = s), threads);
     const missing = result === true ? requiredKernels.filter((k) => !tf.getKernel(k, tf.getBackend())) : [];
     if (missing.length > 0)
       result = `tfjs ${tf.version_core} has no ${missing.join(', ')} kernel(s) for ${name}, which this model needs to train`;
@@ -181,9 +190,22 @@ export async function selectBackend(
       });
       const active = tf.getBackend() as BackendNameDto;
       const details: BackendInfo['details'] = { tfjs: tf.version_core, tfjsBackendCpu: version_cpu };
-      if (active === 'wasm') details['transposedMatmulPatch'] = isWasmMatmulPatched();
+      if (active === 'wasm') {
+        details['transposedMatmulPatch'] = isWasmMatmulPatched();
+        details['threadsRequested'] = String(options.threads ?? 1);
+        if (wasmThreads.note) details['threadsNote'] = wasmThreads.note;
+      }
       if (active === 'webgpu') details['adapter'] = webGpuAdapter;
-      return { name: active, requested, attempts, details, ...(nativeSearch && { search: nativeSearch }) };
+      const info: BackendInfo = {
+        name: active,
+        requested,
+        attempts,
+        details,
+        ...(nativeSearch && { search: nativeSearch }),
+      };
+      if (active === 'wasm') details['threads'] = wasmThreads.threads;
+      else if (active === 'cpu') details['threads'] = 1;
+      return info;
     }
     attempts.push({ backend: name, used: false, reason: result });
   }

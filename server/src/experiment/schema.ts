@@ -314,6 +314,10 @@ export const ExperimentSchema = z.strictObject({
     'Seed of every random choice (initialisation, data order, dropout). Same seed, config and backend: same masks.',
   ).default(1),
   backend: documentedEnum(BACKENDS, 'Compute backend for training.').default('auto'),
+  threads: doc(
+    z.union([z.literal('auto'), int(1, 1024)]),
+    'Compute threads of the `wasm` backend: `auto` uses every core (or `SPARSITY_STUDIO_THREADS` when that is set), a number at most that many. Threads speed a step up only while the cores are free: when another busy process shares them, fewer threads are faster (and idle threads spin). In the editor one run trains at a time, so runs never compete for the cores.',
+  ).default('auto'),
   data: doc(DataSchema, 'Where the examples come from. `source` picks the kind; each has its own keys.'),
   model: doc(ModelSchema, 'The network to prune. `kind` picks the architecture; each has its own keys.'),
   training: doc(TrainingSchema, 'Length of training, optimizer and learning rate.').prefault({}),

@@ -21,6 +21,7 @@ import { SPARSITY_STUDIO_VERSION } from '../experiment/version';
 import { RunStore } from './runStore';
 import { selectBackend, type BackendRequest } from '../engine/backends';
 import { modulePathsFromEnv, searchFolders, type SearchFolder } from '../engine/backendSearch';
+import type { ThreadsRequest } from '../engine/wasmThreads';
 import { DataError } from '../data/dataset';
 import { openDataset } from '../data/openDataset';
 import { megabytes, type DownloadOptions, type FashionMnistPlaces } from '../data/fashionMnistStore';
@@ -47,6 +48,8 @@ export interface RunOptions {
   /** Overrides `training.steps`. */
   steps?: number;
   backend?: BackendRequest;
+  /** Overrides `threads`. */
+  threads?: ThreadsRequest;
   /** Overrides `output.dir` (absolute, or relative to the working directory). */
   outputDir?: string;
   signal?: AbortSignal;
@@ -114,7 +117,9 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
   store.writeFile('config.yaml', text);
   const resolved = JSON.stringify(config, null, 2);
   store.writeFile('config.json', `${resolved}\n`);
-  const backend = await selectBackend(options.backend ?? config.backend, backendFolders(baseDir, options.backendSearch));
+  const backend = await selectBackend(options.backend ?? config.backend, backendFolders(baseDir, options.backendSearch), [], {
+    threads: options.threads ?? config.threads,
+  });
   const now = new Date().toISOString();
   const info: RunInfo = {
     format: 1,
@@ -167,7 +172,9 @@ export async function resumeRun(
   if (info.status === 'completed') throw new Error(`${runDir} has already completed; nothing to resume`);
   const state = store.readCheckpoint();
   if (!state) throw new Error(`${runDir} has no checkpoint to resume from (output.checkpoint_every writes them)`);
-  info.backend = await selectBackend(options.backend ?? config.backend, backendFolders(baseDir, options.backendSearch));
+  info.backend = await selectBackend(options.backend ?? config.backend, backendFolders(baseDir, options.backendSearch), [], {
+    threads: options.threads ?? config.threads,
+  });
   info.status = 'running';
   info.resumes += 1;
   delete info.error;

@@ -1,6 +1,7 @@
 /**
  * Pruning sessions of the language server: each runs in its own worker thread, one at a time per
- * device queue (every backend here computes on the CPU, so there is one queue), and reports back
+ * device queue (every backend here computes on the CPU, so there is one queue: a run's `threads`
+ * (all cores by default) never compete with another run's), and reports back
  * through two callbacks: `onChange` (state, phase, and step at most twice a second) and `onEvents`
  * (run events batched to at most ten calls a second per session). No LSP in here.
  */
