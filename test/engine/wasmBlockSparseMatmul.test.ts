@@ -89,10 +89,25 @@ describe('block-sparse WebAssembly SIMD kernel', () => {
       }
     });
 
-  it('refuses block widths it cannot vectorise, so callers fall back to the JS loop', () => {
+  it('runs any block shape: widths that are not a multiple of 4, 1x1 blocks, empty columns, a JS activation', () => {
     const rng = new Rng(4);
-    const odd = layer(rng, 10, 9, 3, 3, 0.5);
-    assert.equal(WasmBlockSparseNetwork.supports([odd]), false);
-    assert.throws(() => new WasmBlockSparseNetwork([odd]), /multiple of 4/);
+    const layers = [layer(rng, 10, 9, 3, 3, 0.5), layer(rng, 9, 7, 1, 1, 0.3), layer(rng, 7, 6, 5, 2, 0.6)];
+    assert.ok(WasmBlockSparseNetwork.supports(layers));
+    const x = Float32Array.from({ length: 11 * 10 }, () => rng.normal());
+    const tanh = (v: Float32Array) => v.forEach((e, i) => (v[i] = Math.tanh(e)));
+    let h = x;
+    layers.forEach((l, i) => {
+      const out = new Float32Array(11 * l.cols);
+      for (let n = 0; n < 11; n++) out.set(l.bias, n * l.cols);
+      blockSparseMatmul(h, 11, l.rows, l, l.blocks, out);
+      if (i === 0) for (let k = 0; k < out.length; k++) out[k] = Math.max(0, out[k]!);
+      if (i === 1) tanh(out);
+      h = out;
+    });
+    const got = new WasmBlockSparseNetwork(layers).forward(x, 11, ['relu', tanh, 'linear']);
+    assert.equal(got.length, h.length);
+    got.forEach((v, i) =>
+      assert.ok(Math.abs(v - h[i]!) <= 1e-5 * (1 + Math.abs(h[i]!)), `output ${i}: ${v} vs ${h[i]}`),
+    );
   });
 });

@@ -156,8 +156,8 @@ export interface BlockSparseModel {
 
 /**
  * Reads `block-sparse.json`/`.bin` and returns a model that computes with the kept blocks only:
- * with the WebAssembly SIMD network (wasmBlockSparseMatmul.ts) where the runtime has SIMD and every
- * block width is a multiple of 4, else with the JS loop below (`simd: false` forces that).
+ * with the WebAssembly SIMD network (wasmBlockSparseMatmul.ts) where the runtime has SIMD, else
+ * with the JS loop below (`simd: false` forces that).
  */
 export function readBlockSparse(dir: string, options: { simd?: boolean } = {}): BlockSparseModel {
   const manifest = JSON.parse(readFileSync(join(dir, 'block-sparse.json'), 'utf8')) as BlockSparseManifest;

@@ -1,164 +1,16 @@
 /**
- * Block-sparse matmul for inference as a small WebAssembly SIMD kernel, assembled here byte by
- * byte (no toolchain, no new dependency). For each kept block and each input row it adds
- * `x[n, r0 : r0 + br] · W_block` into `out[n, c0 : c0 + bc]` with f32x4 multiply-adds, four
- * output columns at a time. The JS loop in export.ts is the reference it is tested against; this
- * is what makes the stored blocks faster than a dense XNNPACK matmul at high sparsity.
- *
- * Operands live in the kernel's own memory: inputs padded to whole blocks (so edge blocks, stored
- * zero-padded, need no special case) and one `out` row per input row.
+ * Inference of the exported block-sparse format with the WebAssembly SIMD kernels of
+ * wasmBlockSparseKernels.ts (the ones block-sparse training uses), in a memory of its own: the kept
+ * blocks are packed once, column by column as the `col` kernel reads them, and every layer then
+ * computes `max(0, bias + x · W)` (or without the ReLU) over its kept blocks only, eight f32x4
+ * accumulators in registers across all the blocks of a column. The JS loop in export.ts is the
+ * reference it is tested against.
  */
+import { blockGrid } from '../experiment/pruningPlan';
+import { Wasm, align16, wasmSimdAvailable, type WasmMemory } from './wasmAssembler';
+import { blockSparseLayout, chunksOf, packSize, runDirection, type Direction } from './wasmBlockSparseKernels';
 
-/** The part of the WebAssembly JS API used here (the server's tsconfig has no DOM lib). */
-declare const WebAssembly: {
-  validate(bytes: Uint8Array): boolean;
-  Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer; grow(pages: number): number };
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-};
-
-/** Unsigned LEB128. */
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-/** Signed LEB128 (for i32.const). */
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
-const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
-const name = (s: string) => [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
-
-// Opcodes used below.
-const I32 = 0x7f;
-const V128 = 0x7b;
-const get = (i: number) => [0x20, ...uleb(i)];
-const set = (i: number) => [0x21, ...uleb(i)];
-const i32c = (n: number) => [0x41, ...sleb(n)];
-const ADD = 0x6a;
-const MUL = 0x6c;
-const LT_U = 0x49;
-const GE_U = 0x4f;
-const i32load = (offset: number) => [0x28, 2, ...uleb(offset)];
-const f32load = (offset: number) => [0x2a, 2, ...uleb(offset)];
-const simd = (op: number) => [0xfd, ...uleb(op)];
-const v128load = (offset = 0) => [...simd(0), 0, ...uleb(offset)];
-const v128store = (offset = 0) => [...simd(11), 0, ...uleb(offset)];
-const F32X4_SPLAT = simd(19);
-const F32X4_ADD = simd(228);
-const F32X4_MUL = simd(230);
-const F32X4_MAX = simd(233);
-const BLOCK = [0x02, 0x40];
-const LOOP = [0x03, 0x40];
-const END = 0x0b;
-const br = (depth: number) => [0x0c, ...uleb(depth)];
-const brIf = (depth: number) => [0x0d, ...uleb(depth)];
-
-// Parameters of `bsmm`, then its locals: i32 ones, then v128 ones (the splat input and one
-// accumulator per four output columns).
-const [X, X_STRIDE, OUT, OUT_STRIDE, BLOCKS, META, N_KEPT, BATCH] = [0, 1, 2, 3, 4, 5, 6, 7];
-const [K, W_BLOCK, N, X_ROW, O_ROW] = [8, 9, 10, 11, 12];
-const XV = 13;
-const acc = (j: number) => 14 + j;
-
-/**
- * The kernel for one block shape, fully unrolled over the block (`blockRows` input columns x
- * `chunks` groups of four output columns): every load and store uses a constant memarg offset, and
- * each input value is splat once and reused for all of the block's output columns.
- */
-// prettier-ignore
-function kernelBody(blockRows: number, chunks: number): number[] {
-  const perRow: number[] = [];
-  for (let r = 0; r < blockRows; r++) {
-    perRow.push(...get(X_ROW), ...f32load(4 * r), ...F32X4_SPLAT, ...set(XV));
-    for (let j = 0; j < chunks; j++)
-      perRow.push(
-        ...get(acc(j)), ...get(XV), ...get(W_BLOCK), ...v128load(16 * (r * chunks + j)),
-        ...F32X4_MUL, ...F32X4_ADD, ...set(acc(j)),
-      );
-  }
-  const loads: number[] = [];
-  const stores: number[] = [];
-  for (let j = 0; j < chunks; j++) {
-    loads.push(...get(O_ROW), ...v128load(16 * j), ...set(acc(j)));
-    stores.push(...get(O_ROW), ...get(acc(j)), ...v128store(16 * j));
-  }
-  return [
-    ...get(BLOCKS), ...set(W_BLOCK),
-    ...i32c(0), ...set(K),
-    ...BLOCK, ...LOOP,
-    ...get(K), ...get(N_KEPT), GE_U, ...brIf(1),
-    ...i32c(0), ...set(N),
-    ...LOOP,
-    // xRow = x + n * xStride + meta[k].xOffset; oRow = out + n * outStride + meta[k].outOffset
-    ...get(X), ...get(N), ...get(X_STRIDE), MUL, ADD,
-    ...get(META), ...get(K), ...i32c(8), MUL, ADD, ...i32load(0), ADD, ...set(X_ROW),
-    ...get(OUT), ...get(N), ...get(OUT_STRIDE), MUL, ADD,
-    ...get(META), ...get(K), ...i32c(8), MUL, ADD, ...i32load(4), ADD, ...set(O_ROW),
-    ...loads, ...perRow, ...stores,
-    ...get(N), ...i32c(1), ADD, ...set(N),
-    ...get(N), ...get(BATCH), LT_U, ...brIf(0),
-    END,
-    ...get(K), ...i32c(1), ADD, ...set(K),
-    ...get(W_BLOCK), ...i32c(blockRows * chunks * 16), ADD, ...set(W_BLOCK),
-    ...br(0),
-    END, END,
-    END,
-  ];
-}
-
-/** `relu(ptr, bytes)`: max(x, 0) in place over a multiple of 16 bytes, four lanes at a time. */
-// prettier-ignore
-function reluBody(): number[] {
-  const [PTR, END_PTR] = [0, 1];
-  return [
-    ...get(PTR), ...get(END_PTR), ADD, ...set(END_PTR),
-    ...BLOCK, ...LOOP,
-    ...get(PTR), ...get(END_PTR), GE_U, ...brIf(1),
-    ...get(PTR), ...get(PTR), ...v128load(), 0x43, 0, 0, 0, 0, ...F32X4_SPLAT, ...F32X4_MAX, ...v128store(),
-    ...get(PTR), ...i32c(16), ADD, ...set(PTR),
-    ...br(0),
-    END, END,
-    END,
-  ];
-}
-
-// prettier-ignore
-function moduleBytes(blockRows: number, chunks: number): Uint8Array {
-  const type = section(1, vec([
-    [0x60, ...vec(Array.from({ length: 8 }, () => [I32])), 0],
-    [0x60, ...vec([[I32], [I32]]), 0],
-  ]));
-  const imports = section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, 1]]));
-  const functions = section(3, vec([[0], [1]]));
-  const exports = section(7, vec([[...name('bsmm'), 0x00, 0], [...name('relu'), 0x00, 1]]));
-  const kernel = [...vec([[...uleb(5), I32], [...uleb(1 + chunks), V128]]), ...kernelBody(blockRows, chunks)];
-  const relu = [...vec([]), ...reluBody()];
-  const code = section(10, vec([[...uleb(kernel.length), ...kernel], [...uleb(relu.length), ...relu]]));
-  const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  return Uint8Array.from([...header, ...type, ...imports, ...functions, ...exports, ...code]);
-}
-
-type Bsmm = (...args: number[]) => void;
-type Relu = (pointer: number, bytes: number) => void;
+export { wasmSimdAvailable } from './wasmAssembler';
 
 /** A layout as the block-sparse format stores it (blocks padded to full size, row-major grid indices). */
 export interface BlockSparseLayout {
@@ -170,27 +22,6 @@ export interface BlockSparseLayout {
   kept: number[];
 }
 
-/** Whether this runtime has WebAssembly SIMD (Node 16.4+ and current browsers do). */
-export function wasmSimdAvailable(): boolean {
-  try {
-    return WebAssembly.validate(moduleBytes(1, 1));
-  } catch {
-    return false;
-  }
-}
-
-const compiled = new Map<string, object>();
-/** The kernel for a block shape, compiled once per process. */
-function compiledKernel(blockRows: number, chunks: number): object {
-  const key = `${blockRows}x${chunks}`;
-  let module = compiled.get(key);
-  if (!module) {
-    module = new WebAssembly.Module(moduleBytes(blockRows, chunks));
-    compiled.set(key, module);
-  }
-  return module;
-}
-
 /** One layer of a network: its kept blocks (padded to full size), bias and layout. */
 export interface BlockSparseNetworkLayer extends BlockSparseLayout {
   blocks: Float32Array;
@@ -199,122 +30,112 @@ export interface BlockSparseNetworkLayer extends BlockSparseLayout {
 
 interface PlacedLayer {
   layer: BlockSparseNetworkLayer;
-  bsmm: Bsmm;
-  relu: Relu;
-  blocksOffset: number;
-  metaOffset: number;
-  /** Row stride of the layer's input and output in the kernel's memory, in floats (whole blocks). */
-  inStride: number;
-  outStride: number;
-  /** The bias padded to `outStride`. */
-  paddedBias: Float32Array;
+  direction: Direction;
+  /** Byte offsets of each column group's packed blocks and full-block offsets. */
+  packs: number[];
+  metas: number[];
 }
 
 /**
- * A stack of block-sparse layers in one WebAssembly memory: the kept blocks are copied in once,
+ * A stack of block-sparse layers in one WebAssembly memory: the kept blocks are packed in once,
  * activations stay in two ping-pong buffers between layers, and only the input and the final
- * output cross to JavaScript. The caller applies each layer's activation in place.
+ * output cross to JavaScript. The caller names each layer's activation.
  */
 export class WasmBlockSparseNetwork {
-  private readonly memory = new WebAssembly.Memory({ initial: 1 });
+  private readonly memory: WasmMemory = new Wasm.Memory({ initial: 1 });
   private readonly layers: PlacedLayer[];
   private readonly dataOffset: number;
-  private readonly maxStride: number;
+  private readonly maxWidth: number;
 
-  /** Whether the kernel can run these layers (SIMD present; block widths a multiple of 4, at most 64x64). */
+  /** Whether the kernels can run here (WebAssembly SIMD; any block shape). */
   static supports(layers: BlockSparseLayout[]): boolean {
-    return (
-      wasmSimdAvailable() &&
-      layers.every((l) => l.blockCols % 4 === 0 && l.blockCols <= 64 && l.blockRows <= 64 && l.blockRows > 0)
-    );
+    return wasmSimdAvailable() && layers.every((l) => l.blockRows > 0 && l.blockCols > 0);
   }
 
   constructor(layers: BlockSparseNetworkLayer[]) {
-    if (!WasmBlockSparseNetwork.supports(layers))
-      throw new Error(
-        'the SIMD kernel needs WebAssembly SIMD, block widths a multiple of 4 and blocks of at most 64x64',
-      );
+    if (!WasmBlockSparseNetwork.supports(layers)) throw new Error('the block-sparse kernels need WebAssembly SIMD');
+    const directions = layers.map((layer) => {
+      const grid = blockGrid(layer.rows, layer.cols, [layer.blockRows, layer.blockCols]);
+      const mask = new Uint8Array(grid.blocks);
+      for (const b of layer.kept) mask[b] = 1;
+      return blockSparseLayout(grid, mask).forward;
+    });
     let offset = 0;
-    const placed = layers.map((layer) => {
-      const blocksOffset = offset;
-      const metaOffset = align16(blocksOffset + layer.blocks.byteLength);
-      offset = align16(metaOffset + layer.kept.length * 8);
-      return { layer, blocksOffset, metaOffset };
+    const placements = directions.map((direction) => {
+      const { floats, ints } = packSize(direction);
+      const at = offset;
+      offset = align16(offset + 4 * (floats + ints));
+      return at;
     });
     this.dataOffset = offset;
     this.ensure(offset);
-    this.layers = placed.map(({ layer, blocksOffset, metaOffset }) => {
-      const { blockRows: br, blockCols: bc, gridCols, kept } = layer;
-      new Float32Array(this.memory.buffer, blocksOffset, layer.blocks.length).set(layer.blocks);
-      const meta = new Int32Array(this.memory.buffer, metaOffset, kept.length * 2);
-      kept.forEach((b, k) => {
-        meta[2 * k] = Math.floor(b / gridCols) * br * 4;
-        meta[2 * k + 1] = (b % gridCols) * bc * 4;
+    this.layers = layers.map((layer, i) => this.place(layer, directions[i]!, placements[i]!));
+    this.maxWidth = Math.max(...layers.flatMap((l) => [l.rows, l.cols]));
+  }
+
+  /** Packs a layer's kept blocks at `offset`: per column, its full blocks then its edge block. */
+  private place(layer: BlockSparseNetworkLayer, direction: Direction, offset: number): PlacedLayer {
+    const { blockRows: br, blockCols: bc } = layer;
+    const index = new Map(layer.kept.map((b, k) => [b, k]));
+    const heap = new Float32Array(this.memory.buffer);
+    const ints = new Int32Array(this.memory.buffer);
+    const { floats } = packSize(direction);
+    let at = offset / 4;
+    let metaAt = offset / 4 + floats;
+    const packs: number[] = [];
+    const metas: number[] = [];
+    for (const g of direction.groups) {
+      const padded = 4 * chunksOf(g.width);
+      packs.push(at * 4);
+      metas.push(metaAt * 4);
+      const blocks = g.edge >= 0 ? [...g.fullBlocks, g.edgeBlock] : g.fullBlocks;
+      blocks.forEach((b, m) => {
+        const k = m < g.full.length ? direction.k : direction.kEdge;
+        if (m < g.full.length) ints[metaAt++] = 4 * g.full[m]!;
+        const stored = index.get(b)! * br * bc;
+        heap.fill(0, at, at + k * padded);
+        for (let r = 0; r < k; r++)
+          heap.set(layer.blocks.subarray(stored + r * bc, stored + r * bc + g.width), at + r * padded);
+        at += k * padded;
       });
-      const outStride = gridCols * bc;
-      const paddedBias = new Float32Array(outStride);
-      paddedBias.set(layer.bias.subarray(0, layer.cols));
-      const instance = new WebAssembly.Instance(compiledKernel(br, bc / 4), { env: { mem: this.memory } });
-      return {
-        layer,
-        bsmm: instance.exports['bsmm'] as Bsmm,
-        relu: instance.exports['relu'] as Relu,
-        blocksOffset,
-        metaOffset,
-        inStride: Math.ceil(layer.rows / br) * br,
-        outStride,
-        paddedBias,
-      };
-    });
-    this.maxStride = Math.max(...this.layers.flatMap((l) => [l.inStride, l.outStride]));
+    }
+    return { layer, direction, packs, metas };
   }
 
   /**
    * The network's output for `batch` rows of `x` (`batch x rows` of the first layer). Each layer's
-   * output gets `activations[i]` in place: `relu` in wasm, `linear` nothing, anything else a JS
-   * function over the `batch` rows of padded width (padding columns multiply zero weights downstream).
+   * output gets `activations[i]`: `relu` as it is stored, `linear` nothing, anything else a JS
+   * function over its `batch x cols` values.
    */
   forward(
     x: Float32Array,
     batch: number,
     activations: ('relu' | 'linear' | ((values: Float32Array) => void))[],
   ): Float32Array {
-    const bufferFloats = batch * this.maxStride;
-    const offsets = [this.dataOffset, this.dataOffset + align16(bufferFloats * 4)] as const;
-    this.ensure(offsets[1] + bufferFloats * 4);
-    const view = (which: 0 | 1, stride: number) => new Float32Array(this.memory.buffer, offsets[which], batch * stride);
+    const bufferBytes = align16(batch * this.maxWidth * 4);
+    const offsets = [this.dataOffset, this.dataOffset + bufferBytes] as const;
+    this.ensure(offsets[1] + bufferBytes);
+    const view = (which: 0 | 1, width: number) => new Float32Array(this.memory.buffer, offsets[which], batch * width);
+    view(0, this.layers[0]!.layer.rows).set(x.subarray(0, batch * this.layers[0]!.layer.rows));
     let current: 0 | 1 = 0;
-    copyRows(x, this.layers[0]!.layer.rows, view(0, this.layers[0]!.inStride), this.layers[0]!.inStride, batch);
     this.layers.forEach((placed, i) => {
       const next: 0 | 1 = current === 0 ? 1 : 0;
-      const { layer, outStride, inStride, paddedBias } = placed;
-      const out = view(next, outStride);
-      for (let n = 0; n < batch; n++) out.set(paddedBias, n * outStride);
-      placed.bsmm(
-        offsets[current],
-        inStride * 4,
-        offsets[next],
-        outStride * 4,
-        placed.blocksOffset,
-        placed.metaOffset,
-        layer.kept.length,
-        batch,
-      );
+      const { layer } = placed;
+      const out = view(next, layer.cols);
+      for (let n = 0; n < batch; n++) out.set(layer.bias.subarray(0, layer.cols), n * layer.cols);
       const activation = activations[i] ?? 'linear';
-      if (activation === 'relu') placed.relu(offsets[next], batch * outStride * 4);
-      else if (activation !== 'linear') activation(out);
-      const following = this.layers[i + 1];
-      if (following && following.inStride !== outStride) {
-        // Different block shapes: re-stride into the other buffer so the next layer reads whole blocks.
-        copyRows(out, layer.cols, view(current, following.inStride), following.inStride, batch, outStride);
-        return;
-      }
+      runDirection(
+        this.memory,
+        placed.direction,
+        placed.packs,
+        placed.metas,
+        { in: offsets[current], inCols: layer.rows, out: offsets[next], outCols: layer.cols, n: batch },
+        { accumulate: true, relu: activation === 'relu' },
+      );
+      if (typeof activation === 'function') activation(out);
       current = next;
     });
-    const last = this.layers[this.layers.length - 1]!;
-    const result = new Float32Array(batch * last.layer.cols);
-    copyRows(view(current, last.outStride), last.layer.cols, result, last.layer.cols, batch, last.outStride);
-    return result;
+    return view(current, this.layers[this.layers.length - 1]!.layer.cols).slice();
   }
 
   private ensure(bytes: number): void {
@@ -322,24 +143,3 @@ export class WasmBlockSparseNetwork {
     if (missing > 0) this.memory.grow(Math.ceil(missing / 65536));
   }
 }
-
-/** Copies `batch` rows of `width` floats between strides, zeroing the destination's padding. */
-function copyRows(
-  from: Float32Array,
-  width: number,
-  to: Float32Array,
-  toStride: number,
-  batch: number,
-  fromStride = width,
-): void {
-  if (fromStride === width && toStride === width) {
-    to.set(from.subarray(0, batch * width));
-    return;
-  }
-  for (let n = 0; n < batch; n++) {
-    to.set(from.subarray(n * fromStride, n * fromStride + width), n * toStride);
-    to.fill(0, n * toStride + width, (n + 1) * toStride);
-  }
-}
-
-const align16 = (n: number) => Math.ceil(n / 16) * 16;
