@@ -16,6 +16,7 @@ import { auc, logLoss, maskSparsity, modelSupportF1 } from './metrics';
 import { MaskPolicy } from './maskPolicy';
 import { methodEngine } from './methods';
 import { deriveSeed } from '../data/random';
+import { adam } from './wasmAdam';
 
 export class TrainingError extends Error {
   constructor(
@@ -69,7 +70,7 @@ export interface TrainResult {
 function makeOptimizer(config: ExperimentConfig, lr: number): tf.Optimizer {
   switch (config.training.optimizer) {
     case 'adam':
-      return tf.train.adam(lr);
+      return adam(lr);
     case 'sgd':
       return tf.train.sgd(lr);
     case 'momentum':

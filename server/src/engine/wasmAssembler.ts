@@ -90,6 +90,8 @@ export const F32X4_SPLAT = simd(19);
 export const F32X4_ADD = simd(228);
 export const F32X4_MUL = simd(230);
 export const F32X4_MAX = simd(233);
+export const F32X4_DIV = simd(231);
+export const F32X4_SQRT = simd(227);
 /** `v128.const` of four f32 lanes, or of four raw i32 lanes. */
 export const v128f32 = (lanes: number[]) => [...simd(12), ...new Uint8Array(Float32Array.from(lanes).buffer)];
 export const v128i32 = (lanes: number[]) => [...simd(12), ...new Uint8Array(Int32Array.from(lanes).buffer)];
@@ -182,3 +184,28 @@ export function wasmSimdAvailable(): boolean {
 }
 
 export const align16 = (n: number) => Math.ceil(n / 16) * 16;
+
+const modules = new Map<string, object>();
+const instances = new WeakMap<WasmMemory, Map<string, Record<string, unknown>>>();
+
+/**
+ * The exports of the module `build()` makes, instantiated on `memory`: compiled once per process
+ * and key (and sharedness of the memory), instantiated once per memory.
+ */
+export function instantiate(memory: WasmMemory, key: string, build: () => WasmFunction[]): Record<string, unknown> {
+  let perMemory = instances.get(memory);
+  if (!perMemory) instances.set(memory, (perMemory = new Map<string, Record<string, unknown>>()));
+  let exports = perMemory.get(key);
+  if (!exports) {
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    const moduleKey = `${key}/${shared}`;
+    let module = modules.get(moduleKey);
+    if (!module) {
+      module = new Wasm.Module(moduleBytes(build(), { shared }));
+      modules.set(moduleKey, module);
+    }
+    exports = new Wasm.Instance(module, { env: { mem: memory } }).exports;
+    perMemory.set(key, exports);
+  }
+  return exports;
+}

@@ -8,11 +8,7 @@
  * padding here.
  */
 import * as tf from '@tensorflow/tfjs-core';
-
-interface WasmBackendLike extends tf.KernelBackend {
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
+import type { WasmBackendLike } from './wasmHeap';
 
 interface ExpandAttrs {
   rows: number;

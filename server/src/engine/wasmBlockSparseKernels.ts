@@ -29,7 +29,7 @@ import {
   LT_S,
   MUL,
   V128,
-  Wasm,
+  instantiate,
   brIf,
   f32load,
   f32store,
@@ -38,7 +38,6 @@ import {
   get,
   i32c,
   i32load,
-  moduleBytes,
   set,
   v128f32,
   v128load,
@@ -283,37 +282,19 @@ export const tuning = {
   gradRows: (tile: number) => (tile >= 2 ? Math.floor(8 / tile) : 4),
 };
 
-const modules = new Map<string, object>();
-const instances = new WeakMap<WasmMemory, Map<string, Record<string, unknown>>>();
-
-function kernels(memory: WasmMemory, key: string, build: () => WasmFunction[]): Record<string, unknown> {
-  let perMemory = instances.get(memory);
-  if (!perMemory) instances.set(memory, (perMemory = new Map<string, Record<string, unknown>>()));
-  let exports = perMemory.get(key);
-  if (!exports) {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const moduleKey = `${key}/${shared}`;
-    let module = modules.get(moduleKey);
-    if (!module) {
-      module = new Wasm.Module(moduleBytes(build(), { shared }));
-      modules.set(moduleKey, module);
-    }
-    exports = new Wasm.Instance(module, { env: { mem: memory } }).exports;
-    perMemory.set(key, exports);
-  }
-  return exports;
-}
-
 /** `col` kernels for `shape.rows` rows at a time and for one row (the batch's remainder). */
 export function colKernels(memory: WasmMemory, shape: ColShape): { many: ColKernel; one: ColKernel } {
   const key = `col/${shape.k}/${shape.kEdge}/${shape.width}/${shape.rows}/${shape.tile}/${shape.accumulate}/${shape.relu}`;
-  const exports = kernels(memory, key, () => [colFunction('many', shape), colFunction('one', { ...shape, rows: 1 })]);
+  const exports = instantiate(memory, key, () => [
+    colFunction('many', shape),
+    colFunction('one', { ...shape, rows: 1 }),
+  ]);
   return { many: exports['many'] as ColKernel, one: exports['one'] as ColKernel };
 }
 
 export function gradKernel(memory: WasmMemory, shape: GradShape): GradKernel {
   const key = `wg/${shape.blockRows}/${shape.width}/${shape.rows}/${shape.tile}`;
-  return kernels(memory, key, () => [gradFunction('wg', shape)])['wg'] as GradKernel;
+  return instantiate(memory, key, () => [gradFunction('wg', shape)])['wg'] as GradKernel;
 }
 
 // ------------------------------------------------------------------------------------------------

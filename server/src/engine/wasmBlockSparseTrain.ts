@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BlockGrid } from '../experiment/pruningPlan';
 import { wasmSimdAvailable, type WasmMemory } from './wasmAssembler';
+import { memoryOf, pointerOf, type WasmBackendLike } from './wasmHeap';
 import {
   chunksOf,
   gradKernel,
@@ -26,19 +27,6 @@ export { blockSparseLayout, type BlockSparseLayout } from './wasmBlockSparseKern
 // ------------------------------------------------------------------------------------------------
 // The tfjs kernels
 
-interface WasmModuleLike {
-  _malloc(bytes: number): number;
-  _free(pointer: number): void;
-  asm?: { memory?: WasmMemory };
-  wasmMemory?: WasmMemory;
-}
-
-interface WasmBackendLike extends tf.KernelBackend {
-  wasm: WasmModuleLike;
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
-
 type KernelArgs = {
   inputs: Record<string, tf.TensorInfo>;
   backend: WasmBackendLike;
@@ -49,13 +37,7 @@ const FORWARD = 'SparsityStudioBlockSparseMatMul';
 const GRAD_INPUT = 'SparsityStudioBlockSparseMatMulGradInput';
 const GRAD_WEIGHTS = 'SparsityStudioBlockSparseMatMulGradWeights';
 
-function memoryOf(backend: WasmBackendLike): WasmMemory {
-  const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
-  if (!memory) throw new Error('the wasm backend does not expose its memory');
-  return memory;
-}
-
-const pointer = (backend: WasmBackendLike, t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+const pointer = pointerOf;
 
 /**
  * Packs the kept blocks of one direction, scaled by their values, as the `col` kernel reads them:

@@ -5,11 +5,7 @@
  * 1-D segment ids, the form the gather gradient uses.
  */
 import * as tf from '@tensorflow/tfjs-core';
-
-interface WasmBackendLike extends tf.KernelBackend {
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-  makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: Float32Array): tf.TensorInfo;
-}
+import type { WasmBackendLike } from './wasmHeap';
 
 /** Registers the kernel when the wasm backend lacks it; idempotent. */
 export function registerWasmSegmentSum(): void {
