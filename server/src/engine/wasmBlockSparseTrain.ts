@@ -233,16 +233,18 @@ export function blockSparseMatMul(
 }
 
 /**
- * Whether a layer with this kept fraction of its blocks trains faster block-sparse than dense.
- * The break-even was measured with bench/blockSparseTrain.bench.ts (784-512-512-10, batch 128):
- * see docs there; below it the packing and per-block overheads lose to XNNPACK's dense GEMM.
+ * Whether a layer keeping this fraction of its blocks trains faster block-sparse than masked
+ * dense. bench/blockSparseTrain.bench.ts (MLP 784-512-512-10 at batch 128, one thread, a loaded
+ * 2-core EPYC) found the block-sparse step faster up to 0.6-0.7 of the blocks kept for 4x8, 8x8,
+ * 16x16 and 32x32 blocks; 0.5 leaves room for XNNPACK's threads on the dense side (our kernels run
+ * on one). Blocks under 32 entries do too little work per block for their overhead: 0.25.
  */
 export function blockSparseWorthIt(keptFraction: number, grid: Pick<BlockGrid, 'blockRows' | 'blockCols'>): boolean {
-  const breakEven = grid.blockRows * grid.blockCols >= 64 ? BREAK_EVEN_DENSITY : BREAK_EVEN_DENSITY_SMALL_BLOCKS;
+  const breakEven = grid.blockRows * grid.blockCols >= 32 ? BREAK_EVEN_DENSITY : BREAK_EVEN_DENSITY_SMALL_BLOCKS;
   return keptFraction <= breakEven;
 }
 
-/** Kept fraction of blocks below which block-sparse training wins, for blocks of 64 entries or more. */
+/** Kept fraction of blocks up to which block-sparse training is used, for blocks of 32 entries or more. */
 export const BREAK_EVEN_DENSITY = 0.5;
-/** The same for smaller blocks (less work per block for the same overhead). */
+/** The same for smaller blocks. */
 export const BREAK_EVEN_DENSITY_SMALL_BLOCKS = 0.25;
