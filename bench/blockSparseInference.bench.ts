@@ -92,7 +92,7 @@ function interleaved(fns: (() => void)[], every: number[]): { min: number; media
 }
 
 async function main(): Promise<void> {
-  const backend = await selectBackend('wasm', [process.cwd()], [], { threads: THREADS });
+  const backend = await selectBackend('wasm', [], [], { threads: THREADS });
   const load = () =>
     loadavg()
       .map((l) => l.toFixed(2))
@@ -149,7 +149,7 @@ async function main(): Promise<void> {
     console.log(
       `${label.padEnd(48)} min ${t.min.toFixed(2).padStart(7)} ms  median ${t.median.toFixed(2).padStart(7)} ms${vs ? `   speed-up over dense: ${(vs.min / t.min).toFixed(2)}x by min, ${(vs.median / t.median).toFixed(2)}x by median` : ''}`,
     );
-  row(`dense tfjs-backend-wasm (XNNPACK, ${backend.threads} thread(s))`, wasm);
+  row(`dense tfjs-backend-wasm (XNNPACK, ${String(backend.details['threads'])} thread(s))`, wasm);
   row('block-sparse, WebAssembly SIMD kernel (1 thread)', simd, wasm);
   row('block-sparse, JS reference kernel', js, wasm);
   console.log('target: block-sparse >= 5x dense (issue 16)');

@@ -58,13 +58,13 @@ function model(block: [number, number], kept: number, mode: KernelMode): MaskedM
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
-  const backend = await selectBackend('wasm', [process.cwd()], [], { threads: THREADS });
+  const backend = await selectBackend('wasm', [], [], { threads: THREADS });
   const load = () =>
     loadavg()
       .map((l) => l.toFixed(2))
       .join(' ');
   console.log(
-    `MLP 784-512-512-10 @ ${BATCH}, Adam, ${backend.threads} thread(s), ${STEPS} interleaved steps; load average at start ${load()}`,
+    `MLP 784-512-512-10 @ ${BATCH}, Adam, ${String(backend.details['threads'])} thread(s), ${STEPS} interleaved steps; load average at start ${load()}`,
   );
   const rng = new Rng(2);
   const x = tf.tensor2d(

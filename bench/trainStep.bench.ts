@@ -172,8 +172,8 @@ function matmulGflops(m: number, k: number, n: number): number {
 }
 
 async function child(part: string, threads: number): Promise<unknown> {
-  const backend = await selectBackend('wasm', [process.cwd()], [], { threads });
-  const result: Record<string, unknown> = { threads: backend.threads, load: loadavg() };
+  const backend = await selectBackend('wasm', [], [], { threads });
+  const result: Record<string, unknown> = { threads: backend.details['threads'], load: loadavg() };
   if (part === 'mlp') {
     const dense = new Stepper(build(MLP, { method: 'none' }), 128);
     const sappDense = new Stepper(build(MLP, { method: 'sapp', sparsity: 0.9, block: 16, exclude: ['output'] }), 128);

@@ -60,7 +60,7 @@ export async function runCommand({ options, positionals }: ParsedCommand, io: Cl
   try {
     const common: RunOptions = {
       backend,
-      ...(threads !== undefined && { threads: threads as 'auto' | number }),
+      ...(threads !== undefined && { threads: threads }),
       signal: controller.signal,
       onStart: (run, dir) => {
         io.error(`run folder: ${dir}${run.resumes > 0 ? ` (resumed from step ${run.step})` : ''}`);
