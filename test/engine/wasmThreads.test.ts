@@ -41,13 +41,17 @@ function child(threads: number, inWorker = false): Promise<ChildResult> {
 }
 
 describe('wasm threads', () => {
-  it('resolves `auto` to every core and caps counts at the cores', () => {
+  it('resolves `auto` to every core, or to SPARSITY_STUDIO_THREADS, and caps counts at the cores', () => {
     const cores = availableCores();
     assert.ok(cores >= 1);
-    assert.equal(resolveThreads('auto'), cores);
-    assert.equal(resolveThreads(1), 1);
-    assert.equal(resolveThreads(cores + 5), cores);
-    assert.equal(resolveThreads(0), 1);
+    assert.equal(resolveThreads('auto', {}), cores);
+    assert.equal(resolveThreads('auto', { SPARSITY_STUDIO_THREADS: '1' }), 1);
+    assert.equal(resolveThreads('auto', { SPARSITY_STUDIO_THREADS: String(cores + 3) }), cores);
+    assert.equal(resolveThreads('auto', { SPARSITY_STUDIO_THREADS: 'many' }), cores, 'not a count: ignored');
+    assert.equal(resolveThreads(1, {}), 1);
+    assert.equal(resolveThreads(2, { SPARSITY_STUDIO_THREADS: '1' }), Math.min(2, cores), 'a count in the file wins');
+    assert.equal(resolveThreads(cores + 5, {}), cores);
+    assert.equal(resolveThreads(0, {}), 1);
   });
 
   it('finds the pristine threaded script the pool workers import', () => {
