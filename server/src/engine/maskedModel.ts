@@ -125,6 +125,7 @@ export class MaskedModel {
   embedding: EmbeddingLayer | null = null;
   /** Batch statistics of the last training forward pass, applied by `commitBatchStats`. */
   private pendingStats: { layer: BatchNormLayer; mean: tf.Tensor; variance: tf.Tensor }[] = [];
+  /** How pruned layers multiply (benchmarks and tests force one way or the other). */
   kernelMode: KernelMode = 'auto';
   /** The block-sparse layout of each pruned layer's current mask, built when the mask changes. */
   private readonly layouts = new WeakMap<
