@@ -64,6 +64,9 @@ export const f32c = (x: number) => [0x43, ...new Uint8Array(Float32Array.of(x).b
 export const ADD = 0x6a;
 export const SUB = 0x6b;
 export const MUL = 0x6c;
+export const DIV_U = 0x6e;
+/** `select`: the stack holds a, b, condition; leaves a when the condition is non-zero. */
+export const SELECT = 0x1b;
 export const EQZ = 0x45;
 export const LT_S = 0x48;
 export const LT_U = 0x49;
