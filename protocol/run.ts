@@ -13,6 +13,8 @@
  * - `export/`: the folded TF.js model and the block-sparse model.
  */
 
+import type { SweepValue } from './sweep';
+
 export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
 
 export type PhaseKindDto = 'dense' | 'sparsify' | 'sparse';
@@ -132,6 +134,18 @@ export interface RunInfo {
    * date at every checkpoint and at the end (absent in runs written before it was recorded).
    */
   bestEvaluation?: { step: number; metrics: FinalMetrics };
+  /** The SLURM job the run (or its last resume) ran in, from `SLURM_*` environment variables. */
+  slurm?: SlurmJobInfo;
+  /** The combination of a sweep this run is; its folder sits in the sweep folder. */
+  sweep?: { index: number; params: Record<string, SweepValue> };
+}
+
+/** Ids of a SLURM job as its environment names them (`SLURM_JOB_ID`, `SLURM_ARRAY_*`). */
+export interface SlurmJobInfo {
+  job_id: string;
+  /** Set for a task of a job array. */
+  array_job_id?: string;
+  array_task_id?: string;
 }
 
 /** A phase boundary of the schedule, as the trainer enters it. */

@@ -302,6 +302,47 @@ export const OutputSchema = z.strictObject({
   ),
 });
 
+// ---------------------------------------------------------------------------------------------
+// sweep
+// ---------------------------------------------------------------------------------------------
+
+export const SlurmSchema = z.strictObject({
+  partition: doc(z.string().min(1), 'SLURM partition of the job array (`sbatch --partition`).').optional(),
+  time: doc(
+    z.string().regex(/^(\d+-)?\d+(:\d{1,2}){0,2}$/),
+    'Time limit of each run (`sbatch --time`): `MM`, `HH:MM:SS`, `D-HH` or `D-HH:MM:SS`.',
+  ).optional(),
+  cpus_per_task: doc(int(1, 4096), 'CPU cores for each run (`sbatch --cpus-per-task`).').optional(),
+  mem: doc(
+    z.string().regex(/^\d+[KMGT]?$/),
+    'Memory for each run (`sbatch --mem`): megabytes, or a number with `K`, `M`, `G` or `T`.',
+  ).optional(),
+  gres: doc(z.string().min(1), 'Generic resources for each run (`sbatch --gres`), e.g. `gpu:1`.').optional(),
+  max_parallel: doc(
+    int(1, 100_000),
+    'At most this many runs of the array at once (`sbatch --array=...%N`).',
+  ).optional(),
+  sbatch_args: doc(
+    z.array(z.string().min(1)),
+    'Further `sbatch` arguments, one per item, e.g. `[--account=ml, --qos=short]`.',
+  ).default([]),
+});
+export type SlurmConfig = z.output<typeof SlurmSchema>;
+
+export const SweepSchema = z
+  .object({
+    slurm: doc(
+      SlurmSchema,
+      'Resources of each run when the sweep goes to a SLURM cluster (`sparsity-studio run FILE --executor slurm`); command-line options override them.',
+    ).optional(),
+  })
+  .catchall(
+    doc(
+      z.array(z.unknown()).min(1),
+      'A dotted key path of this format (`pruning.sparsity`, `seed`, `model.hidden`) and the list of values it takes.',
+    ),
+  );
+
 export const ExperimentSchema = z.strictObject({
   version: doc(z.literal(1), 'Version of this file format. Always `1`.'),
   name: doc(
@@ -326,6 +367,10 @@ export const ExperimentSchema = z.strictObject({
     'How to prune: `method` picks the algorithm; `sparsity` and `block` say how much and in what shape.',
   ),
   output: doc(OutputSchema, 'Where runs are written and how often they are saved.').prefault({}),
+  sweep: doc(
+    SweepSchema,
+    'A grid of runs: each dotted key path (`pruning.sparsity`, `pruning.method`, `seed`, ...) maps to a list of values, and every combination runs as its own run, e.g. `pruning.sparsity: [0.5, 0.9]` with `seed: [1, 2, 3]` is 6 runs. `sparsity-studio run FILE` runs them into `<output.dir>/<name>-sweep-<time>/`.',
+  ).optional(),
 });
 
 export type ExperimentInput = z.input<typeof ExperimentSchema>;

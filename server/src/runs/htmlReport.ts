@@ -6,7 +6,8 @@
 import type { PhaseEvent, StepEvent } from '@protocol';
 import { readSnapshot, type LoadedRun } from './runReader';
 
-const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+/** Text as HTML: the reports are built from strings. */
+export const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 interface Series {

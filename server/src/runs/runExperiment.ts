@@ -19,6 +19,8 @@ import { ExperimentSchema, type ExperimentConfig } from '../experiment/schema';
 import { validateExperiment } from '../experiment/validate';
 import { SPARSITY_STUDIO_VERSION } from '../experiment/version';
 import { RunStore } from './runStore';
+import { slurmJobFromEnv } from './slurmJob';
+import { sweepCombinationConfig, type SweepParams } from '../experiment/sweep';
 import { selectBackend, type BackendRequest } from '../engine/backends';
 import { modulePathsFromEnv, searchFolders, type SearchFolder } from '../engine/backendSearch';
 import type { ThreadsRequest } from '../engine/wasmThreads';
@@ -65,6 +67,8 @@ export interface RunOptions {
   fashionMnistPlaces?: FashionMnistPlaces;
   /** Where tfjs-node(-gpu) is looked for besides the experiment's folder, its parents and the global npm root. */
   backendSearch?: BackendSearchOptions;
+  /** Run one combination of the file's `sweep:` into exactly this folder (which must not hold a run yet). */
+  sweepRun?: { index: number; params: SweepParams; runDir: string };
 }
 
 export interface BackendSearchOptions {
@@ -100,7 +104,9 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
   const validation = validateExperiment(text, nodeHost(baseDir));
   const errors = validation.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0 || !validation.config || !validation.analysis) throw new ExperimentFileError(file, errors);
-  const config = structuredClone(validation.config);
+  const config = options.sweepRun
+    ? sweepCombinationConfig(validation.document.value, options.sweepRun.params)
+    : structuredClone(validation.config);
   if (options.steps !== undefined) {
     config.training.steps = options.steps;
     delete config.training.epochs;
@@ -108,12 +114,14 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
   const analysis = analyzeExperiment(config, nodeHost(baseDir));
   const steps = checkTrainable(config, analysis, file, validation.diagnostics);
 
-  const store = RunStore.create(
-    resolve(options.outputDir ?? resolve(baseDir, config.output.dir)),
-    config.name,
-    config.pruning.method,
-    config.seed,
-  );
+  const store = options.sweepRun
+    ? RunStore.createAt(resolve(options.sweepRun.runDir))
+    : RunStore.create(
+        resolve(options.outputDir ?? resolve(baseDir, config.output.dir)),
+        config.name,
+        config.pruning.method,
+        config.seed,
+      );
   store.writeFile('config.yaml', text);
   const resolved = JSON.stringify(config, null, 2);
   store.writeFile('config.json', `${resolved}\n`);
@@ -141,6 +149,9 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
     timing: { step_ms_median: null, total_s: 0 },
     resumes: 0,
   };
+  const slurm = slurmJobFromEnv();
+  if (slurm) info.slurm = slurm;
+  if (options.sweepRun) info.sweep = { index: options.sweepRun.index, params: options.sweepRun.params };
   store.writeInfo(info);
   options.onStart?.(info, store.dir);
   return execute(store, info, config, analysis, baseDir, options);
@@ -178,6 +189,8 @@ export async function resumeRun(
   info.status = 'running';
   info.resumes += 1;
   delete info.error;
+  const slurm = slurmJobFromEnv();
+  if (slurm) info.slurm = slurm;
   info.step = state.step;
   store.writeInfo(info);
   store.append({ type: 'status', step: state.step, status: 'resumed', message: `resumed from step ${state.step}` });

@@ -4,7 +4,7 @@
  * line, the config snapshot, block-importance snapshots (binary) and the resumable checkpoint.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { RunEvent, RunInfo, SnapshotEvent, SnapshotLayerInFile, SnapshotScoreKind } from '@protocol';
 import type { SnapshotLayerArrays, TrainState } from '../engine/trainer';
 
@@ -14,7 +14,8 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
   renameSync(temp, path);
 }
 
-function timestamp(date: Date): string {
+/** `YYYYMMDD-HHMMSS` in local time: the suffix of run and sweep folder names. */
+export function timestamp(date: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${date.getFullYear()}${p(date.getMonth() + 1)}${p(date.getDate())}-${p(date.getHours())}${p(date.getMinutes())}${p(date.getSeconds())}`;
 }
@@ -42,6 +43,21 @@ export class RunStore {
     const dir = join(outputDir, id);
     mkdirSync(dir);
     return new RunStore(dir, id);
+  }
+
+  /**
+   * A new run folder at exactly `dir` (a sweep names its runs). A folder left without run.json
+   * by a run that died before starting is reused; one that holds a run is refused.
+   */
+  static createAt(dir: string): RunStore {
+    mkdirSync(dirname(dir), { recursive: true });
+    try {
+      mkdirSync(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (existsSync(join(dir, 'run.json'))) throw new Error(`${dir} already holds a run`);
+    }
+    return new RunStore(dir, basename(dir));
   }
 
   static open(dir: string): RunStore {

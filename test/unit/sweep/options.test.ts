@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { SweepInfo } from '@protocol';
+import { takeSweepOptions } from '../../../server/src/cli/sweep';
+import { defaultParallelism } from '../../../server/src/runs/localExecutor';
+import { arraySpec, sbatchResourceArgs, SlurmExecutor } from '../../../server/src/runs/slurmExecutor';
+import { slurmJobFromEnv } from '../../../server/src/runs/slurmJob';
+
+describe('sweep options of `run`', () => {
+  it('takes the sweep flags out and leaves the rest for the single-run parser', () => {
+    const taken = takeSweepOptions(['file.prune.yaml', '--parallel', '3', '--steps', '10']);
+    assert.ok(!('error' in taken));
+    assert.deepEqual(taken.rest, ['file.prune.yaml', '--steps', '10']);
+    assert.equal(taken.options.parallel, 3);
+    assert.equal(taken.options.executor, 'local');
+    assert.equal(taken.options.wait, true);
+  });
+
+  it('collects SLURM resources, --flag=value too, and repeated --sbatch-arg', () => {
+    const taken = takeSweepOptions([
+      'f.prune.yaml',
+      '--executor=slurm',
+      '--no-wait',
+      '--partition',
+      'gpu',
+      '--time=1:00:00',
+      '--cpus-per-task',
+      '4',
+      '--mem',
+      '8G',
+      '--gres=gpu:1',
+      '--max-parallel',
+      '2',
+      '--sbatch-arg',
+      '--account=ml',
+      '--sbatch-arg=--qos=short',
+    ]);
+    assert.ok(!('error' in taken));
+    assert.equal(taken.options.executor, 'slurm');
+    assert.equal(taken.options.wait, false);
+    assert.deepEqual(taken.options.slurm, {
+      partition: 'gpu',
+      time: '1:00:00',
+      cpus_per_task: 4,
+      mem: '8G',
+      gres: 'gpu:1',
+      max_parallel: 2,
+      sbatch_args: ['--account=ml', '--qos=short'],
+    });
+    assert.deepEqual(sbatchResourceArgs(taken.options.slurm), [
+      '--partition=gpu',
+      '--time=1:00:00',
+      '--cpus-per-task=4',
+      '--mem=8G',
+      '--gres=gpu:1',
+      '--account=ml',
+      '--qos=short',
+    ]);
+  });
+
+  it('refuses what does not fit together, saying why', () => {
+    const error = (args: string[]) => {
+      const taken = takeSweepOptions(args);
+      return 'error' in taken ? taken.error : '';
+    };
+    assert.match(error(['f', '--parallel', '0']), /--parallel must be a positive integer, got "0"/);
+    assert.match(error(['f', '--executor', 'kubernetes']), /--executor must be local or slurm/);
+    assert.match(error(['f', '--partition', 'gpu']), /--partition only apply with --executor slurm/);
+    assert.match(error(['f', '--executor', 'slurm', '--parallel', '2']), /--max-parallel/);
+    assert.match(error(['--sweep-task', 'dir']), /go together/);
+    const task = takeSweepOptions(['--sweep-task', 'dir', '--index', '7']);
+    assert.ok(!('error' in task));
+    assert.deepEqual(task.options.task, { sweepDir: 'dir', index: 7 });
+  });
+
+  it('defaults to one run per CPU core when no GPU backend is asked for', () => {
+    const { parallel, why } = defaultParallelism('wasm');
+    assert.ok(parallel >= 1);
+    assert.match(why, /one per CPU core/);
+  });
+});
+
+describe('SLURM helpers', () => {
+  it('writes run indices as an --array list', () => {
+    assert.equal(arraySpec([0, 1, 2, 3]), '0-3');
+    assert.equal(arraySpec([5, 0, 1, 9, 10, 3]), '0-1,3,5,9-10');
+    assert.equal(arraySpec([4]), '4');
+  });
+
+  it('reads the job of a process from the SLURM_* variables', () => {
+    assert.equal(slurmJobFromEnv({}), undefined);
+    assert.deepEqual(slurmJobFromEnv({ SLURM_JOB_ID: '12' }), { job_id: '12' });
+    assert.deepEqual(slurmJobFromEnv({ SLURM_JOB_ID: '13', SLURM_ARRAY_JOB_ID: '10', SLURM_ARRAY_TASK_ID: '3' }), {
+      job_id: '13',
+      array_job_id: '10',
+      array_task_id: '3',
+    });
+  });
+
+  it("writes a batch script whose every task runs its index's combination, paths quoted", () => {
+    const executor = new SlurmExecutor({ slurm: {}, command: ['/opt/node', "/it's/cli.js"] });
+    const script = executor.script('/shared/sweeps/a b', { name: 'demo', runs: [{}, {}] } as unknown as SweepInfo);
+    assert.match(script, /^#!\/bin\/bash\n/);
+    assert.match(
+      script,
+      /^exec '\/opt\/node' '\/it'\\''s\/cli\.js' 'run' '--sweep-task' '\/shared\/sweeps\/a b' '--index' "\$SLURM_ARRAY_TASK_ID"$/m,
+    );
+  });
+});
