@@ -15,6 +15,8 @@ import {
   valueAtPath,
   type JsonSchema,
 } from './jsonSchema';
+import { splitKeyPath, SWEEP_KEY, SWEEP_SLURM_KEY } from './sweep';
+import { sweepKeyPaths } from './sweepValidation';
 import { TEMPLATE_TITLES, experimentTemplate, templateSection } from './templates';
 import type { ValidationResult } from './validate';
 import type { ConfigPath, Position } from './yamlDocument';
@@ -43,9 +45,10 @@ interface CursorContext {
   wordStart: number;
 }
 
-const KEY_LINE = /^(\s*)([A-Za-z_][\w-]*)?$/;
-const VALUE_LINE = /^(\s*)([A-Za-z_][\w-]*)\s*:\s*(.*)$/;
-const OPENING_KEY = /^(\s*)([A-Za-z_][\w-]*)\s*:\s*(#.*)?$/;
+// Keys may hold dots: the entries of `sweep:` are dotted key paths (`pruning.sparsity`).
+const KEY_LINE = /^(\s*)([A-Za-z_][\w.-]*)?$/;
+const VALUE_LINE = /^(\s*)([A-Za-z_][\w.-]*)\s*:\s*(.*)$/;
+const OPENING_KEY = /^(\s*)([A-Za-z_][\w.-]*)\s*:\s*(#.*)?$/;
 
 /** Where the cursor is: inside which mapping, on a key or a value. Undefined inside comments and block scalars. */
 export function cursorContext(lines: string[], line: number, character: number): CursorContext | undefined {
@@ -102,8 +105,91 @@ export function complete(result: ValidationResult, position: Position): Completi
   if (!context) return [];
   const replace = { start: { line: position.line, character: context.wordStart }, end: position };
   const root = result.document.value;
+  if (context.path[0] === SWEEP_KEY && context.path[1] !== SWEEP_SLURM_KEY) {
+    if (context.position === 'key' && context.path.length === 1) return sweepKeyCompletions(root, replace);
+    if (context.position !== 'key' && context.path.length === 2)
+      return sweepValueCompletions(String(context.path[1]), root, context.position, replace);
+  }
   if (context.position === 'key') return keyCompletions(context.path, root, replace, lines, position.line);
   return valueCompletions(result, context, replace);
+}
+
+/** The paths people sweep most, offered first. */
+const COMMON_SWEEP_PATHS = ['pruning.sparsity', 'pruning.method', 'seed', 'pruning.block', 'training.steps'];
+
+/** Inside `sweep:`: every key path of the format (and `slurm`), with the docs of the key it sets. */
+function sweepKeyCompletions(root: unknown, replace: CompletionEntry['replace']): CompletionEntry[] {
+  const sweep = valueAtPath(root, [SWEEP_KEY]);
+  const taken = new Set(isRecord(sweep) ? Object.keys(sweep) : []);
+  const entries: CompletionEntry[] = [];
+  for (const [path, schema] of sweepKeyPaths()) {
+    if (taken.has(path)) continue;
+    const common = COMMON_SWEEP_PATHS.indexOf(path);
+    const leaf = !jsonTypes(schema).includes('object') || jsonTypes(schema).length > 1;
+    entries.push({
+      label: path,
+      kind: 'key',
+      detail: describeConstraints(schema) || undefined,
+      documentation: schema.markdownDescription ?? schema.description,
+      insertText: `${path}: [$1]`,
+      snippet: true,
+      sortText: common >= 0 ? `0-${common}` : `${leaf ? 1 : 2}-${String(entries.length).padStart(3, '0')}`,
+      replace,
+    });
+  }
+  if (!taken.has(SWEEP_SLURM_KEY)) {
+    const slurm = schemaAtPath([SWEEP_KEY, SWEEP_SLURM_KEY], root);
+    entries.push({
+      label: SWEEP_SLURM_KEY,
+      kind: 'key',
+      documentation: slurm?.markdownDescription,
+      insertText: `${SWEEP_SLURM_KEY}:\n  $0`,
+      snippet: true,
+      sortText: '3-slurm',
+      replace,
+    });
+  }
+  return entries;
+}
+
+/** The values of a swept key: its choices, one by one inside the list, or all of them as a list. */
+function sweepValueCompletions(
+  path: string,
+  root: unknown,
+  position: CursorContext['position'],
+  replace: CompletionEntry['replace'],
+): CompletionEntry[] {
+  const segments = splitKeyPath(path);
+  const parent = schemaAtPath(segments.slice(0, -1), root);
+  const branches = parent?.oneOf ?? parent?.anyOf;
+  const last = segments[segments.length - 1]!;
+  const choices =
+    branches && discriminatorOf(branches) === last
+      ? branches.map((b) => ({
+          value: b.properties?.[last]?.const,
+          markdown: b.properties?.[last]?.markdownDescription,
+        }))
+      : choicesOf(sweepKeyPaths().get(path) ?? {});
+  const entries: CompletionEntry[] = choices.map((c, i) => ({
+    label: String(c.value),
+    kind: 'value' as const,
+    documentation: c.markdown,
+    insertText: position === 'value' ? `[${String(c.value)}]` : String(c.value),
+    snippet: false,
+    sortText: `1-${String(i).padStart(3, '0')}`,
+    replace,
+  }));
+  if (position === 'value' && choices.length > 1)
+    entries.unshift({
+      label: `[${choices.map((c) => String(c.value)).join(', ')}]`,
+      kind: 'value',
+      detail: 'every choice',
+      insertText: `[${choices.map((c) => String(c.value)).join(', ')}]`,
+      snippet: false,
+      sortText: '0',
+      replace,
+    });
+  return entries;
 }
 
 function keyCompletions(

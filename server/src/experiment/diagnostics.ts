@@ -64,6 +64,11 @@ export const DIAGNOSTIC_CODES = {
     severity: 'error',
     summary: 'The model cannot be built for this data (shapes, unsupported layers).',
   },
+  'sweep-large': {
+    level: 'schema',
+    severity: 'warning',
+    summary: 'A sweep of more than 200 runs (the product of its lists).',
+  },
   'model-unchecked': {
     level: 'model',
     severity: 'information',

@@ -7,6 +7,8 @@
  */
 import type { ExperimentAnalysis } from './analysis';
 import { choicesOf, describeConstraints, discriminatorOf, schemaAtPath, valueAtPath } from './jsonSchema';
+import { expandGrid, SWEEP_KEY, SWEEP_SLURM_KEY } from './sweep';
+import { sweepKeyPaths } from './sweepValidation';
 import { targetSparsityAt } from './schedule';
 import { dotted, type ValidationResult } from './validate';
 import type { Position, Range } from './yamlDocument';
@@ -34,6 +36,11 @@ export function hover(result: ValidationResult, position: Position, previewLink?
   const loc = doc.locate(path);
   const span = onKey ? loc?.key : loc?.value;
   if (!span) return undefined;
+
+  if (path[0] === SWEEP_KEY && (path.length === 1 || (path.length === 2 && path[1] !== SWEEP_SLURM_KEY))) {
+    const markdown = sweepHover(result, path.length === 2 ? String(path[1]) : undefined);
+    if (markdown) return { markdown, range: doc.range(span) };
+  }
 
   const parts: string[] = [`**${dotted(path)}**`];
   const parent = schemaAtPath(path.slice(0, -1), root);
@@ -144,4 +151,47 @@ export function phaseTable(analysis: ExperimentAnalysis): string | undefined {
     '| --- | --- | --- | ---: | ---: |',
     ...rows,
   ].join('\n');
+}
+
+/** Rows of the runs table in the hover on `sweep`; the rest are counted. */
+const SWEEP_HOVER_ROWS = 24;
+
+/** On `sweep`: its docs and the runs it makes; on one of its paths: the docs of the key it sets. */
+function sweepHover(result: ValidationResult, path: string | undefined): string | undefined {
+  const check = result.sweep;
+  const root = result.document.value;
+  if (path !== undefined) {
+    const schema = sweepKeyPaths().get(path);
+    if (!schema) return undefined;
+    const axis = check?.axes.find((a) => a.path === path);
+    return [
+      `**sweep: ${path}**`,
+      schema.markdownDescription ?? schema.description ?? '',
+      describeConstraints(schema) ? `_${describeConstraints(schema)}_` : '',
+      axis && check
+        ? `${axis.values.length} values; each runs in ${check.runs / axis.values.length} of the ${check.runs} runs.`
+        : '',
+    ]
+      .filter(Boolean)
+      .join('\n\n');
+  }
+  const schema = schemaAtPath([SWEEP_KEY], root);
+  const parts = ['**sweep**', schema?.markdownDescription ?? ''];
+  if (check && check.axes.length > 0) {
+    const grid = expandGrid(check.axes);
+    parts.push(
+      `**${check.runs} runs** (${check.axes.map((a) => `\`${a.path}\` × ${a.values.length}`).join(', ')}):`,
+      [
+        `| # | ${check.axes.map((a) => a.path).join(' | ')} |`,
+        `| ---: |${check.axes.map(() => ' --- |').join('')}`,
+        ...grid
+          .slice(0, SWEEP_HOVER_ROWS)
+          .map(
+            (params, i) => `| ${i} | ${check.axes.map((a) => `\`${JSON.stringify(params[a.path])}\``).join(' | ')} |`,
+          ),
+      ].join('\n'),
+    );
+    if (grid.length > SWEEP_HOVER_ROWS) parts.push(`… and ${grid.length - SWEEP_HOVER_ROWS} more.`);
+  }
+  return parts.filter(Boolean).join('\n\n');
 }

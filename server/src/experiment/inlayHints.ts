@@ -1,7 +1,8 @@
 /**
  * Inlay hints: after `block`, the blocks and kept blocks of each pruned layer; after `sparsity`,
  * the resulting global sparsity; after each schedule fraction, the steps it becomes, and after
- * `schedule` by how much they miss the run's steps when they do not add up to 1.
+ * `schedule` by how much they miss the run's steps when they do not add up to 1; after `sweep:`,
+ * the number of runs.
  */
 import { isRecord } from './jsonSchema';
 import { methodFormat } from './methods';
@@ -18,8 +19,20 @@ const pct = (x: number) => `${(100 * x).toFixed(1).replace(/\.0$/, '')}%`;
 
 export function inlayHints(result: ValidationResult, fromLine = 0, toLine = Number.MAX_SAFE_INTEGER): InlayHintEntry[] {
   const { analysis, document: doc } = result;
-  if (!analysis) return [];
   const hints: InlayHintEntry[] = [];
+  // After `sweep:`, how many runs the grid makes.
+  const sweepKey = doc.locate(['sweep'])?.key;
+  if (result.sweep && result.sweep.axes.length > 0 && sweepKey) {
+    const line = doc.lines.positionAt(sweepKey.end).line;
+    const { runs, axes } = result.sweep;
+    if (line >= fromLine && line <= toLine)
+      hints.push({
+        position: { line, character: doc.lines.lineText(line).replace(/\s*(#.*)?$/, '').length },
+        label: ` ${runs} run${runs === 1 ? '' : 's'}`,
+        tooltip: axes.map((a) => `${a.path}: ${a.values.length} values`).join('\n'),
+      });
+  }
+  if (!analysis) return hints;
   const after = (path: (string | number)[], label: string, tooltip?: string) => {
     const span = doc.locate(path)?.value;
     if (!span) return;

@@ -102,7 +102,8 @@ export function schemaAtPath(path: ConfigPath, root: unknown): JsonSchema | unde
       value = Array.isArray(value) ? (value[segment] as unknown) : undefined;
     } else {
       const objectBranch = branches ? branches.find((b) => b.properties?.[segment]) : schema;
-      schema = objectBranch?.properties?.[segment];
+      const extra = schema.additionalProperties; // the entries of `sweep:`, whatever their key
+      schema = objectBranch?.properties?.[segment] ?? (typeof extra === 'object' ? extra : undefined);
       value = isRecord(value) ? value[segment] : undefined;
     }
   }
@@ -191,7 +192,8 @@ function typeLabel(schema: JsonSchema): string {
   }
   if (type === 'array') {
     if (Array.isArray(schema.items)) return `[${schema.items.map(typeLabel).join(', ')}]`;
-    return schema.items ? `list of ${typeLabel(schema.items)}` : 'list';
+    const item = schema.items ? typeLabel(schema.items) : '';
+    return item ? `list of ${item}` : 'list';
   }
   return type;
 }

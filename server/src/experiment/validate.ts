@@ -12,6 +12,7 @@ import type { ExperimentHost } from './experimentHost';
 import { describeConstraints, isRecord, keysAtPath, schemaAtPath, valueAtPath } from './jsonSchema';
 import { modelDiagnostics } from './modelChecks';
 import { ExperimentSchema, type ExperimentConfig } from './schema';
+import { sweepDiagnostics, type SweepCheck } from './sweepValidation';
 import { ExperimentDocument, type ConfigPath } from './yamlDocument';
 
 export interface ValidationResult {
@@ -22,6 +23,8 @@ export interface ValidationResult {
   /** Paths whose values were rejected and replaced by defaults to get `config`. */
   dropped: ConfigPath[];
   analysis: ExperimentAnalysis | null;
+  /** The file's `sweep:` grid as far as it is valid, or null when the file has none. */
+  sweep: SweepCheck | null;
 }
 
 export function validateExperiment(text: string, host: ExperimentHost): ValidationResult {
@@ -46,19 +49,22 @@ export function validateExperiment(text: string, host: ExperimentHost): Validati
     if (repaired) ({ config, dropped } = repaired);
   }
 
+  const sweep = sweepDiagnostics(document, host, { schemaDiagnostics, modelDiagnostics });
+  diagnostics.push(...sweep.diagnostics);
+
   let analysis: ExperimentAnalysis | null = null;
   if (config) {
     analysis = analyzeExperiment(config, host);
     const touchesDropped = (path: ConfigPath) =>
       dropped.some((d) => d.every((segment, i) => path[i] === segment) || path.every((s, i) => d[i] === s));
     for (const { path, diagnostic } of modelDiagnostics(analysis, document)) {
-      if (!touchesDropped(path)) diagnostics.push(diagnostic);
+      if (!touchesDropped(path) && sweep.keepBaseModel({ path, diagnostic })) diagnostics.push(diagnostic);
     }
   }
   diagnostics.sort(
     (a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character,
   );
-  return { document, diagnostics, config, dropped, analysis };
+  return { document, diagnostics, config, dropped, analysis, sweep: sweep.check };
 }
 
 /** `training.steps`, `pruning.block[0]`: how messages name a place in the file. */
@@ -113,6 +119,7 @@ function mutuallyExclusive(document: ExperimentDocument): { diagnostics: Experim
 
 type Issue = z.core.$ZodIssue;
 
+/** The diagnostics of one schema issue, located in `document` (or a sweep combination's view of it). */
 function schemaDiagnostics(issue: Issue, document: ExperimentDocument): ExperimentDiagnostic[] {
   const path = issue.path as ConfigPath;
   const value = valueAtPath(document.value, path);

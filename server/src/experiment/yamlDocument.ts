@@ -107,7 +107,12 @@ export class ExperimentDocument {
 
   /** The location of a config path, or undefined when the file does not contain it. */
   locate(path: ConfigPath): NodeLocation | undefined {
-    let node: unknown = this.yaml.contents;
+    return this.locateFrom(this.yaml.contents, path);
+  }
+
+  /** The location of `path` relative to a node of this document (a sweep item stands for its key). */
+  locateFrom(start: unknown, path: ConfigPath): NodeLocation | undefined {
+    let node: unknown = start;
     let location: NodeLocation = { value: nodeSpan(node), node: node as Node };
     for (const segment of path) {
       if (isMap(node)) {

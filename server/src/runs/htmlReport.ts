@@ -7,7 +7,8 @@ import type { PhaseEvent, StepEvent } from '@protocol';
 import { readSnapshot, type LoadedRun } from './runReader';
 
 /** Text as HTML: the reports are built from strings. */
-export const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+export const esc = (s: string) =>
+  s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 interface Series {

@@ -108,7 +108,8 @@ export class LocalExecutor implements SweepExecutor {
     const ended = this.ended.get(index);
     if (ended) return ended;
     if (this.children.has(index)) return { kind: 'running' };
-    if (this.cancelled) return { kind: 'ended', status: 'cancelled', reason: 'the sweep was stopped before it started' };
+    if (this.cancelled)
+      return { kind: 'ended', status: 'cancelled', reason: 'the sweep was stopped before it started' };
     return { kind: 'waiting' };
   }
 

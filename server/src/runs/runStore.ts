@@ -82,12 +82,7 @@ export class RunStore {
   }
 
   /** `snapshots/step-<8 digits>.bin`: per layer, float32 scores then mask bytes; announced by a snapshot event. */
-  writeSnapshot(
-    step: number,
-    phase: number,
-    score: SnapshotScoreKind,
-    layers: SnapshotLayerArrays[],
-  ): SnapshotEvent {
+  writeSnapshot(step: number, phase: number, score: SnapshotScoreKind, layers: SnapshotLayerArrays[]): SnapshotEvent {
     mkdirSync(join(this.dir, 'snapshots'), { recursive: true });
     const file = `snapshots/step-${String(step).padStart(8, '0')}.bin`;
     const parts: Uint8Array[] = [];

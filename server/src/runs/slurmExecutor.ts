@@ -181,7 +181,11 @@ export class SlurmExecutor implements SweepExecutor {
     if (state === undefined) {
       // Gone from squeue: a task that never wrote its log never started (cancelled while pending).
       return existsSync(join(this.sweepDir, log))
-        ? { kind: 'ended', status: 'failed', reason: `SLURM task ${job}_${index} ended without finishing its run; see ${log}` }
+        ? {
+            kind: 'ended',
+            status: 'failed',
+            reason: `SLURM task ${job}_${index} ended without finishing its run; see ${log}`,
+          }
         : { kind: 'ended', status: 'cancelled', reason: `SLURM task ${job}_${index} was cancelled before it started` };
     }
     if (WAITING.has(state)) return { kind: 'waiting' };
@@ -189,7 +193,11 @@ export class SlurmExecutor implements SweepExecutor {
     if (state === 'CANCELLED')
       return { kind: 'ended', status: 'cancelled', reason: `SLURM task ${job}_${index} was cancelled (scancel)` };
     if (state === 'COMPLETED')
-      return { kind: 'ended', status: 'failed', reason: `SLURM task ${job}_${index} ended without finishing its run; see ${log}` };
+      return {
+        kind: 'ended',
+        status: 'failed',
+        reason: `SLURM task ${job}_${index} ended without finishing its run; see ${log}`,
+      };
     return { kind: 'ended', status: 'failed', reason: `SLURM task ${job}_${index} ended ${state}; see ${log}` };
   }
 
@@ -214,5 +222,12 @@ export async function slurmJobsActive(jobIds: string[]): Promise<string[]> {
   if (jobIds.length === 0) return [];
   const result = await slurmCommand('squeue', ['--noheader', `--jobs=${jobIds.join(',')}`, '--format=%F']);
   if (result.code !== 0) return [];
-  return [...new Set(result.stdout.split('\n').map((l) => l.trim()).filter(Boolean))];
+  return [
+    ...new Set(
+      result.stdout
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean),
+    ),
+  ];
 }

@@ -6,7 +6,7 @@
 import { relative } from 'node:path';
 import type { SweepCell, SweepMetric, SweepSummary } from '@protocol';
 import { esc } from './htmlReport';
-import { formatMetric, formatStat, higherIsBetter, sweepTable } from './sweepSummary';
+import { formatMetric, formatStat, higherIsBetter, showValue, sweepTable } from './sweepSummary';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2'];
 
@@ -31,9 +31,9 @@ function chart(summary: SweepSummary, metric: SweepMetric): string {
   const pad = (hi - lo) * 0.1 || Math.abs(hi) * 0.05 || 0.05;
   lo -= pad;
   hi += pad;
-  const xs = cells.map((c) => c.sparsity);
-  const x0 = Math.min(0, ...xs);
-  const x1 = Math.max(...xs, x0 + 0.01);
+  // Sparsity is a fraction in [0, 1): the whole range keeps the curve's shape honest.
+  const x0 = 0;
+  const x1 = 1;
   const x = (v: number) => m.l + ((w - m.l - m.r) * (v - x0)) / (x1 - x0);
   const y = (v: number) => m.t + (h - m.t - m.b) * (1 - (v - lo) / (hi - lo));
   const parts: string[] = [];
@@ -108,7 +108,7 @@ export function renderSweepReport(summary: SweepSummary): string {
     const dir = relative(summary.sweepDir, r.runDir);
     const log = relative(summary.sweepDir, r.log);
     const value = r.metrics?.[summary.metric];
-    return `<tr><td><a href="${esc(dir)}/report.html">${esc(dir)}</a></td>${axes.map((p) => `<td>${esc(JSON.stringify(r.params[p]))}</td>`).join('')}<td>${esc(r.status)}</td><td>${value !== undefined ? esc(formatMetric(summary.metric, value)) : '-'}</td><td>${r.globalSparsity !== undefined ? `${(100 * r.globalSparsity).toFixed(1)}%` : '-'}</td><td>${esc(r.error ?? '')}</td><td><a href="${esc(log)}">log</a></td></tr>`;
+    return `<tr><td><a href="${esc(dir)}/report.html">${esc(dir)}</a></td>${axes.map((p) => `<td>${esc(showValue(r.params[p]))}</td>`).join('')}<td>${esc(r.status)}</td><td>${value !== undefined ? esc(formatMetric(summary.metric, value)) : '-'}</td><td>${r.globalSparsity !== undefined ? `${(100 * r.globalSparsity).toFixed(1)}%` : '-'}</td><td>${esc(r.error ?? '')}</td><td><a href="${esc(log)}">log</a></td></tr>`;
   });
   const c = summary.counts;
   return `<!doctype html>

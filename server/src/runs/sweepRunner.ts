@@ -20,7 +20,15 @@ import {
 import { ExperimentFileError } from './runExperiment';
 import type { SweepExecutor } from './sweepExecutor';
 import { slurmJobsActive, SlurmError } from './slurmExecutor';
-import { createSweepFolder, FINAL_RUN_STATES, fileHash, readRunInfo, readSweep, sweepId, writeSweep } from './sweepStore';
+import {
+  createSweepFolder,
+  FINAL_RUN_STATES,
+  fileHash,
+  readRunInfo,
+  readSweep,
+  sweepId,
+  writeSweep,
+} from './sweepStore';
 import { liveStatus } from './sweepSummary';
 
 export interface SweepRunOptions {

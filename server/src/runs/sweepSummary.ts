@@ -180,13 +180,19 @@ export function formatStat(metric: SweepMetric, s: SweepStat | null | undefined)
   return `${formatMetric(metric, s.mean)}${sd}`;
 }
 
+/** A swept value in a table: strings bare (`sapp`), the rest as JSON (`[8,8]`), `-` when absent. */
+export function showValue(value: SweepValue | undefined): string {
+  if (value === undefined) return '-';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
 /** The cells as a table: the swept values, n, and mean ± sd of each metric and of the achieved sparsity. */
 export function sweepTable(summary: SweepSummary): { columns: string[]; rows: string[][] } {
   const axes = summary.grid.map((a) => a.path).filter((p) => p !== SEED_PATH);
   const metrics = summary.metricsAvailable.filter((m) => m !== 'loss');
   const columns = [...axes, 'n', ...metrics, 'global_sparsity', 'failed'];
   const rows = summary.cells.map((cell) => [
-    ...axes.map((p) => (cell.params[p] === undefined ? "-" : JSON.stringify(cell.params[p]))),
+    ...axes.map((p) => showValue(cell.params[p])),
     `${cell.runs.completed}/${cell.runs.total}`,
     ...metrics.map((m) => formatStat(m, cell.metrics[m])),
     cell.globalSparsity ? `${(100 * cell.globalSparsity.mean).toFixed(1)}%` : '-',

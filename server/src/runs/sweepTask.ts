@@ -21,7 +21,8 @@ export async function runSweepTask(
   if (!Number.isInteger(index) || !entry)
     throw new Error(`${sweepDir} has runs 0 to ${sweep.runs.length - 1}; there is no run ${index}`);
   const text = existsSync(sweep.experimentFile) ? readFileSync(sweep.experimentFile, 'utf8') : undefined;
-  if (text === undefined) throw new Error(`the sweep's experiment file ${sweep.experimentFile} does not exist any more`);
+  if (text === undefined)
+    throw new Error(`the sweep's experiment file ${sweep.experimentFile} does not exist any more`);
   if (fileHash(text) !== sweep.fileHash)
     throw new Error(
       `${sweep.experimentFile} has changed since the sweep started, so its runs would no longer be the same experiment; start a new sweep instead`,

@@ -122,8 +122,8 @@ describe('sweep summary', () => {
       'global_sparsity',
       'failed',
     ]);
-    assert.deepEqual(table.rows[0], ['"sapp"', '0.5', '2/2', '82.00% ± 2.83', '45.0%', '0']);
-    assert.deepEqual(table.rows[4], ['"none"', '-', '2/2', '90.00% ± 0.00', '0.0%', '0']);
+    assert.deepEqual(table.rows[0], ['sapp', '0.5', '2/2', '82.00% ± 2.83', '45.0%', '0']);
+    assert.deepEqual(table.rows[4], ['none', '-', '2/2', '90.00% ± 0.00', '0.0%', '0']);
   });
 
   it("trusts a run's final run.json over the sweep's record, and the sweep's final record over a stale run.json", () => {
