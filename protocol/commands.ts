@@ -19,18 +19,24 @@ export const COMMAND_IDS = {
   showBackendInfo: 'sparsityStudio.showBackendInfo',
   restartServer: 'sparsityStudio.restartServer',
   showServerOutput: 'sparsityStudio.showServerOutput',
+  runSweep: 'sparsityStudio.runSweep',
+  stopSweep: 'sparsityStudio.stopSweep',
+  openSweep: 'sparsityStudio.openSweep',
 } as const;
 export type CommandId = (typeof COMMAND_IDS)[keyof typeof COMMAND_IDS];
 
 /**
  * The commands the server's code lenses above an experiment invoke, each with one argument:
- * `runExperiment` and `previewSchedule` the document's URI, `stopSession` the session id,
- * `openDashboard` the run folder.
+ * `runExperiment`, `runSweep` and `previewSchedule` the document's URI, `stopSession` the session
+ * id, `stopSweep` the sweep id, `openDashboard` the run folder, `openSweep` the sweep folder.
  */
 export const LENS_COMMANDS = [
   COMMAND_IDS.runExperiment,
   COMMAND_IDS.previewSchedule,
   COMMAND_IDS.stopSession,
   COMMAND_IDS.openDashboard,
+  COMMAND_IDS.runSweep,
+  COMMAND_IDS.stopSweep,
+  COMMAND_IDS.openSweep,
 ] as const satisfies readonly CommandId[];
 export type LensCommandId = (typeof LENS_COMMANDS)[number];

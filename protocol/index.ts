@@ -3,7 +3,7 @@
  * types only: no classes, Maps, Dates or typed arrays on the wire. Webviews import types only.
  */
 export type * from './run';
-export type * from './sweep';
+export * from './sweep';
 export type * from './webview';
 export * from './commands';
 export * from './lsp';

@@ -13,8 +13,6 @@
  * - `export/`: the folded TF.js model and the block-sparse model.
  */
 
-import type { SweepValue } from './sweep';
-
 export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled';
 
 export type PhaseKindDto = 'dense' | 'sparsify' | 'sparse';
@@ -139,6 +137,16 @@ export interface RunInfo {
   /** The combination of a sweep this run is; its folder sits in the sweep folder. */
   sweep?: { index: number; params: Record<string, SweepValue> };
 }
+
+type SweepScalar = string | number | boolean | null;
+/**
+ * A value of one sweep axis (protocol/sweep.ts): anything the swept key accepts (a number, a string, a list, a small
+ * mapping). Not a recursive type: page.evaluate's typings in the webview tests recurse forever on one.
+ */
+export type SweepValue =
+  | SweepScalar
+  | (SweepScalar | SweepScalar[])[]
+  | { [key: string]: SweepScalar | (SweepScalar | SweepScalar[])[] };
 
 /** Ids of a SLURM job as its environment names them (`SLURM_JOB_ID`, `SLURM_ARRAY_*`). */
 export interface SlurmJobInfo {

@@ -4,19 +4,11 @@
  *
  * A sweep folder `<output.dir>/<name>-sweep-<YYYYMMDD-HHMMSS>/` holds `sweep.json` (`SweepInfo`,
  * rewritten atomically as runs end), one ordinary run folder per combination of the grid, and
- * `logs/` (each run's stderr, or its SLURM task output).
+ * `logs/` (each run's stderr, or its SLURM task output). Below: the LSP messages of sweeps run
+ * from the editor.
  */
-import type { FinalMetrics, RunStatus } from './run';
-
-type SweepScalar = string | number | boolean | null;
-/**
- * A value of one sweep axis: anything the swept key accepts (a number, a string, a list, a small
- * mapping). Not a recursive type: page.evaluate's typings in the webview tests recurse forever on one.
- */
-export type SweepValue =
-  | SweepScalar
-  | (SweepScalar | SweepScalar[])[]
-  | { [key: string]: SweepScalar | (SweepScalar | SweepScalar[])[] };
+import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import type { FinalMetrics, RunStatus, SweepValue } from './run';
 
 /** One axis of the grid: a dotted key path of the experiment format and the values it takes. */
 export interface SweepAxis {
@@ -142,3 +134,76 @@ export interface SweepSummary {
   runs: SweepRunSummary[];
   counts: Record<SweepRunStatus, number>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Sweeps from the editor over LSP (the CLI runs them directly).
+// ---------------------------------------------------------------------------------------------
+
+/** Where an editor sweep stands; `runs` are those going on now, with the step and phase they are at. */
+export interface SweepSessionSummary {
+  sweepId: string;
+  /** The experiment document the sweep came from (a `file:` URI). */
+  experimentUri: string;
+  /** Absolute path of the sweep folder. */
+  sweepDir: string;
+  name: string;
+  state: 'running' | 'completed' | 'failed' | 'cancelled';
+  /** Runs that have ended, and how many the sweep runs. */
+  done: number;
+  total: number;
+  running: { index: number; step: number; totalSteps: number; phase?: string }[];
+  /** Why it could not go on, when `state` is `failed` for a reason no run holds. */
+  error?: string;
+}
+
+export interface SweepStartParams {
+  /** The `prune-yaml` document with a `sweep:` grid; its saved file is what runs. */
+  uri: string;
+  /** Overrides `training.steps` of every run; tests and quick looks use it. */
+  steps?: number;
+  /** Runs at once; default one per device (a GPU each, else a CPU core each). */
+  parallel?: number;
+}
+
+export interface SweepStartResult {
+  sweep: SweepSessionSummary;
+}
+
+export interface SweepIdParams {
+  sweepId: string;
+}
+
+export interface SweepReadParams {
+  /** Absolute path of a sweep folder (one with `sweep.json`). */
+  sweepDir: string;
+}
+
+/**
+ * client -> server request. Trigger: the "Run sweep (N runs)" code lens or the "Run Sweep"
+ * command. Reaction: the server validates the file (errors refuse it, naming the first), creates
+ * the sweep folder and starts the runs as CLI processes (`--parallel` of them at once), answering
+ * once the folder exists; one work-done progress follows the whole sweep (runs done / total, the
+ * current run's phase) and cancelling it stops the sweep. Refused in an untrusted workspace.
+ */
+export const SweepStartRequest = new RequestType<SweepStartParams, SweepStartResult, void>('sparsity/sweep/start');
+
+/**
+ * client -> server request. Trigger: the "Stop sweep" lens or command, or cancelling its progress.
+ * Reaction: every running run writes a checkpoint and ends `cancelled`, runs not started never
+ * start; the answer comes once they have stopped (`run --resume SWEEP_DIR` continues it).
+ */
+export const SweepStopRequest = new RequestType<SweepIdParams, SweepSessionSummary, void>('sparsity/sweep/stop');
+
+/**
+ * client -> server request. Trigger: the sweep panel opens or refreshes. Reaction: `sweep.json`
+ * with each run's own `run.json` summarised per cell (`SweepSummary`), for any sweep folder (the
+ * editor's, the CLI's, a SLURM one).
+ */
+export const SweepReadRequest = new RequestType<SweepReadParams, SweepSummary, void>('sparsity/sweep/read');
+
+/**
+ * server -> client notification. Trigger: an editor sweep starts, a run of it ends, or (at most
+ * once a second) its running runs move on. Reaction: the code lenses, the Runs view and an open
+ * sweep panel of that folder refresh.
+ */
+export const SweepDidChangeNotification = new NotificationType<SweepSessionSummary>('sparsity/sweep/didChange');

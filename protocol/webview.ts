@@ -1,6 +1,6 @@
 /**
  * Messages between the extension host and the dashboard webviews: one union per panel (run,
- * schedule, compare) and direction, keyed by `type` and switched exhaustively on both
+ * schedule, compare, sweep) and direction, keyed by `type` and switched exhaustively on both
  * sides, so a panel's switch lists exactly its own messages. The unions are built from the message
  * shapes below; a shape two panels share (`theme`, `ready`, the exports) is declared once. The host
  * validates every message a panel sends against that panel's union (webview input is untrusted).
@@ -8,6 +8,7 @@
  */
 import type { RunEvent, RunInfo, SnapshotLayerBase64, SnapshotScoreKind } from './run';
 import type { RunCompareResult, SchedulePreviewResult, ScoreRange, SessionSummary } from './session';
+import type { SweepSummary } from './sweep';
 
 /** One run of a comparison: its record and every event of its `metrics.jsonl`. */
 export interface ComparedRunDto {
@@ -83,6 +84,15 @@ export interface CompareMessage {
   table: RunCompareResult;
 }
 
+/**
+ * A sweep's runs summarised per cell, after `ready` and again (at most once a second) while its
+ * runs go on; the panel replaces its state. Sweep panel.
+ */
+export interface SweepMessage {
+  type: 'sweep';
+  summary: SweepSummary;
+}
+
 // Webview → host.
 
 /** The panel has loaded and listens; the host sends what it shows and `theme`, then what it queued. Every panel. */
@@ -125,16 +135,21 @@ export type SchedulePanelMessage = ReadyMessage | ExportMessage;
 export type CompareHostMessage = CompareMessage | ThemeMessage;
 export type ComparePanelMessage = ReadyMessage | ExportMessage;
 
+/** Sweep panel: the accuracy–sparsity curve of a sweep folder. */
+export type SweepHostMessage = SweepMessage | ThemeMessage;
+export type SweepPanelMessage = ReadyMessage | ExportMessage;
+
 /** Each panel's messages: `fromHost` host → webview, `fromPanel` webview → host. */
 export interface DashboardMessages {
   run: { fromHost: RunHostMessage; fromPanel: RunPanelMessage };
   schedule: { fromHost: ScheduleHostMessage; fromPanel: SchedulePanelMessage };
   compare: { fromHost: CompareHostMessage; fromPanel: ComparePanelMessage };
+  sweep: { fromHost: SweepHostMessage; fromPanel: SweepPanelMessage };
 }
 
 /**
  * Which bundle a panel runs: `run` shows one run folder, `schedule` one experiment file before any
- * run, `compare` two or more run folders.
+ * run, `compare` two or more run folders, `sweep` a sweep folder.
  */
 export type DashboardKind = keyof DashboardMessages;
 

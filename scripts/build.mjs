@@ -24,6 +24,7 @@ const webviewEntries = [
   { in: 'webview/src/run.ts', out: 'run' },
   { in: 'webview/src/schedule.ts', out: 'schedule' },
   { in: 'webview/src/compare.ts', out: 'compare' },
+  { in: 'webview/src/sweep.ts', out: 'sweep' },
 ];
 
 const common = {

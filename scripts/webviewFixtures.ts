@@ -3,12 +3,15 @@
 //     a JSON array: one `run` message (step events decimated, three snapshot events) and the
 //     three matching `snapshot` messages (scores and masks base64, as on the wire);
 //   node --import tsx scripts/webviewFixtures.ts --compare OUT_JSON RUN_DIR RUN_DIR...
-//     one `compare` message (each run's step events decimated, no snapshots).
+//     one `compare` message (each run's step events decimated, no snapshots);
+//   node --import tsx scripts/webviewFixtures.ts --sweep OUT_JSON SWEEP_DIR
+//     one `sweep` message (the sweep's summary, its paths relative to the sweep folder).
 import type { HostToWebview, RunEvent, RunInfo, SnapshotEvent } from '@protocol';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { comparison } from '../server/src/runs/runComparison';
 import { loadRun, readSnapshot, snapshotLayerBase64, SnapshotIndex } from '../server/src/runs/runReader';
+import { loadSweep, summarizeSweep } from '../server/src/runs/sweepSummary';
 import { decimate } from '../webview/src/decimate';
 
 /** Run events with the step events decimated, as the fixtures keep them. */
@@ -48,6 +51,20 @@ export function compareMessage(runDirs: string[]): HostToWebview {
   };
 }
 
+/** The summary of a sweep folder as the host sends it, without the machine's absolute paths. */
+export function sweepMessage(sweepDir: string): HostToWebview {
+  const summary = summarizeSweep(loadSweep(sweepDir));
+  const inside = (path: string) => relative(summary.sweepDir, path);
+  return {
+    type: 'sweep',
+    summary: {
+      ...summary,
+      sweepDir: basename(summary.sweepDir),
+      runs: summary.runs.map((r) => ({ ...r, runDir: inside(r.runDir), log: inside(r.log) })),
+    },
+  };
+}
+
 export function runMessages(runDir: string, snapshotCount = 3): HostToWebview[] {
   const info = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunInfo;
   const events = readEvents(runDir);
@@ -81,7 +98,16 @@ export function runMessages(runDir: string, snapshotCount = 3): HostToWebview[] 
   return messages;
 }
 
-if (/webviewFixtures\.ts$/.test(process.argv[1] ?? '') && process.argv[2] === '--compare') {
+if (/webviewFixtures\.ts$/.test(process.argv[1] ?? '') && process.argv[2] === '--sweep') {
+  const [out, sweepDir] = process.argv.slice(3);
+  if (!out || !sweepDir) {
+    console.error('usage: node --import tsx scripts/webviewFixtures.ts --sweep OUT_JSON SWEEP_DIR');
+    process.exit(2);
+  }
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(sweepMessage(sweepDir)) + '\n');
+  console.log(`${out}: the summary of ${basename(sweepDir)}`);
+} else if (/webviewFixtures\.ts$/.test(process.argv[1] ?? '') && process.argv[2] === '--compare') {
   const [out, ...runDirs] = process.argv.slice(3);
   if (!out || runDirs.length < 2) {
     console.error('usage: node --import tsx scripts/webviewFixtures.ts --compare OUT_JSON RUN_DIR RUN_DIR...');

@@ -10,7 +10,7 @@ import {
   type ExperimentTemplateKind,
 } from '@protocol';
 import { DashboardPanel } from './dashboards/dashboardPanel';
-import { RunItem, type RunsView } from './runsView';
+import { RunItem, SweepItem, type RunsView, type RunsViewItem } from './runsView';
 import {
   deleteRun,
   exportRun,
@@ -21,6 +21,7 @@ import {
   stopSession,
   type SessionTracker,
 } from './sessions';
+import { openSweep, runSweep, stopSweep, type SweepTracker } from './sweeps';
 import { COMMANDS, LANGUAGE_ID, TEMPLATE_DESCRIPTIONS } from './contributions';
 import type { Ctx } from './ctx';
 
@@ -91,9 +92,10 @@ async function exists(uri: vscode.Uri): Promise<boolean> {
 /** What the session and dashboard commands need besides the Ctx. */
 export interface Views {
   sessions: SessionTracker;
+  sweeps: SweepTracker;
   runs: RunsView;
   /** The Runs view's current selection, for commands run from its title bar. */
-  selectedRuns(): RunItem[];
+  selectedRuns(): RunsViewItem[];
 }
 
 async function openDashboard(ctx: Ctx, views: Views, arg?: unknown): Promise<void> {
@@ -104,9 +106,9 @@ async function openDashboard(ctx: Ctx, views: Views, arg?: unknown): Promise<voi
 
 type RunPick = vscode.QuickPickItem & { runDir: string };
 
-/** The runs of the Runs view as quick-pick items: the short label, what the row says, the folder name. */
+/** Every run of the Runs view (a sweep's too) as quick-pick items: the short label, what the row says, the folder name. */
 async function runPicks(views: Views): Promise<RunPick[]> {
-  const items = await views.runs.getChildren();
+  const items = await views.runs.allRuns();
   return items.map((i) => ({
     label: runLabel(i.info),
     description: String(i.description ?? ''),
@@ -153,7 +155,7 @@ async function compareRuns(ctx: Ctx, views: Views, item?: unknown, selected?: un
   let runDirs = runDirsOf(selected) ?? runDirsOf(item) ?? runDirsOf(views.selectedRuns());
   if (!runDirs || runDirs.length < 2) {
     const single = runDirOf(item, views.sessions, false);
-    const ticked = [...new Set([...(single ? [single] : []), ...views.selectedRuns().map((r) => r.runDir.fsPath)])];
+    const ticked = [...new Set([...(single ? [single] : []), ...(runDirsIn(views.selectedRuns()) ?? [])])];
     runDirs = await pickRunsToCompare(views, ticked, 'Compare which runs?');
   }
   if (!runDirs) return undefined;
@@ -165,7 +167,7 @@ async function compareRuns(ctx: Ctx, views: Views, item?: unknown, selected?: un
 async function compareWith(ctx: Ctx, views: Views, arg?: unknown): Promise<string[] | undefined> {
   const runDir = runDirOf(arg, views.sessions);
   if (!runDir) return compareRuns(ctx, views);
-  const item = (await views.runs.getChildren()).find((i) => i.runDir.fsPath === runDir);
+  const item = (await views.runs.allRuns()).find((i) => i.runDir.fsPath === runDir);
   const runDirs = await pickRunsToCompare(
     views,
     [runDir],
@@ -176,13 +178,26 @@ async function compareWith(ctx: Ctx, views: Views, arg?: unknown): Promise<strin
   return runDirs;
 }
 
-/** Run folders from a list of Runs-view items, URIs or paths; undefined unless there are two or more. */
-function runDirsOf(value: unknown): string[] | undefined {
-  if (!Array.isArray(value) || value.length < 2) return undefined;
-  const dirs = value.map((v: unknown) =>
-    typeof v === 'string' ? v : v instanceof vscode.Uri ? v.fsPath : v instanceof RunItem ? v.runDir.fsPath : undefined,
+/** The run folders of Runs-view items (a sweep stands for its runs), URIs or paths; undefined if one is none of those. */
+function runDirsIn(values: readonly unknown[]): string[] | undefined {
+  const dirs = values.flatMap((v: unknown) =>
+    typeof v === 'string'
+      ? [v]
+      : v instanceof vscode.Uri
+        ? [v.fsPath]
+        : v instanceof RunItem
+          ? [v.runDir.fsPath]
+          : v instanceof SweepItem
+            ? v.runs.map((r) => r.runDir.fsPath)
+            : [undefined],
   );
   return dirs.every((d): d is string => d !== undefined) ? dirs : undefined;
+}
+
+/** Two or more run folders from a list (see `runDirsIn`), else undefined. */
+function runDirsOf(value: unknown): string[] | undefined {
+  const dirs = Array.isArray(value) ? runDirsIn(value) : undefined;
+  return dirs && dirs.length >= 2 ? dirs : undefined;
 }
 
 /** Opens the schedule panel beside the experiment; it follows the file as it is edited. */
@@ -224,6 +239,9 @@ function handlers(views: Views): Record<CommandId, (ctx: Ctx, ...args: never[]) 
     [COMMAND_IDS.showBackendInfo]: showBackendInfo,
     [COMMAND_IDS.restartServer]: (ctx) => ctx.restart(),
     [COMMAND_IDS.showServerOutput]: (ctx) => ctx.output.show(true),
+    [COMMAND_IDS.runSweep]: runSweep,
+    [COMMAND_IDS.stopSweep]: (ctx, sweepId?: unknown) => stopSweep(ctx, views.sweeps, sweepId),
+    [COMMAND_IDS.openSweep]: openSweep,
   };
 }
 

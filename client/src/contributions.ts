@@ -20,6 +20,9 @@ export const COMMANDS = {
   [COMMAND_IDS.showBackendInfo]: 'Show Backend Information',
   [COMMAND_IDS.restartServer]: 'Restart Language Server',
   [COMMAND_IDS.showServerOutput]: 'Show Language Server Output',
+  [COMMAND_IDS.runSweep]: 'Run Sweep',
+  [COMMAND_IDS.stopSweep]: 'Stop Sweep',
+  [COMMAND_IDS.openSweep]: 'Open Sweep',
 } as const satisfies Record<CommandId, string>;
 
 export const COMMAND_CATEGORY = 'Sparsity Studio';

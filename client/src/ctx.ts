@@ -13,8 +13,10 @@ import {
   COMMAND_IDS,
   SessionDidChangeNotification,
   SessionDidReportEventsNotification,
+  SweepDidChangeNotification,
   type SessionEventsParams,
   type SessionSummary,
+  type SweepSessionSummary,
 } from '@protocol';
 import { Config } from './config';
 import { LANGUAGE_ID, SETTINGS_SECTION } from './contributions';
@@ -33,11 +35,13 @@ export class Ctx implements vscode.Disposable {
   /** Session notifications fanned out: a notification method can have only one client handler. */
   readonly sessionChanges = new vscode.EventEmitter<SessionSummary>();
   readonly sessionEvents = new vscode.EventEmitter<SessionEventsParams>();
+  readonly sweepChanges = new vscode.EventEmitter<SweepSessionSummary>();
   private readonly disposables: vscode.Disposable[] = [
     this.output,
     this.dataFiles,
     this.sessionChanges,
     this.sessionEvents,
+    this.sweepChanges,
   ];
 
   constructor(readonly extension: vscode.ExtensionContext) {}
@@ -70,6 +74,7 @@ export class Ctx implements vscode.Disposable {
     this.languageClient = new LanguageClient(SETTINGS_SECTION, 'Sparsity Studio', serverOptions, clientOptions);
     this.languageClient.onNotification(SessionDidChangeNotification, (s) => this.sessionChanges.fire(s));
     this.languageClient.onNotification(SessionDidReportEventsNotification, (e) => this.sessionEvents.fire(e));
+    this.languageClient.onNotification(SweepDidChangeNotification, (s) => this.sweepChanges.fire(s));
     await this.languageClient.start();
     showProgressAsNotifications(this.languageClient);
   }

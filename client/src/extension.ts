@@ -6,9 +6,9 @@ import { Ctx } from './ctx';
 import { RunCompareRequest } from '@protocol';
 import { DASHBOARD_KINDS, DashboardPanel, LEGACY_VIEW_TYPES, viewTypeOf } from './dashboards/dashboardPanel';
 import { RunNotifications } from './runNotifications';
-import type { RunItem } from './runsView';
-import { RunsView } from './runsView';
+import { RunsView, type RunsViewItem } from './runsView';
 import { SessionTracker } from './sessions';
+import { SweepTracker } from './sweeps';
 
 let ctx: Ctx | undefined;
 
@@ -16,17 +16,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const c = new Ctx(context);
   ctx = c;
   const sessions = new SessionTracker(c);
+  const sweeps = new SweepTracker(c);
   const runs = new RunsView({
     compare: (runDirs) => c.client.sendRequest(RunCompareRequest, { runDirs }),
     session: (runDir) => sessions.forRunDir(runDir),
   });
-  const tree = vscode.window.createTreeView<RunItem>(RUNS_VIEW, { treeDataProvider: runs, canSelectMany: true });
+  const tree = vscode.window.createTreeView<RunsViewItem>(RUNS_VIEW, { treeDataProvider: runs, canSelectMany: true });
   c.register(
     runs,
     tree,
     sessions,
     new RunNotifications(c),
+    sweeps,
     c.sessionChanges.event(() => runs.refresh()),
+    c.sweepChanges.event(() => runs.refresh()),
   );
   for (const viewType of LEGACY_VIEW_TYPES)
     c.register(
@@ -41,7 +44,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         deserializeWebviewPanel: (panel, state) => Promise.resolve(DashboardPanel.revive(c, kind, panel, state)),
       }),
     );
-  registerCommands(c, { sessions, runs, selectedRuns: () => [...tree.selection] });
+  registerCommands(c, { sessions, sweeps, runs, selectedRuns: () => [...tree.selection] });
   // Sessions need a trusted workspace; granting trust restarts the server with sessions on.
   c.register(vscode.workspace.onDidGrantWorkspaceTrust(() => void c.restart()));
   await c.start();

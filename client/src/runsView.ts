@@ -2,7 +2,8 @@
  * The Runs view in the activity bar: every run folder of the workspace (a `run.json`), newest
  * first, each under its short label (`experiment · method · s1`, the folder name in its tooltip)
  * with its status, final metric, sparsity and the config keys in which it differs from the other
- * runs of the same experiment; refreshed when run files change and when a session reports.
+ * runs of the same experiment; a sweep's runs grouped under it. Refreshed when run or sweep files
+ * change and when a session or sweep reports.
  */
 import * as vscode from 'vscode';
 import {
@@ -18,6 +19,7 @@ import {
   type RunCompareResult,
   type RunInfo,
   type SessionSummary,
+  type SweepInfo,
 } from '@protocol';
 import { escape, headlineTooltip } from './headline';
 
@@ -75,10 +77,49 @@ export interface RunsViewSources {
   session(runDir: string): SessionSummary | undefined;
 }
 
-export class RunsView implements vscode.TreeDataProvider<RunItem>, vscode.Disposable {
+/** A sweep folder: its runs are its children. */
+export class SweepItem extends vscode.TreeItem {
+  constructor(
+    readonly sweepDir: vscode.Uri,
+    readonly info: SweepInfo,
+    readonly runs: RunItem[],
+  ) {
+    super(info.id, vscode.TreeItemCollapsibleState.Collapsed);
+    this.id = sweepDir.toString();
+    const count = (status: RunInfo['status']) => runs.filter((r) => r.info.status === status).length;
+    const completed = count('completed');
+    const failed = count('failed');
+    const running = count('running');
+    this.description = [
+      `sweep · ${completed}/${info.runs.length} completed`,
+      running > 0 ? `${running} running` : '',
+      failed > 0 ? `${failed} failed` : '',
+      info.executor.kind === 'slurm' ? 'SLURM' : '',
+    ]
+      .filter(Boolean)
+      .join(' · ');
+    this.tooltip = new vscode.MarkdownString(
+      [
+        `**${escape(info.name)}** sweep (\`${info.id}\`): ${info.runs.length} runs, ${info.status}`,
+        ...info.grid.map((a) => `- \`${a.path}\`: ${escape(a.values.map((v) => JSON.stringify(v)).join(', '))}`),
+        `- ${escape(sweepDir.fsPath)}`,
+      ].join('\n'),
+    );
+    const status = running > 0 ? 'running' : info.status;
+    this.iconPath = new vscode.ThemeIcon(
+      { running: 'sync~spin', completed: 'pass-filled', failed: 'error', cancelled: 'circle-slash' }[status],
+    );
+    this.contextValue = `sweep.${status}`;
+    this.command = { command: COMMAND_IDS.openSweep, title: 'Open Sweep', arguments: [this] };
+  }
+}
+
+export type RunsViewItem = RunItem | SweepItem;
+
+export class RunsView implements vscode.TreeDataProvider<RunsViewItem>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
-  private readonly watcher = vscode.workspace.createFileSystemWatcher('**/run.json');
+  private readonly watcher = vscode.workspace.createFileSystemWatcher('**/{run,sweep}.json');
   private readonly disposables: vscode.Disposable[] = [this.changed, this.watcher];
   /** Differences by the runs compared and their config hashes: configs never change, so neither do they. */
   private readonly differenceCache = new Map<string, Differences[]>();
@@ -96,12 +137,40 @@ export class RunsView implements vscode.TreeDataProvider<RunItem>, vscode.Dispos
     this.changed.fire();
   }
 
-  getTreeItem(item: RunItem): vscode.TreeItem {
+  getTreeItem(item: RunsViewItem): vscode.TreeItem {
     return item;
   }
 
-  async getChildren(): Promise<RunItem[]> {
-    const files = await vscode.workspace.findFiles('**/run.json', '**/node_modules/**', 500);
+  /** Sweeps (their runs inside) and the runs of no sweep, newest first; a sweep's runs in grid order. */
+  async getChildren(parent?: RunsViewItem): Promise<RunsViewItem[]> {
+    if (parent instanceof SweepItem) return parent.runs;
+    if (parent) return [];
+    const runs = await this.allRuns();
+    const sweeps: SweepItem[] = [];
+    for (const file of await vscode.workspace.findFiles('**/sweep.json', '**/node_modules/**', 200)) {
+      let info: SweepInfo;
+      try {
+        info = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(file))) as SweepInfo;
+      } catch {
+        continue; // half-written or foreign: not a sweep of ours
+      }
+      if (info.format !== 1 || !Array.isArray(info.runs)) continue;
+      const dir = vscode.Uri.joinPath(file, '..');
+      const order = new Map(info.runs.map((r, i) => [vscode.Uri.joinPath(dir, r.dir).fsPath, i]));
+      const mine = runs
+        .filter((r) => order.has(r.runDir.fsPath))
+        .sort((a, b) => order.get(a.runDir.fsPath)! - order.get(b.runDir.fsPath)!);
+      sweeps.push(new SweepItem(dir, info, mine));
+    }
+    const inSweep = new Set(sweeps.flatMap((s) => s.runs.map((r) => r.runDir.fsPath)));
+    const items: RunsViewItem[] = [...sweeps, ...runs.filter((r) => !inSweep.has(r.runDir.fsPath))];
+    const started = (i: RunsViewItem) => (i instanceof SweepItem ? i.info.createdAt : i.info.startedAt);
+    return items.sort((a, b) => started(b).localeCompare(started(a)));
+  }
+
+  /** Every run folder of the workspace (a sweep's too), newest first. */
+  async allRuns(): Promise<RunItem[]> {
+    const files = await vscode.workspace.findFiles('**/run.json', '**/node_modules/**', 2000);
     const runs: { dir: vscode.Uri; info: RunInfo }[] = [];
     for (const file of files) {
       try {

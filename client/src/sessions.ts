@@ -16,7 +16,7 @@ import {
 import { LANGUAGE_ID } from './contributions';
 import type { Ctx } from './ctx';
 import { escape, headlineTooltip } from './headline';
-import { RunItem } from './runsView';
+import { RunItem, SweepItem } from './runsView';
 
 /**
  * A run folder from a command argument: a Runs view item, a path, a URI, or (unless
@@ -24,6 +24,7 @@ import { RunItem } from './runsView';
  */
 export function runDirOf(arg: unknown, sessions: SessionTracker, orLatest = true): string | undefined {
   if (arg instanceof RunItem) return arg.runDir.fsPath;
+  if (arg instanceof SweepItem) return arg.sweepDir.fsPath;
   if (arg instanceof vscode.Uri) return arg.fsPath;
   if (typeof arg === 'string' && arg !== '') return arg;
   return orLatest ? sessions.latest()?.runDir || undefined : undefined;

@@ -6,6 +6,7 @@
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  CodeLensRefreshRequest,
   createConnection,
   ProposedFeatures,
   ResponseError,
@@ -26,7 +27,8 @@ import { ExperimentSchema } from './experiment/schema';
 import { SPARSITY_STUDIO_VERSION } from './experiment/version';
 import { experimentTemplate } from './experiment/templates';
 import { toCodeAction, toCompletionItem, toDiagnostic, toDocumentSymbol } from './lsp/conversions';
-import { registerSessions } from './lsp/sessions';
+import { experimentValidation, registerSessions, sameFile } from './lsp/sessions';
+import { registerSweeps } from './lsp/sweeps';
 import { ValidationScheduler } from './lsp/validationScheduler';
 
 const connection = createConnection(ProposedFeatures.all);
@@ -137,16 +139,30 @@ connection.onRequest(ExperimentTemplateRequest, (params) => {
   return { text: experimentTemplate(name.data, params.template) };
 });
 
+const resultFor = (doc: TextDocument) => validation.resultFor(doc);
+const sweeps = registerSweeps({
+  connection,
+  validationOf: (uri) => experimentValidation(documents, resultFor, uri),
+  trusted: () => trusted,
+  refreshLenses: () => {
+    if (codeLensRefresh) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
+  },
+  sameFile,
+});
 const sessions = registerSessions({
   connection,
   documents,
-  resultFor: (doc) => validation.resultFor(doc),
+  resultFor,
   trusted: () => trusted,
   canRefreshCodeLenses: () => codeLensRefresh,
   workspaceFolders: () => workspaceFolders,
   canReadConfiguration: () => configurationRequests,
+  sweepLenses: (uri, result) => sweeps.lenses(uri, result),
 });
-connection.onShutdown(() => sessions.dispose());
+connection.onShutdown(async () => {
+  await sweeps.dispose();
+  await sessions.dispose();
+});
 
 documents.listen(connection);
 connection.listen();

@@ -56,7 +56,10 @@ describe('sweeps on a one-node SLURM cluster (--executor slurm)', { skip }, () =
     const jobId = sweep.executor.kind === 'slurm' ? sweep.executor.jobIds[0]! : '';
     assert.match(jobId, /^\d+$/);
     assert.match(run.stderr(), new RegExp(`SLURM job ${jobId} \\(4 array tasks\\)`));
-    assert.match(readFileSync(join(sweepDir, 'sweep.sbatch'), 'utf8'), /'--sweep-task' .* '--index' "\$SLURM_ARRAY_TASK_ID"/);
+    assert.match(
+      readFileSync(join(sweepDir, 'sweep.sbatch'), 'utf8'),
+      /'--sweep-task' .* '--index' "\$SLURM_ARRAY_TASK_ID"/,
+    );
     for (const [i, entry] of sweep.runs.entries()) {
       assert.equal(entry.status, 'completed');
       const info = readRunJson(join(sweepDir, entry.dir))!;
@@ -76,7 +79,11 @@ describe('sweeps on a one-node SLURM cluster (--executor slurm)', { skip }, () =
       training: '  optimizer: sgd',
     });
     const run = cli(['run', file, '--executor', 'slurm']);
-    await until(() => sweepDirOf(run.stderr()) !== undefined && /SLURM job \d+/.test(run.stderr()), 60_000, 'the submission');
+    await until(
+      () => sweepDirOf(run.stderr()) !== undefined && /SLURM job \d+/.test(run.stderr()),
+      60_000,
+      'the submission',
+    );
     const sweepDir = sweepDirOf(run.stderr())!;
     const jobId = /SLURM job (\d+)/.exec(run.stderr())![1]!;
     const long = readSweepJson(sweepDir).runs[1]!;

@@ -132,7 +132,10 @@ describe('sweeps on this machine (the CLI, --parallel 2)', () => {
     assert.equal(good!.status, 'completed');
     assert.equal(bad!.status, 'failed');
     assert.match(bad!.error!, /the loss became NaN/);
-    assert.match(run.stdout(), /^failed: training\.learning_rate=10: the loss became NaN.*\(log: \/.*\/logs\/1\.log\)$/m);
+    assert.match(
+      run.stdout(),
+      /^failed: training\.learning_rate=10: the loss became NaN.*\(log: \/.*\/logs\/1\.log\)$/m,
+    );
     assert.match(readFileSync(join(sweepDir, bad!.log), 'utf8'), /run failed: the loss became NaN/);
   });
 

@@ -13,6 +13,7 @@ const SENDS: Record<DashboardKind, string[]> = {
   run: ['ready', 'requestSnapshot', 'exportCsv', 'exportPng'],
   schedule: ['ready', 'exportCsv', 'exportPng'],
   compare: ['ready', 'exportCsv', 'exportPng'],
+  sweep: ['ready', 'exportCsv', 'exportPng'],
 };
 const KINDS = Object.keys(SENDS) as DashboardKind[];
 

@@ -135,7 +135,7 @@ export function makeCard(
 }
 
 /** Chart.js's defaults follow the VS Code theme (text, grid lines, font). */
-function applyChartTheme(theme: Theme): void {
+export function applyChartTheme(theme: Theme): void {
   Chart.defaults.color = theme.foreground;
   Chart.defaults.borderColor = theme.grid;
   Chart.defaults.font.family = theme.fontFamily;

@@ -17,6 +17,7 @@ import {
   runLabel,
   RunSnapshotRequest,
   SchedulePreviewRequest,
+  SweepReadRequest,
   type DashboardKind,
   type HostMessageOf,
   type PanelMessageOf,
@@ -30,6 +31,7 @@ interface SubjectFields {
   run: { runDir: string };
   schedule: { uri: string };
   compare: { runDirs: string[] };
+  sweep: { sweepDir: string };
 }
 export type SubjectOf<K extends DashboardKind> = { kind: K } & SubjectFields[K];
 export type PanelSubject = { [K in DashboardKind]: SubjectOf<K> }[DashboardKind];
@@ -37,8 +39,11 @@ export type PanelSubject = { [K in DashboardKind]: SubjectOf<K> }[DashboardKind]
 /** What a panel can do to itself, for its kind's row. */
 interface PanelHandle<K extends DashboardKind> {
   post(message: HostMessageOf<K>): void;
-  /** Re-sends what the panel shows after `delayMs` (later calls move the time). */
-  refreshSoon(delayMs: number): void;
+  /**
+   * Re-sends what the panel shows after `delayMs` (later calls move the time), or with
+   * `atMostEvery` no later than that (a pending refresh stands).
+   */
+  refreshSoon(delayMs: number, atMostEvery?: boolean): void;
   /** Replaces the tab title (a run's label once its record is read). */
   retitle(title: string): void;
 }
@@ -61,8 +66,8 @@ interface PanelKind<K extends DashboardKind> {
   handle?(ctx: Ctx, subject: SubjectOf<K>, message: PanelMessageOf<K>, panel: PanelHandle<K>): Promise<void>;
 }
 
-/** Re-sending a schedule or a comparison waits this long after the last edit or event. */
-const REFRESH_DELAY_MS = { schedule: 300, compare: 1000 };
+/** Re-sending a schedule, a comparison or a sweep waits this long after the last edit or event. */
+const REFRESH_DELAY_MS = { schedule: 300, compare: 1000, sweep: 1000 };
 
 const isRunDir = (value: unknown): value is string => typeof value === 'string' && existsSync(value);
 
@@ -160,6 +165,36 @@ const PANEL_KINDS: { [K in DashboardKind]: PanelKind<K> } = {
       }),
     ],
   },
+  sweep: {
+    title: 'Sweep',
+    key: (s) => s.sweepDir,
+    label: (s) => basename(s.sweepDir),
+    exportFolder: (s) => vscode.Uri.file(s.sweepDir),
+    restore: (state) =>
+      typeof state['sweepDir'] === 'string' && existsSync(state['sweepDir'])
+        ? { kind: 'sweep', sweepDir: state['sweepDir'] }
+        : undefined,
+    async contents(ctx, s) {
+      return { type: 'sweep', summary: await ctx.client.sendRequest(SweepReadRequest, { sweepDir: s.sweepDir }) };
+    },
+    live(ctx, s, panel) {
+      // The editor's sweeps report; the CLI's and SLURM's only write their folders.
+      const files = vscode.workspace.createFileSystemWatcher(
+        new vscode.RelativePattern(vscode.Uri.file(s.sweepDir), '**/{run,sweep}.json'),
+      );
+      const refresh = () => panel.refreshSoon(REFRESH_DELAY_MS.sweep, true);
+      return [
+        files,
+        files.onDidChange(refresh),
+        files.onDidCreate(refresh),
+        ctx.sweepChanges.event((summary) => {
+          if (summary.sweepDir !== s.sweepDir) return;
+          if (summary.state === 'running') panel.refreshSoon(REFRESH_DELAY_MS.sweep, true);
+          else panel.refreshSoon(0); // its final state at once
+        }),
+      ];
+    },
+  },
 };
 
 /** Every kind of panel, from the table (so no kind lacks a row and no row lacks a kind). */
@@ -246,7 +281,7 @@ export class DashboardPanel<K extends DashboardKind> implements vscode.Disposabl
     this.row = kindOf(subject);
     this.handle = {
       post: (message) => this.post(message),
-      refreshSoon: (delayMs) => this.refreshSoon(delayMs),
+      refreshSoon: (delayMs, atMostEvery) => this.refreshSoon(delayMs, atMostEvery),
       retitle: (label) => {
         this.panel.title = titleOf(this.subject, label);
         this.remember();
@@ -274,9 +309,16 @@ export class DashboardPanel<K extends DashboardKind> implements vscode.Disposabl
     void this.ctx.extension.workspaceState.update(`${viewTypeOf(this.kind)}:${this.panel.title}`, this.subject);
   }
 
-  private refreshSoon(delayMs: number): void {
+  /**
+   * Re-sends what the panel shows after `delayMs`; each call restarts the wait (an edit burst ends
+   * first), unless `atMostEvery`: then a pending refresh stands, so a live sweep's stream of
+   * changes still redraws once a second rather than never.
+   */
+  private refreshSoon(delayMs: number, atMostEvery = false): void {
+    if (atMostEvery && this.refreshTimer !== undefined) return;
     clearTimeout(this.refreshTimer);
     this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
       // A run folder deleted meanwhile (a compared run) cannot be read: say so, keep what is shown.
       this.contents().then(
         (message) => this.post(message),

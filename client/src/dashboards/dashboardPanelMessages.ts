@@ -86,6 +86,7 @@ const PANEL_PARSERS: { [K in DashboardKind]: ParsersOf<PanelMessageOf<K>> } = {
   run: { ready, requestSnapshot, exportCsv, exportPng },
   schedule: { ready, exportCsv, exportPng },
   compare: { ready, exportCsv, exportPng },
+  sweep: { ready, exportCsv, exportPng },
 };
 
 /** The message if it is one that a panel of `kind` sends, with sane fields, else null. */

@@ -62,6 +62,21 @@ export interface SessionsOptions {
   workspaceFolders(): string[];
   /** Whether the client answers `workspace/configuration`. */
   canReadConfiguration(): boolean;
+  /** The lenses of a sweep file, which replace the Run lens (lsp/sweeps.ts); null for other files. */
+  sweepLenses?(uri: string, result: ValidationResult | undefined): CodeLens[] | null;
+}
+
+/** The validation of an experiment: the open document's, else the saved file's. */
+export function experimentValidation(
+  documents: TextDocuments<TextDocument>,
+  resultFor: (document: TextDocument) => ValidationResult,
+  uri: string,
+): ValidationResult {
+  const open = documents.get(uri);
+  if (open) return resultFor(open);
+  const path = pathOf(uri);
+  if (!path) throw failed(`${uri} is not a file on disk`);
+  return validateExperiment(readFileSync(path, 'utf8'), nodeHost(dirname(path)));
 }
 
 const failed = (message: string) => new ResponseError(LSPErrorCodes.RequestFailed, message);
@@ -70,7 +85,7 @@ const pathOf = (uri: string) => (uri.startsWith('file:') ? fileURLToPath(uri) : 
  * Whether two URIs name the same file. Compared as paths: VS Code percent-encodes more characters
  * (`(`, `)`, `'`, ...) than `pathToFileURL`, which builds the URI of a resumed run's experiment.
  */
-function sameFile(a: string, b: string): boolean {
+export function sameFile(a: string, b: string): boolean {
   if (a === b) return true;
   try {
     const path = pathOf(a);
@@ -168,14 +183,7 @@ export function registerSessions(options: SessionsOptions): SessionManager {
       );
   };
 
-  /** The validation of an experiment: the open document's, else the saved file's. */
-  const validationOf = (uri: string): ValidationResult => {
-    const open = documents.get(uri);
-    if (open) return options.resultFor(open);
-    const path = pathOf(uri);
-    if (!path) throw failed(`${uri} is not a file on disk`);
-    return validateExperiment(readFileSync(path, 'utf8'), nodeHost(dirname(path)));
-  };
+  const validationOf = (uri: string) => experimentValidation(documents, (doc) => options.resultFor(doc), uri);
 
   connection.onRequest(SessionStartRequest, async (params) => {
     try {
@@ -187,6 +195,10 @@ export function registerSessions(options: SessionsOptions): SessionManager {
       if (error)
         throw failed(
           `${file}:${error.range.start.line + 1}:${error.range.start.character + 1}: ${error.message} — fix the errors before running.`,
+        );
+      if (result.sweep && result.sweep.runs > 0)
+        throw failed(
+          `${file} is a sweep of ${result.sweep.runs} runs: run it with Run Sweep (the code lens above it).`,
         );
       const config = result.config;
       const steps = result.analysis?.steps;
@@ -319,7 +331,10 @@ export function registerSessions(options: SessionsOptions): SessionManager {
     const active = mine.find((s) => s.state === 'running' || s.state === 'queued');
     const latest = [...mine].reverse().find((s) => s.runDir !== '');
     const lenses: CodeLens[] = [];
-    if (active) {
+    const open = documents.get(uri);
+    const sweepLenses = options.sweepLenses?.(uri, open ? options.resultFor(open) : undefined) ?? null;
+    if (sweepLenses) lenses.push(...sweepLenses);
+    else if (active) {
       lenses.push(lens(`$(debug-stop) Stop (${active.state})`, COMMAND_IDS.stopSession, active.sessionId));
     } else {
       lenses.push(lens('$(play) Run', COMMAND_IDS.runExperiment, uri));
