@@ -100,3 +100,49 @@ export async function webviewFrame(page: Page, title?: string): Promise<FrameLoc
   await page.locator('iframe.webview.ready:visible').first().waitFor({ timeout: 30_000 });
   return page.frameLocator('iframe.webview.ready:visible').first().frameLocator('#active-frame');
 }
+
+/** Polls `check` every 250 ms until it holds; throws naming `what` after `timeoutMs`. */
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The inner document of the visible webview whose text contains `marker`. */
+export async function webviewWithText(page: Page, marker: string): Promise<FrameLocator> {
+  const frames = page.locator('iframe.webview.ready:visible');
+  const inner = (i: number) => page.frameLocator('iframe.webview.ready:visible').nth(i).frameLocator('#active-frame');
+  let found = -1;
+  await waitFor(`a webview showing "${marker}"`, async () => {
+    const n = await frames.count();
+    for (let i = 0; i < n; i++) {
+      const text = await inner(i)
+        .locator('body')
+        .textContent({ timeout: 2_000 })
+        .catch(() => '');
+      if (text?.includes(marker)) {
+        found = i;
+        return true;
+      }
+    }
+    return false;
+  });
+  return inner(found);
+}
+
+/** Opens the notification centre (code-server under the smoke-test driver shows no toasts) until `row` is in it. */
+export async function inNotificationCentre(page: Page, row: Locator, what: string, timeoutMs = 60_000): Promise<void> {
+  // The bell toggles the centre, and a click before the notification exists may not stick: retry.
+  await waitFor(
+    what,
+    async () => {
+      if (await row.isVisible()) return true;
+      if (!(await page.locator('.notifications-center.visible').isVisible()))
+        await page.locator('.statusbar-item[id="status.notifications"]').first().click();
+      return row.isVisible();
+    },
+    timeoutMs,
+  );
+}

@@ -6,6 +6,7 @@
  * the rest.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ExperimentFileError } from '../runs/runExperiment';
@@ -140,7 +141,8 @@ export function isSweepFile(file: string): boolean {
  */
 export function cliCommand(): string[] {
   if (__filename.endsWith('.js')) return [process.execPath, __filename];
-  const tsx = join(dirname(require.resolve('tsx/package.json')), 'dist', 'loader.mjs');
+  // createRequire: a plain require.resolve would make esbuild try to bundle tsx.
+  const tsx = join(dirname(createRequire(__filename).resolve('tsx/package.json')), 'dist', 'loader.mjs');
   return [process.execPath, '--import', pathToFileURL(tsx).href, join(__dirname, '..', 'cli.ts')];
 }
 
@@ -187,7 +189,7 @@ export async function sweepCommand(input: SweepCommandInput, io: CliIo): Promise
     io.error(
       `parallel: ${parallel} run(s) at once${options.parallel === undefined ? ` (default: ${fallback.why})` : ''}`,
     );
-    executor = new LocalExecutor({ parallel, command: cliCommand(), gpus: nvidiaGpuCount() });
+    executor = new LocalExecutor({ parallel, command: cliCommand(), gpus: nvidiaGpuCount(), detached: true });
   }
 
   const controller = new AbortController();

@@ -1,7 +1,7 @@
 /**
- * Runs a sweep's runs as child processes on this machine, `parallel` at a time. Each child is its
- * own process group, so a Ctrl-C in the terminal reaches only the sweep, which then asks every
- * child once to stop (SIGINT: the run writes a checkpoint and ends `cancelled`).
+ * Runs a sweep's runs as child processes on this machine, `parallel` at a time. Stopping the sweep
+ * asks every child once to stop (SIGINT: the run writes a checkpoint and ends `cancelled`), a
+ * second time kills it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync } from 'node:fs';
@@ -37,6 +37,12 @@ export interface LocalExecutorOptions {
   command: string[];
   /** GPUs to hand out, one per parallel slot (CUDA_VISIBLE_DEVICES); 0 on CPU machines. */
   gpus?: number;
+  /**
+   * Each run in its own process group (the CLI: a Ctrl-C in the terminal reaches only the sweep,
+   * which stops the runs with a checkpoint). The language server keeps them in its own group, so
+   * they end with it.
+   */
+  detached?: boolean;
 }
 
 export class LocalExecutor implements SweepExecutor {
@@ -75,7 +81,7 @@ export class LocalExecutor implements SweepExecutor {
     const child = spawn(program!, [...leading, ...sweepTaskArgs(this.sweepDir, index)], {
       stdio: ['ignore', log, log],
       env,
-      detached: true,
+      detached: this.options.detached ?? false,
     });
     closeSync(log);
     this.children.set(index, { child, slot });

@@ -6,60 +6,15 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FrameLocator, Locator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { UiTest } from '../uiTest';
-import { openFile } from '../uiActions';
+import { inNotificationCentre, openFile, waitFor, webviewWithText } from '../uiActions';
 
 /** The step the status bar item shows (`… · 120/100000 · 12.5%`). */
 async function statusStep(page: Page): Promise<number> {
   const text = (await page.locator('.statusbar-item', { hasText: 'e2e-long' }).first().textContent()) ?? '';
   const match = /(\d+)\/100000/.exec(text);
   return match ? Number(match[1]) : -1;
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** The inner document of the visible webview whose text contains `marker`. */
-async function webviewWithText(page: Page, marker: string): Promise<FrameLocator> {
-  const frames = page.locator('iframe.webview.ready:visible');
-  const inner = (i: number) => page.frameLocator('iframe.webview.ready:visible').nth(i).frameLocator('#active-frame');
-  let found = -1;
-  await waitFor(`a webview showing "${marker}"`, async () => {
-    const n = await frames.count();
-    for (let i = 0; i < n; i++) {
-      const text = await inner(i)
-        .locator('body')
-        .textContent({ timeout: 2_000 })
-        .catch(() => '');
-      if (text?.includes(marker)) {
-        found = i;
-        return true;
-      }
-    }
-    return false;
-  });
-  return inner(found);
-}
-
-/** Opens the notification centre (code-server under the smoke-test driver shows no toasts) until `row` is in it. */
-async function inNotificationCentre(page: Page, row: Locator, what: string, timeoutMs = 60_000): Promise<void> {
-  // The bell toggles the centre, and a click before the notification exists may not stick: retry.
-  await waitFor(
-    what,
-    async () => {
-      if (await row.isVisible()) return true;
-      if (!(await page.locator('.notifications-center.visible').isVisible()))
-        await page.locator('.statusbar-item[id="status.notifications"]').first().click();
-      return row.isVisible();
-    },
-    timeoutMs,
-  );
 }
 
 export const tests: UiTest[] = [
