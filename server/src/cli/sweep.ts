@@ -146,17 +146,22 @@ export function cliCommand(): string[] {
   return [process.execPath, '--import', pathToFileURL(tsx).href, join(__dirname, '..', 'cli.ts')];
 }
 
+/** A top-level value of the experiment file as written (undefined when unreadable: the runner says why). */
+function fileValue(experimentFile: string, key: string): unknown {
+  try {
+    const value = new ExperimentDocument(readFileSync(experimentFile, 'utf8')).value;
+    return value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `sweep.slurm` of the experiment file, with the command line's options over it. */
 function slurmOptions(experimentFile: string, overrides: SlurmOptions): SlurmOptions {
   let fromFile: SlurmOptions = {};
-  try {
-    const value = new ExperimentDocument(readFileSync(experimentFile, 'utf8')).value as Record<string, unknown>;
-    const sweep = value[SWEEP_KEY] as Record<string, unknown> | undefined;
-    const parsed = SlurmSchema.safeParse(sweep?.[SWEEP_SLURM_KEY] ?? {});
-    if (parsed.success) fromFile = parsed.data;
-  } catch {
-    // The sweep runner reports an unreadable file itself.
-  }
+  const sweep = fileValue(experimentFile, SWEEP_KEY) as Record<string, unknown> | undefined;
+  const parsed = SlurmSchema.safeParse(sweep?.[SWEEP_SLURM_KEY] ?? {});
+  if (parsed.success) fromFile = parsed.data;
   const merged: SlurmOptions = { ...fromFile, ...overrides };
   if (overrides.sbatch_args) merged.sbatch_args = [...(fromFile.sbatch_args ?? []), ...overrides.sbatch_args];
   return merged;
@@ -184,7 +189,7 @@ export async function sweepCommand(input: SweepCommandInput, io: CliIo): Promise
   if (options.executor === 'slurm') {
     executor = new SlurmExecutor({ slurm: slurmOptions(experimentFile, options.slurm), command: cliCommand() });
   } else {
-    const fallback = defaultParallelism(input.backend);
+    const fallback = defaultParallelism(input.backend ?? fileValue(experimentFile, 'backend'));
     const parallel = options.parallel ?? fallback.parallel;
     io.error(
       `parallel: ${parallel} run(s) at once${options.parallel === undefined ? ` (default: ${fallback.why})` : ''}`,

@@ -4,6 +4,7 @@
  * processes started by runs/ (the same `run --sweep-task` the CLI and SLURM tasks run), so no
  * training happens in the language server.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -109,12 +110,11 @@ export function registerSweeps(options: SweepsOptions): Sweeps {
       summary.running = p.running;
       if (moved) notify();
     };
+    // Each run is the CLI bundle beside this one, run by the Node that runs the server.
+    const cli = join(__dirname, 'cli.js');
+    if (!existsSync(cli)) return failed(`Sweeps need the CLI bundle ${cli}, which is missing from this installation.`);
     const parallel = params.parallel ?? defaultParallelism(result.config?.backend).parallel;
-    const executor = new LocalExecutor({
-      parallel,
-      command: [process.execPath, join(__dirname, 'cli.js')],
-      gpus: nvidiaGpuCount(),
-    });
+    const executor = new LocalExecutor({ parallel, command: [process.execPath, cli], gpus: nvidiaGpuCount() });
 
     let started!: () => void;
     const folderReady = new Promise<void>((resolve) => (started = resolve));

@@ -24,7 +24,7 @@ export function nvidiaGpuCount(): number {
  * `--parallel` when not given: one run per device. A run on a GPU backend owns a GPU; a run on the
  * CPU (wasm trains on one thread, notes/compute.md) owns a core, so a CPU machine runs one per core.
  */
-export function defaultParallelism(backend: string | undefined): { parallel: number; why: string } {
+export function defaultParallelism(backend: unknown): { parallel: number; why: string } {
   const cores = availableParallelism();
   const gpus = backend === 'wasm' || backend === 'cpu' ? 0 : nvidiaGpuCount();
   if (gpus > 0) return { parallel: Math.min(gpus, cores), why: `one per GPU (${gpus} GPUs, ${cores} cores)` };
