@@ -76,15 +76,15 @@ describe('sweeps on this machine (the CLI, --parallel 2)', () => {
 
   it('stops every run with a checkpoint on Ctrl-C, and `run --resume` finishes the rest', async () => {
     const file = writeSweepFile(dir, 'stop', '  pruning.sparsity: [0.5, 0.75]\n  seed: [1, 2]', {
-      steps: 2000,
-      checkpointEvery: 100,
+      steps: 1200,
+      checkpointEvery: 50,
     });
     const run = cli(['run', file, '--parallel', '2']);
     await until(() => sweepDirOf(run.stderr()) !== undefined, 60_000, 'the sweep folder line');
     const sweepDir = sweepDirOf(run.stderr())!;
     const first = readSweepJson(sweepDir).runs.slice(0, 2);
     await until(
-      () => first.every((r) => checkpointStep(join(sweepDir, r.dir)) >= 200),
+      () => first.every((r) => checkpointStep(join(sweepDir, r.dir)) >= 100),
       120_000,
       'checkpoints of the two first runs',
     );
@@ -102,7 +102,7 @@ describe('sweeps on this machine (the CLI, --parallel 2)', () => {
     for (const entry of stopped.runs.slice(0, 2)) {
       const info = readRunJson(join(sweepDir, entry.dir))!;
       assert.equal(info.status, 'cancelled');
-      assert.ok(info.step >= 200 && info.step < 2000, `stopped mid-way at ${info.step}`);
+      assert.ok(info.step >= 100 && info.step < 1200, `stopped mid-way at ${info.step}`);
     }
     assert.deepEqual(readdirSync(sweepDir).filter((n) => /^\d{3}_/.test(n)).length, 2, 'the others never started');
 
