@@ -83,9 +83,9 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   }
 }
 
-/** Runs the CLI on this process's arguments and sets its exit code. */
-export function runCli(): void {
-  main(process.argv.slice(2)).then(
+/** Runs the CLI on these arguments (this process's by default) and sets its exit code. */
+export function runCli(argv: string[] = process.argv.slice(2)): void {
+  main(argv).then(
     (code) => {
       process.exitCode = code;
     },
@@ -98,4 +98,5 @@ export function runCli(): void {
   );
 }
 
-if (require.main === module) runCli();
+// Only as its own entry (dist/cli.js, or cli.ts through tsx); dist/server.js runs it with `--cli`.
+if (require.main === module && /cli\.[jt]s$/.test(__filename)) runCli();

@@ -1,32 +1,37 @@
 /**
- * `sparsity-studio report RUN_DIR [--out FILE]`: a self-contained HTML report of one run, and
- * `sparsity-studio compare RUN_DIR...`: a table of several runs side by side, as text, JSON, CSV
- * or the Markdown the editor's compare panel exports.
+ * `sparsity-studio report RUN_DIR|SWEEP_DIR [--out FILE]`: a self-contained HTML report of one run
+ * or of a sweep, and `sparsity-studio compare RUN_DIR|SWEEP_DIR...`: a table of runs side by side
+ * (a sweep folder stands for its runs), as text, JSON, CSV or the Markdown the editor's compare
+ * panel exports.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderReport } from '../runs/htmlReport';
 import { comparison, comparisonRows, formatCell } from '../runs/runComparison';
 import { loadRun, type LoadedRun } from '../runs/runReader';
+import { renderSweepReport } from '../runs/sweepReport';
+import { isSweepFolder } from '../runs/sweepStore';
+import { loadSweep, summarizeSweep } from '../runs/sweepSummary';
 import type { CommandSpec } from './args';
 import type { CliIo, ParsedCommand } from './io';
 
 export const REPORT: CommandSpec = {
   name: 'report',
-  summary: 'Write a self-contained HTML report of one run.',
-  positionals: { names: 'RUN_DIR', min: 1, max: 1 },
+  summary: 'Write a self-contained HTML report of one run, or of a sweep (and each of its runs).',
+  positionals: { names: 'RUN_DIR|SWEEP_DIR', min: 1, max: 1 },
   options: {
-    out: { type: 'string', value: 'FILE.html', description: 'Where to write (default: RUN_DIR/report.html).' },
+    out: { type: 'string', value: 'FILE.html', description: 'Where to write (default: DIR/report.html).' },
   },
-  notes: ['exit status: 0 written, 1 not a readable run folder, 2 bad usage.'],
+  notes: ['exit status: 0 written, 1 not a readable run or sweep folder, 2 bad usage.'],
 };
 
 const COMPARE_FORMATS = ['text', 'json', 'csv', 'markdown'] as const;
 
 export const COMPARE: CommandSpec = {
   name: 'compare',
-  summary: 'Compare several runs in one table: final results, and the config keys that differ (markdown).',
-  positionals: { names: 'RUN_DIR...', min: 1, max: Infinity },
+  summary:
+    'Compare several runs in one table: final results, and the config keys that differ (markdown); a sweep folder stands for its runs.',
+  positionals: { names: 'RUN_DIR|SWEEP_DIR...', min: 1, max: Infinity },
   options: {
     format: {
       type: 'string',
@@ -41,6 +46,7 @@ export const COMPARE: CommandSpec = {
 export function reportCommand({ options, positionals }: ParsedCommand, io: CliIo): number {
   const dir = positionals[0]!;
   const out = options['out'] as string | undefined;
+  if (isSweepFolder(dir)) return sweepReport(dir, out, io);
   let run: LoadedRun;
   try {
     run = loadRun(dir);
@@ -59,16 +65,44 @@ export function reportCommand({ options, positionals }: ParsedCommand, io: CliIo
   return 0;
 }
 
+/** A sweep's report, and each run's own beside it (the sweep report links them). */
+function sweepReport(dir: string, out: string | undefined, io: CliIo): number {
+  const file = out ?? join(dir, 'report.html');
+  try {
+    const summary = summarizeSweep(loadSweep(dir));
+    for (const run of summary.runs)
+      if (existsSync(join(run.runDir, 'run.json')))
+        writeFileSync(join(run.runDir, 'report.html'), renderReport(loadRun(run.runDir)));
+    writeFileSync(file, renderSweepReport(summary));
+  } catch (error) {
+    io.error(`sparsity-studio report: ${(error as Error).message}`);
+    return 1;
+  }
+  io.out(`report: ${file}`);
+  return 0;
+}
+
+/** The run folders of a compare argument: itself, or every started run of a sweep folder. */
+function runFolders(dir: string): string[] {
+  if (!isSweepFolder(dir)) return [dir];
+  const sweep = loadSweep(dir);
+  return sweep.info.runs.flatMap((entry, i) => (sweep.runs[i] ? [join(sweep.dir, entry.dir)] : []));
+}
+
 export function compareCommand({ options, positionals: dirs }: ParsedCommand, io: CliIo): number {
   const format = (options['format'] as (typeof COMPARE_FORMATS)[number] | undefined) ?? 'text';
   const runs: LoadedRun[] = [];
   for (const dir of dirs) {
     try {
-      runs.push(loadRun(dir));
+      for (const runDir of runFolders(dir)) runs.push(loadRun(runDir));
     } catch (error) {
       io.error(`sparsity-studio compare: ${(error as Error).message}`);
       return 1;
     }
+  }
+  if (runs.length === 0) {
+    io.error(`sparsity-studio compare: no run has started in ${dirs.join(', ')}`);
+    return 1;
   }
   const rows = comparisonRows(runs);
   if (format === 'json') {

@@ -5,14 +5,18 @@
  */
 import type { BackendNameDto, RunInfo } from '@protocol';
 import { ExperimentFileError, resumeRun, runExperiment, type RunOptions } from '../runs/runExperiment';
+import { isSweepFolder } from '../runs/sweepStore';
+import { runSweepTask } from '../runs/sweepTask';
 import { UsageError, type CommandSpec } from './args';
 import type { CliIo, ParsedCommand } from './io';
+import { isSweepFile, sweepCommand, SWEEP_OPTIONS, sweepOptions } from './sweep';
 
 const BACKENDS = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 
 export const RUN: CommandSpec = {
   name: 'run',
-  summary: 'Run one pruning experiment into a new run folder, or resume a run folder from its last checkpoint.',
+  summary:
+    'Run one pruning experiment into a new run folder, or every combination of its `sweep:` grid (here or on SLURM); or resume a run or sweep folder.',
   positionals: { names: 'FILE', min: 0, max: 1 },
   options: {
     steps: { type: 'string', value: 'N', integer: { min: 1 }, description: 'Train N steps instead of training.steps.' },
@@ -23,11 +27,19 @@ export const RUN: CommandSpec = {
       description: 'Override `threads:` of the experiment (wasm compute threads; auto: every core).',
     },
     out: { type: 'string', value: 'DIR', description: 'Write the run folder under DIR instead of output.dir.' },
-    resume: { type: 'string', value: 'RUN_DIR', description: 'Continue RUN_DIR from its last checkpoint (no FILE).' },
+    resume: {
+      type: 'string',
+      value: 'RUN_DIR',
+      description: 'Continue RUN_DIR from its last checkpoint, or finish the runs of a sweep folder (no FILE).',
+    },
+    ...SWEEP_OPTIONS,
   },
-  alternative: '--resume RUN_DIR [--backend ...]',
+  alternative: '--resume RUN_DIR|SWEEP_DIR [--backend ...]',
   notes: [
-    'Ctrl-C (SIGINT) stops after the current step with a checkpoint: the run ends `cancelled`, resumable.',
+    'Ctrl-C (SIGINT) stops after the current step with a checkpoint: the run ends `cancelled`, resumable;',
+    'SIGTERM (scancel, a SLURM time limit) does the same.',
+    'A FILE with a `sweep:` grid runs every combination into <output.dir>/<name>-sweep-<time>/ and prints',
+    'a line per run and a table of mean ± sd over seeds; a sweep exits 1 when a run failed.',
     'exit status: 0 completed, 1 failed or refused (errors in FILE), 2 bad usage, 130 cancelled.',
   ],
 };
@@ -42,18 +54,28 @@ export async function runCommand({ options, positionals }: ParsedCommand, io: Cl
     throw new UsageError('--threads must be auto or a positive integer');
   const outputDir = options['out'] as string | undefined;
   const resumeDir = options['resume'] as string | undefined;
-  if (!file && !resumeDir) throw new UsageError('no experiment file given');
+  const sweep = sweepOptions(options);
+  const task = sweep.task;
+  if (!file && !resumeDir && !task) throw new UsageError('no experiment file given');
   if (file && resumeDir) throw new UsageError('give an experiment file or --resume RUN_DIR, not both');
-  if (resumeDir && (steps !== undefined || outputDir !== undefined))
+  if (task && (file || resumeDir))
+    throw new UsageError('--sweep-task SWEEP_DIR runs one run of a sweep: give no FILE or --resume with it');
+  if ((resumeDir || task) && (steps !== undefined || outputDir !== undefined))
     throw new UsageError('--steps and --out apply to a new run, not to --resume');
+  if ((file && isSweepFile(file)) || (resumeDir && isSweepFolder(resumeDir)))
+    return sweepCommand({ file, resumeDir, steps, backend, outputDir, options: sweep }, io);
+  if (sweep.given.length > 0)
+    throw new UsageError(`${sweep.given.join(', ')} only apply to a sweep (a file with \`sweep:\`, or a sweep folder)`);
 
   const controller = new AbortController();
   const onSignal = () => {
     io.error('\nstopping after this step (Ctrl-C again to kill)...');
     controller.abort();
     process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   };
   process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal); // scancel and SLURM time limits stop a run with SIGTERM
   const started = performance.now();
   const tty = process.stderr.isTTY;
   let lastLine = 0;
@@ -95,9 +117,16 @@ export async function runCommand({ options, positionals }: ParsedCommand, io: Cl
         else io.error(line);
       },
     };
-    const { info, dir } = resumeDir
-      ? await resumeRun(resumeDir, common)
-      : await runExperiment(file!, { ...common, steps, outputDir });
+    const result = task
+      ? await runSweepTask(task.sweepDir, task.index, common)
+      : resumeDir
+        ? await resumeRun(resumeDir, common)
+        : await runExperiment(file!, { ...common, steps, outputDir });
+    if ('skipped' in result) {
+      io.out(`${result.skipped}: ${result.dir}`);
+      return 0;
+    }
+    const { info, dir } = result;
     if (tty) process.stderr.write('\n');
     const final = info.final;
     if (info.status === 'failed') {
@@ -124,6 +153,7 @@ export async function runCommand({ options, positionals }: ParsedCommand, io: Cl
     return 1;
   } finally {
     process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 

@@ -19,10 +19,42 @@ import { formatMetric, loadSweep, summarizeSweep, sweepTable } from '../runs/swe
 import { describeParams, hasSweep, SWEEP_KEY, SWEEP_SLURM_KEY } from '../experiment/sweep';
 import { SlurmSchema } from '../experiment/schema';
 import { ExperimentDocument } from '../experiment/yamlDocument';
+import { UsageError, type OptionSpec, type ParsedOptions } from './args';
 import type { CliIo } from './io';
 
-export const SWEEP_USAGE =
-  'sparsity-studio run SWEEP_FILE [--parallel N] [--executor local|slurm] [--no-wait] [--partition P] [--time T] [--cpus-per-task N] [--mem M] [--gres G] [--max-parallel N] [--sbatch-arg ARG]... | run --resume SWEEP_DIR [same options]';
+/** The options of `run` for sweeps (declared with the others in run.ts's `RUN`). */
+export const SWEEP_OPTIONS: Record<string, OptionSpec> = {
+  parallel: {
+    type: 'string',
+    value: 'N',
+    integer: { min: 1 },
+    description: 'Sweeps: runs at once on this machine (default: one per GPU, else one per CPU core).',
+  },
+  executor: {
+    type: 'string',
+    choices: ['local', 'slurm'],
+    description: 'Sweeps: run here (local, the default) or as one SLURM job array (slurm).',
+  },
+  'no-wait': { type: 'boolean', description: 'SLURM: print the job id and return instead of following the runs.' },
+  partition: { type: 'string', value: 'P', description: 'SLURM: the partition (over sweep.slurm.partition).' },
+  time: { type: 'string', value: 'T', description: 'SLURM: time limit of each run, e.g. 2:00:00.' },
+  'cpus-per-task': { type: 'string', value: 'N', integer: { min: 1 }, description: 'SLURM: cores of each run.' },
+  mem: { type: 'string', value: 'M', description: 'SLURM: memory of each run, e.g. 8G.' },
+  gres: { type: 'string', value: 'G', description: 'SLURM: generic resources of each run, e.g. gpu:1.' },
+  'max-parallel': { type: 'string', value: 'N', integer: { min: 1 }, description: 'SLURM: at most N runs at once.' },
+  'sbatch-arg': {
+    type: 'string',
+    value: 'ARG',
+    multiple: true,
+    description: 'SLURM: one more sbatch argument; repeatable; write --sbatch-arg=--account=ml.',
+  },
+  'sweep-task': {
+    type: 'string',
+    value: 'SWEEP_DIR',
+    description: 'Run one combination of SWEEP_DIR (with --index): what each sweep process and SLURM task runs.',
+  },
+  index: { type: 'string', value: 'I', integer: { min: 0 }, description: 'The run of --sweep-task, from 0.' },
+};
 
 export interface SweepCliOptions {
   parallel?: number;
@@ -36,94 +68,48 @@ export interface SweepCliOptions {
   given: string[];
 }
 
-const positive = (v: string) => (/^\d+$/.test(v) && Number(v) >= 1 ? Number(v) : undefined);
+const SLURM_FLAGS: Record<string, keyof SlurmOptions> = {
+  partition: 'partition',
+  time: 'time',
+  'cpus-per-task': 'cpus_per_task',
+  mem: 'mem',
+  gres: 'gres',
+  'max-parallel': 'max_parallel',
+  'sbatch-arg': 'sbatch_args',
+};
 
-/** Takes the sweep options out of `run`'s arguments; the rest is parsed as a single run's. */
-export function takeSweepOptions(args: string[]): { rest: string[]; options: SweepCliOptions } | { error: string } {
-  const options: SweepCliOptions = { executor: 'local', wait: true, slurm: {}, given: [] };
-  const rest: string[] = [];
-  let taskDir: string | undefined;
-  let taskIndex: number | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const [flag, inline] =
-      arg.startsWith('--') && arg.includes('=')
-        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
-        : [arg, undefined];
-    const value = () => inline ?? args[++i] ?? '';
-    const count = (what: string): number | { error: string } => {
-      const v = value();
-      return positive(v) ?? { error: `${what} must be a positive integer, got "${v}"` };
-    };
-    switch (flag) {
-      case '--parallel': {
-        const n = count('--parallel');
-        if (typeof n !== 'number') return n;
-        options.parallel = n;
-        break;
-      }
-      case '--executor': {
-        const v = value();
-        if (v !== 'local' && v !== 'slurm') return { error: `--executor must be local or slurm, got "${v}"` };
-        options.executor = v;
-        break;
-      }
-      case '--no-wait':
-        options.wait = false;
-        break;
-      case '--partition':
-        options.slurm.partition = value();
-        break;
-      case '--time':
-        options.slurm.time = value();
-        break;
-      case '--mem':
-        options.slurm.mem = value();
-        break;
-      case '--gres':
-        options.slurm.gres = value();
-        break;
-      case '--cpus-per-task': {
-        const n = count('--cpus-per-task');
-        if (typeof n !== 'number') return n;
-        options.slurm.cpus_per_task = n;
-        break;
-      }
-      case '--max-parallel': {
-        const n = count('--max-parallel');
-        if (typeof n !== 'number') return n;
-        options.slurm.max_parallel = n;
-        break;
-      }
-      case '--sbatch-arg':
-        options.slurm.sbatch_args = [...(options.slurm.sbatch_args ?? []), value()];
-        break;
-      case '--sweep-task':
-        taskDir = value();
-        continue;
-      case '--index': {
-        const v = value();
-        if (!/^\d+$/.test(v)) return { error: `--index must be a run index (0, 1, ...), got "${v}"` };
-        taskIndex = Number(v);
-        continue;
-      }
-      default:
-        rest.push(arg);
-        continue;
-    }
-    options.given.push(flag);
+/** The sweep options of a parsed `run`; a combination that does not fit is a `UsageError`. */
+export function sweepOptions(options: ParsedOptions): SweepCliOptions {
+  const given = Object.keys(SWEEP_OPTIONS).filter(
+    (name) => options[name] !== undefined && name !== 'sweep-task' && name !== 'index',
+  );
+  const result: SweepCliOptions = {
+    executor: options['executor'] === 'slurm' ? 'slurm' : 'local',
+    wait: options['no-wait'] !== true,
+    slurm: {},
+    given: given.map((name) => `--${name}`),
+  };
+  if (options['parallel'] !== undefined) result.parallel = Number(options['parallel']);
+  for (const [flag, key] of Object.entries(SLURM_FLAGS)) {
+    const value = options[flag];
+    if (value === undefined) continue;
+    if (key === 'sbatch_args') result.slurm.sbatch_args = [value].flat() as string[];
+    else if (key === 'cpus_per_task' || key === 'max_parallel') result.slurm[key] = Number(value);
+    else result.slurm[key] = value as string;
   }
+  const taskDir = options['sweep-task'] as string | undefined;
+  const taskIndex = options['index'] as string | undefined;
   if ((taskDir === undefined) !== (taskIndex === undefined))
-    return { error: '--sweep-task SWEEP_DIR and --index I go together' };
-  if (taskDir !== undefined) options.task = { sweepDir: taskDir, index: taskIndex! };
-  if (options.executor !== 'slurm') {
-    const slurmOnly = options.given.filter((f) => f !== '--parallel' && f !== '--executor');
-    if (slurmOnly.length > 0) return { error: `${slurmOnly.join(', ')} only apply with --executor slurm` };
-  } else if (options.parallel !== undefined)
-    return {
-      error: '--parallel is for the local executor; with SLURM use --max-parallel (or sweep.slurm.max_parallel)',
-    };
-  return { rest, options };
+    throw new UsageError('--sweep-task SWEEP_DIR and --index I go together');
+  if (taskDir !== undefined) result.task = { sweepDir: taskDir, index: Number(taskIndex) };
+  const slurmOnly = given.filter((name) => name !== 'parallel' && name !== 'executor').map((n) => `--${n}`);
+  if (result.executor !== 'slurm' && slurmOnly.length > 0)
+    throw new UsageError(`${slurmOnly.join(', ')} only apply with --executor slurm`);
+  if (result.executor === 'slurm' && result.parallel !== undefined)
+    throw new UsageError(
+      '--parallel is for the local executor; with SLURM use --max-parallel (or sweep.slurm.max_parallel)',
+    );
+  return result;
 }
 
 /** Whether `file` declares a sweep (read with the same YAML parser as the validator; unreadable: no). */

@@ -4,8 +4,6 @@
  * processes started by runs/ (the same `run --sweep-task` the CLI and SLURM tasks run), so no
  * training happens in the language server.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   LSPErrorCodes,
@@ -25,6 +23,7 @@ import {
 import type { ValidationResult } from '../experiment/validate';
 import { defaultParallelism, LocalExecutor, nvidiaGpuCount } from '../runs/localExecutor';
 import { startSweep, type SweepProgress } from '../runs/sweepRunner';
+import { bundledCliCommand } from '../sessions/cliRole';
 import { loadSweep, summarizeSweep } from '../runs/sweepSummary';
 
 export interface SweepsOptions {
@@ -110,11 +109,10 @@ export function registerSweeps(options: SweepsOptions): Sweeps {
       summary.running = p.running;
       if (moved) notify();
     };
-    // Each run is the CLI bundle beside this one, run by the Node that runs the server.
-    const cli = join(__dirname, 'cli.js');
-    if (!existsSync(cli)) return failed(`Sweeps need the CLI bundle ${cli}, which is missing from this installation.`);
+    // Each run is this bundle as the CLI (`server.js --cli run --sweep-task ...`), on this Node.
     const parallel = params.parallel ?? defaultParallelism(result.config?.backend).parallel;
-    const executor = new LocalExecutor({ parallel, command: [process.execPath, cli], gpus: nvidiaGpuCount() });
+    const command = bundledCliCommand(__dirname);
+    const executor = new LocalExecutor({ parallel, command, gpus: nvidiaGpuCount() });
 
     let started!: () => void;
     const folderReady = new Promise<void>((resolve) => (started = resolve));

@@ -125,9 +125,14 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
   store.writeFile('config.yaml', text);
   const resolved = JSON.stringify(config, null, 2);
   store.writeFile('config.json', `${resolved}\n`);
-  const backend = await selectBackend(options.backend ?? config.backend, backendFolders(baseDir, options.backendSearch), [], {
-    threads: options.threads ?? config.threads,
-  });
+  const backend = await selectBackend(
+    options.backend ?? config.backend,
+    backendFolders(baseDir, options.backendSearch),
+    [],
+    {
+      threads: options.threads ?? config.threads,
+    },
+  );
   const now = new Date().toISOString();
   const info: RunInfo = {
     format: 1,
@@ -183,9 +188,14 @@ export async function resumeRun(
   if (info.status === 'completed') throw new Error(`${runDir} has already completed; nothing to resume`);
   const state = store.readCheckpoint();
   if (!state) throw new Error(`${runDir} has no checkpoint to resume from (output.checkpoint_every writes them)`);
-  info.backend = await selectBackend(options.backend ?? config.backend, backendFolders(baseDir, options.backendSearch), [], {
-    threads: options.threads ?? config.threads,
-  });
+  info.backend = await selectBackend(
+    options.backend ?? config.backend,
+    backendFolders(baseDir, options.backendSearch),
+    [],
+    {
+      threads: options.threads ?? config.threads,
+    },
+  );
   info.status = 'running';
   info.resumes += 1;
   delete info.error;

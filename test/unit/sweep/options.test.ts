@@ -1,23 +1,43 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SweepInfo } from '@protocol';
-import { takeSweepOptions } from '../../../server/src/cli/sweep';
+import { helpText, parseCommand, UsageError } from '../../../server/src/cli/args';
+import { RUN } from '../../../server/src/cli/run';
+import { sweepOptions } from '../../../server/src/cli/sweep';
 import { defaultParallelism } from '../../../server/src/runs/localExecutor';
 import { arraySpec, sbatchResourceArgs, SlurmExecutor } from '../../../server/src/runs/slurmExecutor';
 import { slurmJobFromEnv } from '../../../server/src/runs/slurmJob';
 
+/** `run ARGS` through the CLI's own parser, then the sweep options out of it. */
+function parse(args: string[]) {
+  const parsed = parseCommand(RUN, args);
+  assert.ok(parsed !== 'help');
+  return { ...parsed, sweep: sweepOptions(parsed.options) };
+}
+
+const usageError = (args: string[]) => {
+  try {
+    parse(args);
+    return '';
+  } catch (error) {
+    assert.ok(error instanceof UsageError, String(error));
+    return error.message;
+  }
+};
+
 describe('sweep options of `run`', () => {
-  it('takes the sweep flags out and leaves the rest for the single-run parser', () => {
-    const taken = takeSweepOptions(['file.prune.yaml', '--parallel', '3', '--steps', '10']);
-    assert.ok(!('error' in taken));
-    assert.deepEqual(taken.rest, ['file.prune.yaml', '--steps', '10']);
-    assert.equal(taken.options.parallel, 3);
-    assert.equal(taken.options.executor, 'local');
-    assert.equal(taken.options.wait, true);
+  it('reads the local options beside the single-run ones', () => {
+    const { positionals, options, sweep } = parse(['file.prune.yaml', '--parallel', '3', '--steps', '10']);
+    assert.deepEqual(positionals, ['file.prune.yaml']);
+    assert.equal(options['steps'], '10');
+    assert.equal(sweep.parallel, 3);
+    assert.equal(sweep.executor, 'local');
+    assert.equal(sweep.wait, true);
+    assert.deepEqual(sweep.given, ['--parallel']);
   });
 
   it('collects SLURM resources, --flag=value too, and repeated --sbatch-arg', () => {
-    const taken = takeSweepOptions([
+    const { sweep } = parse([
       'f.prune.yaml',
       '--executor=slurm',
       '--no-wait',
@@ -31,14 +51,12 @@ describe('sweep options of `run`', () => {
       '--gres=gpu:1',
       '--max-parallel',
       '2',
-      '--sbatch-arg',
-      '--account=ml',
+      '--sbatch-arg=--account=ml',
       '--sbatch-arg=--qos=short',
     ]);
-    assert.ok(!('error' in taken));
-    assert.equal(taken.options.executor, 'slurm');
-    assert.equal(taken.options.wait, false);
-    assert.deepEqual(taken.options.slurm, {
+    assert.equal(sweep.executor, 'slurm');
+    assert.equal(sweep.wait, false);
+    assert.deepEqual(sweep.slurm, {
       partition: 'gpu',
       time: '1:00:00',
       cpus_per_task: 4,
@@ -47,7 +65,7 @@ describe('sweep options of `run`', () => {
       max_parallel: 2,
       sbatch_args: ['--account=ml', '--qos=short'],
     });
-    assert.deepEqual(sbatchResourceArgs(taken.options.slurm), [
+    assert.deepEqual(sbatchResourceArgs(sweep.slurm), [
       '--partition=gpu',
       '--time=1:00:00',
       '--cpus-per-task=4',
@@ -59,18 +77,14 @@ describe('sweep options of `run`', () => {
   });
 
   it('refuses what does not fit together, saying why', () => {
-    const error = (args: string[]) => {
-      const taken = takeSweepOptions(args);
-      return 'error' in taken ? taken.error : '';
-    };
-    assert.match(error(['f', '--parallel', '0']), /--parallel must be a positive integer, got "0"/);
-    assert.match(error(['f', '--executor', 'kubernetes']), /--executor must be local or slurm/);
-    assert.match(error(['f', '--partition', 'gpu']), /--partition only apply with --executor slurm/);
-    assert.match(error(['f', '--executor', 'slurm', '--parallel', '2']), /--max-parallel/);
-    assert.match(error(['--sweep-task', 'dir']), /go together/);
-    const task = takeSweepOptions(['--sweep-task', 'dir', '--index', '7']);
-    assert.ok(!('error' in task));
-    assert.deepEqual(task.options.task, { sweepDir: 'dir', index: 7 });
+    assert.match(usageError(['f', '--parallel', '0']), /--parallel must be an integer of at least 1, not "0"/);
+    assert.match(usageError(['f', '--executor', 'kubernetes']), /--executor must be one of local, slurm/);
+    assert.match(usageError(['f', '--partition', 'gpu']), /--partition only apply with --executor slurm/);
+    assert.match(usageError(['f', '--executor', 'slurm', '--parallel', '2']), /--max-parallel/);
+    assert.match(usageError(['--sweep-task', 'dir']), /go together/);
+    const { sweep } = parse(['--sweep-task', 'dir', '--index', '7']);
+    assert.deepEqual(sweep.task, { sweepDir: 'dir', index: 7 });
+    assert.match(helpText(RUN), /--executor local\|slurm +Sweeps: run here/);
   });
 
   it('defaults to one run per CPU core when no GPU backend is asked for', () => {
