@@ -10,6 +10,8 @@ import { openFile, waitFor, webviewWithText } from '../uiActions';
 export const tests: UiTest[] = [
   {
     name: 'Run sweep from the code lens: one progress notification, the sweep panel ends with four points, the Runs view groups the runs',
+    // Installed from the .vsix too: there each run is dist/server.js --cli (the .vsix has no dist/cli.js).
+    fromVsix: true,
     timeoutMs: 240_000,
     async run({ page, shot, workspace }) {
       await openFile(page, 'valid-sweep.prune.yaml');
