@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, resolve, sep } from 'node:path';
 import type { RunInfo, SweepInfo, SweepRunStatus } from '@protocol';
 import { timestamp, writeFileAtomic } from './runStore';
 
@@ -62,9 +62,11 @@ export function readSweep(dir: string): SweepInfo {
   for (const [i, run] of (value['runs'] as unknown[]).entries()) {
     if (!isRecord(run) || typeof run['dir'] !== 'string' || !isRecord(run['params']) || typeof run['log'] !== 'string')
       throw bad(`runs[${i}] needs \`dir\`, \`params\` and \`log\``);
-    // Run folders live inside the sweep folder: a `dir` that leaves it is refused.
-    const runDir = resolve(dir, run['dir']);
-    if (!runDir.startsWith(resolve(dir) + '/')) throw bad(`runs[${i}].dir leaves the sweep folder`);
+    // Run folders and logs live inside the sweep folder: a path that leaves it is refused (a
+    // resume writes there).
+    for (const key of ['dir', 'log'] as const)
+      if (!resolve(dir, run[key] as string).startsWith(resolve(dir) + sep))
+        throw bad(`runs[${i}].${key} leaves the sweep folder`);
   }
   return value as unknown as SweepInfo;
 }

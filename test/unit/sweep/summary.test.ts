@@ -158,6 +158,10 @@ describe('sweep summary', () => {
       runs: [{ dir: '../../etc', params: {}, log: 'logs/0.log' }],
     };
     writeFileSync(join(dir, 'sweep.json'), JSON.stringify(escaping));
-    assert.throws(() => readSweep(dir), /leaves the sweep folder/);
+    assert.throws(() => readSweep(dir), /runs\[0\]\.dir leaves the sweep folder/);
+    escaping.runs[0]!.dir = 'r0';
+    escaping.runs[0]!.log = '../../home/user/.bashrc';
+    writeFileSync(join(dir, 'sweep.json'), JSON.stringify(escaping));
+    assert.throws(() => readSweep(dir), /runs\[0\]\.log leaves the sweep folder/);
   });
 });
