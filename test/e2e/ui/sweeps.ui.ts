@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { UiTest } from '../uiTest';
-import { openFile, waitFor, webviewWithText } from '../uiActions';
+import { inNotificationCentre, openFile, waitFor, webviewWithText } from '../uiActions';
 
 export const tests: UiTest[] = [
   {
@@ -19,17 +19,11 @@ export const tests: UiTest[] = [
       await lens('Run sweep (4 runs)').waitFor({ timeout: 60_000 });
       await lens('Run sweep (4 runs)').click();
 
-      // One notification for the whole sweep (in the notification centre: code-server under the
-      // smoke-test driver shows no toasts; a click before it exists may not stick, so retry).
+      // One notification for the whole sweep.
       const progress = page
         .locator('.notifications-center .monaco-list-row', { hasText: 'Sweep e2e-sweep (4 runs)' })
         .first();
-      await waitFor('the sweep progress notification', async () => {
-        if (await progress.isVisible()) return true;
-        if (!(await page.locator('.notifications-center.visible').isVisible()))
-          await page.locator('.statusbar-item[id="status.notifications"]').first().click();
-        return progress.isVisible();
-      });
+      await inNotificationCentre(page, progress, 'the sweep progress notification');
       await waitFor(
         'the notification to name a run and its step',
         async () => /runs done · run \d: .*step \d+\/300/.test((await progress.textContent()) ?? ''),
@@ -76,7 +70,8 @@ export const tests: UiTest[] = [
       await row.locator('.monaco-tl-twistie').click();
       await waitFor(
         'the four runs under the sweep',
-        async () => (await page.locator('.monaco-list-row', { hasText: /00\d_sparsity-0\.\d+_method-/ }).count()) === 4,
+        async () =>
+          (await page.locator('.monaco-list-row', { hasText: /e2e-sweep · (sapp|magnitude) · s7/ }).count()) === 4,
         30_000,
       );
       await shot('runs-view-sweep');
