@@ -96,6 +96,22 @@ describe('sweep panel in Chromium under the webview CSP', () => {
       if (near(g.p, g.left + ((g.right - g.left) * k) / 20, g.y(dense), dark['--vscode-charts-foreground'], 1)) hits++;
     assert.ok(hits >= 10, `baseline in ${hits}/19 columns`);
 
+    // The legend (HTML, as on the other panels): one toggle per line; switching magnitude off hides it.
+    assert.deepEqual(await page.locator('.legend-item').allTextContents(), [
+      'sapp',
+      'magnitude',
+      'Pareto front',
+      'dense baseline (none)',
+    ]);
+    const magnitude = cells.find((c) => c.method === 'magnitude' && !c.pareto.includes('accuracy'))!;
+    await page.locator('.legend-item', { hasText: 'magnitude' }).click();
+    const hidden = await chartGeometry(panel);
+    assert.ok(
+      !near(hidden.p, hidden.x(magnitude.sparsity), hidden.y(magnitude.metrics.accuracy!.mean), colors.magnitude, 1),
+      'magnitude hidden',
+    );
+    await page.locator('.legend-item', { hasText: 'magnitude' }).click();
+
     const header = await page.locator('#cells thead th').allTextContents();
     assert.deepEqual(header, [
       'pruning.method',

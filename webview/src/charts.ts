@@ -206,7 +206,12 @@ function bandSwatch(fill: string, edge: string): HTMLCanvasElement {
 }
 
 /** The card's legend: one toggle per line, then what the phase bands mean when the chart has them. */
-function fillLegend(card: ChartCard, lines: readonly SeriesLine[], theme: Theme, phases: readonly PhaseBand[]): void {
+export function fillLegend(
+  card: ChartCard,
+  lines: readonly SeriesLine[],
+  theme: Theme,
+  phases: readonly PhaseBand[],
+): void {
   const items: HTMLElement[] = lines
     .filter((line) => line.inLegend !== false)
     .map((line) => {

@@ -7,9 +7,10 @@
  */
 import { Chart, type ChartDataset, type Plugin } from 'chart.js';
 import type { SweepHostMessage, SweepMetric, SweepPanelMessage } from '@protocol';
-import { applyChartTheme, backgroundPlugin } from './charts';
+import { applyChartTheme, backgroundPlugin, fillLegend, type ChartCard } from './charts';
 import { el } from './dom';
 import { connectToHost, exportButtons } from './host';
+import type { SeriesLine } from './state/series';
 import { METRIC_LABELS, formatStat, SweepState, type SweepSeries } from './state/sweepState';
 import { ensureStylesheet, PanelTheme } from './theme';
 import { vscodeApi } from './vscodeApi';
@@ -48,10 +49,20 @@ const canvas = el('canvas');
 canvas.id = 'chart-sweep';
 const cellsTable = el('table', { className: 'data' });
 cellsTable.id = 'cells';
+const legend = el('div', { className: 'legend-list' });
+legend.setAttribute('role', 'list');
+legend.setAttribute('aria-label', 'sweep chart: legend');
+const chartSection = el(
+  'section',
+  { className: 'card' },
+  chartTitle,
+  el('div', { className: 'chart-box tall' }, canvas),
+  legend,
+);
 document.body.append(
   el('header', { className: 'toolbar' }, heading, el('label', {}, 'metric ', picker), csvButton, pngButton),
   status,
-  el('section', { className: 'card' }, chartTitle, el('div', { className: 'chart-box tall' }, canvas)),
+  chartSection,
   el('section', {}, el('h2', { text: 'Cells (mean ± sd over seeds)' }), cellsTable),
 );
 
@@ -110,7 +121,8 @@ const chart = new Chart<'line', XY[]>(canvas, {
       y: { type: 'linear', title: { display: true, text: 'accuracy' } },
     },
     plugins: {
-      legend: { position: 'bottom', labels: { boxWidth: 12 } },
+      // The legend is HTML under the chart, as on the other panels (it wraps; its entries toggle lines).
+      legend: { display: false },
       tooltip: {
         callbacks: {
           label: (item) => {
@@ -129,11 +141,27 @@ const chart = new Chart<'line', XY[]>(canvas, {
 
 const formatValueOf = (v: number) => formatStat(state.metric, { mean: v, sd: null, n: 1 });
 
+/** The chart as the shared legend code sees a card (its toggles hide lines by label). */
+const card: ChartCard = {
+  id: 'sweep',
+  chart,
+  canvas,
+  heading: chartTitle,
+  section: chartSection,
+  legend,
+  hidden: new Set(),
+  bands: false,
+};
+/** The legend's entries, one per dataset: drawn like the lines (baseline and front in the target colour). */
+let legendLines: SeriesLine[] = [];
+
 function datasets(): ChartDataset<'line', XY[]>[] {
   const t = theme.current;
   const out: ChartDataset<'line', XY[]>[] = [];
   drawn = [];
+  legendLines = [];
   for (const series of state.series()) {
+    legendLines.push({ label: series.label, data: [], color: series.color, style: { pointRadius: 3 } });
     const color = t.series[series.color % t.series.length]!;
     out.push({
       label: series.label,
@@ -148,10 +176,16 @@ function datasets(): ChartDataset<'line', XY[]>[] {
   }
   const front = state.front();
   if (front.length > 0) {
+    legendLines.push({
+      label: 'Pareto front',
+      data: [],
+      color: 'target',
+      style: { borderDash: [3, 3], borderWidth: 1 },
+    });
     out.push({
       label: 'Pareto front',
       data: front.map((p) => ({ x: p.x, y: p.y })),
-      borderColor: t.foreground,
+      borderColor: t.target,
       backgroundColor: 'transparent',
       borderDash: [3, 3],
       borderWidth: 1,
@@ -162,6 +196,7 @@ function datasets(): ChartDataset<'line', XY[]>[] {
     drawn.push({ kind: 'front' });
   }
   for (const b of state.baselines()) {
+    legendLines.push({ label: b.label, data: [], color: 'target', style: { borderDash: [8, 4], borderWidth: 1.5 } });
     out.push({
       label: b.label,
       data: [
@@ -206,6 +241,8 @@ function render(): void {
   picker.value = metric;
   picker.disabled = metrics.length < 2;
   chart.data.datasets = datasets();
+  chart.data.datasets.forEach((d, i) => chart.setDatasetVisibility(i, !card.hidden.has(d.label ?? '')));
+  fillLegend(card, legendLines, theme.current, []);
   const y = chart.options.scales?.['y'];
   if (y) {
     Object.assign(y, yRange());
