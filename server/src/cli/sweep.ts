@@ -123,13 +123,22 @@ export function isSweepFile(file: string): boolean {
 
 /**
  * The CLI as a child process or a SLURM task runs it: the bundle itself (dist/cli.js), or from
- * source through tsx (tests), with absolute paths since SLURM tasks start in the sweep folder.
+ * source through tsx (tests), with absolute paths since SLURM tasks start in the sweep folder, where
+ * tsx would not find the project's tsconfig (its `@protocol` paths) by itself.
  */
 export function cliCommand(): string[] {
   if (__filename.endsWith('.js')) return [process.execPath, __filename];
   // createRequire: a plain require.resolve would make esbuild try to bundle tsx.
   const tsx = join(dirname(createRequire(__filename).resolve('tsx/package.json')), 'dist', 'loader.mjs');
-  return [process.execPath, '--import', pathToFileURL(tsx).href, join(__dirname, '..', 'cli.ts')];
+  const tsconfig = join(__dirname, '..', '..', '..', 'tsconfig.base.json');
+  return [
+    'env',
+    `TSX_TSCONFIG_PATH=${tsconfig}`,
+    process.execPath,
+    '--import',
+    pathToFileURL(tsx).href,
+    join(__dirname, '..', 'cli.ts'),
+  ];
 }
 
 /** A top-level value of the experiment file as written (undefined when unreadable: the runner says why). */
