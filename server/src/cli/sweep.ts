@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ExperimentFileError } from '../runs/runExperiment';
-import { defaultParallelism, LocalExecutor, nvidiaGpuCount } from '../runs/localExecutor';
+import { defaultParallelism, LocalExecutor, nvidiaGpuCount, threadsPerRun } from '../runs/localExecutor';
 import { SlurmError, SlurmExecutor, type SlurmOptions } from '../runs/slurmExecutor';
 import type { SweepExecutor } from '../runs/sweepExecutor';
 import { resumeSweep, startSweep, type SweepRunOptions } from '../runs/sweepRunner';
@@ -187,7 +187,7 @@ export async function sweepCommand(input: SweepCommandInput, io: CliIo): Promise
     const fallback = defaultParallelism(input.backend ?? fileValue(experimentFile, 'backend'));
     const parallel = options.parallel ?? fallback.parallel;
     io.error(
-      `parallel: ${parallel} run(s) at once${options.parallel === undefined ? ` (default: ${fallback.why})` : ''}`,
+      `parallel: ${parallel} run(s) at once, ${threadsPerRun(parallel)} wasm thread(s) each${options.parallel === undefined ? ` (default: ${fallback.why})` : ''}`,
     );
     executor = new LocalExecutor({ parallel, command: cliCommand(), gpus: nvidiaGpuCount(), detached: true });
   }

@@ -21,14 +21,24 @@ export function nvidiaGpuCount(): number {
 }
 
 /**
- * `--parallel` when not given: one run per device. A run on a GPU backend owns a GPU; a run on the
- * CPU (wasm trains on one thread, notes/compute.md) owns a core, so a CPU machine runs one per core.
+ * `--parallel` when not given: one run per device. A run on a GPU backend owns a GPU. On the CPU
+ * each core is one: as many runs as cores, one wasm thread each, since separate runs scale where
+ * threads do not (the 12-run sample: 26 s two at a time, 132 s one at a time on both cores, on a
+ * busy 2-core machine; notes/compute.md: two threads give 1.3x a step even on idle cores).
  */
 export function defaultParallelism(backend: unknown): { parallel: number; why: string } {
   const cores = availableParallelism();
   const gpus = backend === 'wasm' || backend === 'cpu' ? 0 : nvidiaGpuCount();
   if (gpus > 0) return { parallel: Math.min(gpus, cores), why: `one per GPU (${gpus} GPUs, ${cores} cores)` };
-  return { parallel: cores, why: `one per CPU core (${cores} cores; each run trains on one thread)` };
+  return { parallel: cores, why: `one per CPU core (${cores} cores)` };
+}
+
+/**
+ * The wasm threads of each of `parallel` runs sharing this machine's cores: they split them, so N
+ * runs never ask for N times the cores (`threads: auto` reads it from SPARSITY_STUDIO_THREADS).
+ */
+export function threadsPerRun(parallel: number): number {
+  return Math.max(1, Math.floor(availableParallelism() / parallel));
 }
 
 export interface LocalExecutorOptions {
@@ -77,6 +87,8 @@ export class LocalExecutor implements SweepExecutor {
     const log = openSync(join(this.sweepDir, entry.log), 'a');
     const env = { ...process.env };
     if (this.options.gpus) env['CUDA_VISIBLE_DEVICES'] = String(slot % this.options.gpus);
+    // The runs split the cores (a thread count the user set for the sweep stands).
+    env['SPARSITY_STUDIO_THREADS'] ??= String(threadsPerRun(this.options.parallel));
     const [program, ...leading] = this.options.command;
     const child = spawn(program!, [...leading, ...sweepTaskArgs(this.sweepDir, index)], {
       stdio: ['ignore', log, log],

@@ -116,6 +116,8 @@ export class SlurmExecutor implements SweepExecutor {
       '#!/bin/bash',
       `# Sweep ${sweep.name}: one array task per run of ${sweep.runs.length}, submitted by sparsity-studio`,
       `# (sbatch --array=<run indices> ${sbatchResourceArgs(this.options.slurm).join(' ')} ${SWEEP_SCRIPT}).`,
+      '# A run trains on the cores SLURM gave the task (`threads: auto`), not on every core of the node.',
+      'export SPARSITY_STUDIO_THREADS="${SPARSITY_STUDIO_THREADS:-${SLURM_CPUS_PER_TASK:-1}}"',
       `exec ${cli} ${task.join(' ')}`,
       '',
     ].join('\n');

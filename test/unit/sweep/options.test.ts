@@ -4,7 +4,8 @@ import type { SweepInfo } from '@protocol';
 import { helpText, parseCommand, UsageError } from '../../../server/src/cli/args';
 import { RUN } from '../../../server/src/cli/run';
 import { sweepOptions } from '../../../server/src/cli/sweep';
-import { defaultParallelism } from '../../../server/src/runs/localExecutor';
+import { availableParallelism } from 'node:os';
+import { defaultParallelism, threadsPerRun } from '../../../server/src/runs/localExecutor';
 import { arraySpec, sbatchResourceArgs, SlurmExecutor } from '../../../server/src/runs/slurmExecutor';
 import { slurmJobFromEnv } from '../../../server/src/runs/slurmJob';
 
@@ -87,10 +88,14 @@ describe('sweep options of `run`', () => {
     assert.match(helpText(RUN), /--executor local\|slurm +Sweeps: run here/);
   });
 
-  it('defaults to one run per CPU core when no GPU backend is asked for', () => {
+  it('defaults to one run per core when no GPU backend is asked for; parallel runs split the cores', () => {
     const { parallel, why } = defaultParallelism('wasm');
-    assert.ok(parallel >= 1);
-    assert.match(why, /one per CPU core/);
+    assert.equal(parallel, availableParallelism());
+    assert.match(why, /one per CPU core \(\d+ cores\)/);
+    const cores = availableParallelism();
+    assert.equal(threadsPerRun(1), cores);
+    assert.equal(threadsPerRun(cores), 1);
+    assert.equal(threadsPerRun(cores * 4), 1, 'never fewer than one');
   });
 });
 
