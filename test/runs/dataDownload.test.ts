@@ -86,6 +86,9 @@ describe('a run that has to download its Fashion-MNIST', () => {
     assert.equal(info.status, 'failed');
     assert.deepEqual(info.error?.key, ['data', 'source']);
     assert.match(info.error!.message, new RegExp(`cannot reach ${url}train-images-idx3-ubyte\\.gz`));
-    assert.match(info.error!.message, /set `data\.path` to a folder .* or copy them from .* into .*cache-offline yourself/);
+    assert.match(
+      info.error!.message,
+      /set `data\.path` to a folder .* or copy them from .* into .*cache-offline yourself/,
+    );
   });
 });
