@@ -45,15 +45,19 @@ const validation = new ValidationScheduler(
   },
 );
 
-/** Sessions run code and read files: the client says whether the workspace is trusted. */
-let trusted = true;
+/**
+ * Sessions run code and read files, and backend packages are code: only a client that says the
+ * workspace is trusted (`initializationOptions.trusted: true`) gets them. Fail closed: a client
+ * that says nothing gets validation only.
+ */
+let trusted = false;
 let codeLensRefresh = false;
 let workspaceFolders: string[] = [];
 let configurationRequests = false;
 
 connection.onInitialize((params): InitializeResult => {
-  const init = params.initializationOptions as { trusted?: boolean } | undefined;
-  trusted = init?.trusted !== false;
+  const init = params.initializationOptions as { trusted?: unknown } | undefined;
+  trusted = init?.trusted === true;
   codeLensRefresh = params.capabilities.workspace?.codeLens?.refreshSupport === true;
   configurationRequests = params.capabilities.workspace?.configuration === true;
   const folderUris = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);

@@ -295,15 +295,19 @@ export function registerSessions(options: SessionsOptions): SessionManager {
   });
 
   connection.onRequest(BackendInfoRequest, async () => {
-    const search = await backendSearch();
-    const info = await selectBackend('auto', searchFolders(search));
-    return {
-      chosen: info.name,
-      attempts: info.attempts,
-      details: info.details,
-      ...(info.search && { search: info.search }),
-      report: describeBackendInfo(info),
-    };
+    try {
+      const search = options.trusted() ? searchFolders(await backendSearch()) : 'untrusted';
+      const info = await selectBackend('auto', search);
+      return {
+        chosen: info.name,
+        attempts: info.attempts,
+        details: info.details,
+        ...(info.search && { search: info.search }),
+        report: describeBackendInfo(info),
+      };
+    } catch (error) {
+      return failed((error as Error).message);
+    }
   });
 
   connection.onCodeLens((params) => {
