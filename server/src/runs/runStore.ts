@@ -6,7 +6,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunEvent, RunInfo, SnapshotEvent, SnapshotLayerInFile, SnapshotScoreKind } from '@protocol';
-import type { SnapshotLayerArrays, TrainState } from '../engine/trainer';
+import type { SavedDtype, SavedTensor, SnapshotLayerArrays, TrainState } from '../engine/trainer';
 
 export function writeFileAtomic(path: string, content: string | Uint8Array): void {
   const temp = `${path}.tmp-${process.pid}`;
@@ -23,8 +23,15 @@ interface CheckpointManifest {
   step: number;
   phaseIndex: number;
   stepMs: number[];
-  /** Each array's place in checkpoint.bin: float32 or uint8, by byte offset. */
-  entries: { kind: 'variable' | 'mask' | 'optimizer'; name: string; shape: number[]; offset: number; length: number }[];
+  /** Each array's place in checkpoint.bin, by byte offset, with its dtype (masks are uint8). */
+  entries: {
+    kind: 'variable' | 'mask' | 'optimizer';
+    name: string;
+    shape: number[];
+    dtype: SavedDtype | 'uint8';
+    offset: number;
+    length: number;
+  }[];
 }
 
 export class RunStore {
@@ -109,20 +116,21 @@ export class RunStore {
       kind: CheckpointManifest['entries'][number]['kind'],
       name: string,
       shape: number[],
+      dtype: CheckpointManifest['entries'][number]['dtype'],
       bytes: Uint8Array,
     ) => {
-      entries.push({ kind, name, shape, offset, length: bytes.length });
+      entries.push({ kind, name, shape, dtype, offset, length: bytes.length });
       parts.push(bytes);
       offset += bytes.length;
       const pad = (4 - (offset % 4)) % 4;
       parts.push(new Uint8Array(pad));
       offset += pad;
     };
-    const floatBytes = (data: Float32Array) =>
-      new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
-    for (const [name, v] of Object.entries(state.variables)) add('variable', name, v.shape, floatBytes(v.data));
-    for (const [name, m] of Object.entries(state.masks)) add('mask', name, [m.length], m);
-    for (const w of state.optimizer) add('optimizer', w.name, w.shape, floatBytes(w.data));
+    const bytesOf = (t: SavedTensor) =>
+      new Uint8Array(t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength));
+    for (const [name, v] of Object.entries(state.variables)) add('variable', name, v.shape, v.dtype, bytesOf(v));
+    for (const [name, m] of Object.entries(state.masks)) add('mask', name, [m.length], 'uint8', m);
+    for (const w of state.optimizer) add('optimizer', w.name, w.shape, w.dtype, bytesOf(w));
     writeFileAtomic(join(this.dir, 'checkpoints', 'checkpoint.bin'), Buffer.concat(parts));
     const manifest: CheckpointManifest = {
       step: state.step,
@@ -151,9 +159,13 @@ export class RunStore {
       if (bytes.length !== e.length) throw new Error(`${this.dir}/checkpoints/checkpoint.bin is truncated`);
       if (e.kind === 'mask') state.masks[e.name] = new Uint8Array(bytes);
       else {
-        const data = new Float32Array(new Uint8Array(bytes).buffer);
-        if (e.kind === 'variable') state.variables[e.name] = { shape: e.shape, data };
-        else state.optimizer.push({ name: e.name, shape: e.shape, data });
+        const copy = new Uint8Array(bytes).buffer;
+        const saved: SavedTensor =
+          e.dtype === 'int32'
+            ? { shape: e.shape, dtype: 'int32', data: new Int32Array(copy) }
+            : { shape: e.shape, dtype: 'float32', data: new Float32Array(copy) };
+        if (e.kind === 'variable') state.variables[e.name] = saved;
+        else state.optimizer.push({ name: e.name, ...saved });
       }
     }
     return state;
