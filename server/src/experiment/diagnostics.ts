@@ -19,6 +19,11 @@ interface CodeInfo {
 export const DIAGNOSTIC_CODES = {
   'yaml-syntax': { level: 'syntax', severity: 'error', summary: 'The text is not valid YAML.' },
   'duplicate-key': { level: 'syntax', severity: 'error', summary: 'A key appears twice in the same mapping.' },
+  'bad-encoding': {
+    level: 'syntax',
+    severity: 'error',
+    summary: 'The file is not UTF-8 text (UTF-16, or binary): save it as UTF-8.',
+  },
   'unknown-key': {
     level: 'schema',
     severity: 'error',
@@ -59,6 +64,11 @@ export const DIAGNOSTIC_CODES = {
   },
   'pattern-no-match': { level: 'model', severity: 'warning', summary: 'A layer name or glob matches no layer.' },
   'path-missing': { level: 'model', severity: 'error', summary: 'A data or model file that does not exist.' },
+  'path-unreadable': {
+    level: 'model',
+    severity: 'error',
+    summary: 'A data or model path that is not a readable regular file (a folder, a FIFO, a device, no permission).',
+  },
   'model-invalid': {
     level: 'model',
     severity: 'error',

@@ -16,6 +16,8 @@ export interface DataProblem {
   file?: string;
   /** 1-based line (CSV, Criteo) or record (IDX labels) when known. */
   line?: number;
+  /** True when the path exists but is not a readable regular file (a folder, a FIFO, a device). */
+  unreadable?: boolean;
 }
 
 /** A configured data file or folder that does not exist. */
@@ -39,13 +41,36 @@ export function isMissingFileProblem(result: DataProbeResult, problem: DataProbl
   return result.missing.some((m) => m.file === problem.file && m.key.join('.') === problem.key.join('.'));
 }
 
+/**
+ * What is at a path, from its metadata only: a FIFO or a device is never opened (a FIFO blocks
+ * `open` until a writer comes; a device may never end).
+ */
+export type PathKind = 'missing' | 'file' | 'folder' | 'fifo' | 'device' | 'socket' | 'other';
+
+const KIND_TEXT: Record<PathKind, string> = {
+  missing: 'does not exist',
+  file: 'is a file',
+  folder: 'is a folder',
+  fifo: 'is a FIFO (named pipe)',
+  device: 'is a device',
+  socket: 'is a socket',
+  other: 'is not a regular file',
+};
+
+/** "is a folder", "is a FIFO (named pipe)", ...: for messages about a path of that kind. */
+export function describeKind(kind: PathKind): string {
+  return KIND_TEXT[kind];
+}
+
 export interface ExperimentHost {
   /** Folder of the experiment file, where relative paths start; null for an unsaved file. */
   baseDir: string | null;
-  exists(path: string): boolean;
-  isDirectory(path: string): boolean;
-  /** The first `bytes` bytes of a file (fewer when it is shorter), undefined when unreadable. */
-  readHead(path: string, bytes: number): Uint8Array | undefined;
+  pathKind(path: string): PathKind;
+  /**
+   * The first `bytes` bytes of a regular file (fewer when it is shorter), or why it cannot be
+   * read (it is not a regular file, no permission, an I/O error).
+   */
+  readHead(path: string, bytes: number): Uint8Array | { error: string };
   /** Missing files and shape facts of the data section (headers only, never whole files). */
   probeData(data: DataConfig): DataProbeResult;
 }

@@ -32,6 +32,8 @@ export function modelDiagnostics(analysis: ExperimentAnalysis, doc: ExperimentDo
   for (const problem of analysis.data.problems) {
     if (isMissingFileProblem(analysis.data, problem))
       at(problem.key, (r) => diagnostic('path-missing', r, `Data file missing: ${problem.message}`), 'value');
+    else if (problem.unreadable)
+      at(problem.key, (r) => diagnostic('path-unreadable', r, `Data file unreadable: ${problem.message}`), 'value');
     else at(problem.key, (r) => diagnostic('model-invalid', r, `Data cannot be used: ${problem.message}`), 'value');
   }
   for (const note of analysis.data.notes ?? [])
@@ -40,12 +42,7 @@ export function modelDiagnostics(analysis: ExperimentAnalysis, doc: ExperimentDo
   const model = analysis.model;
   if (!model.ok) {
     if ('unreadable' in model) {
-      const missing = /does not exist/.test(model.unreadable);
-      at(
-        ['model', 'path'],
-        (r) => diagnostic(missing ? 'path-missing' : 'model-unchecked', r, `Model file: ${model.unreadable}`),
-        'value',
-      );
+      at(['model', 'path'], (r) => diagnostic(model.code, r, `Model file: ${model.unreadable}`), 'value');
     } else if (analysis.input.shape === null) {
       if (analysis.data.problems.length === 0)
         at(

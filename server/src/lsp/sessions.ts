@@ -3,7 +3,6 @@
  * protocol/session.ts, work-done progress per session, and the code lenses above an experiment.
  * The work itself is in sessions/ (SessionManager, run reader) and engine/.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -39,7 +38,7 @@ import {
   type LensCommandId,
   type SessionSummary,
 } from '@protocol';
-import { nodeHost } from '../data/nodeHost';
+import { nodeHost, readExperimentText } from '../data/nodeHost';
 import { schedulePreview } from '../experiment/schedulePreview';
 import { validateExperiment, type ValidationResult } from '../experiment/validate';
 import { selectBackend } from '../engine/backends';
@@ -174,7 +173,9 @@ export function registerSessions(options: SessionsOptions): SessionManager {
     if (open) return options.resultFor(open);
     const path = pathOf(uri);
     if (!path) throw failed(`${uri} is not a file on disk`);
-    return validateExperiment(readFileSync(path, 'utf8'), nodeHost(dirname(path)));
+    const read = readExperimentText(path);
+    if ('problem' in read) throw failed(read.problem.message);
+    return validateExperiment(read.text, nodeHost(dirname(path)));
   };
 
   connection.onRequest(SessionStartRequest, async (params) => {

@@ -12,8 +12,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { PhaseKindDto, RunEvent, RunInfo } from '@protocol';
 import { betterEvaluation } from '@protocol/runHeadline';
 import { analyzeExperiment, type ExperimentAnalysis } from '../experiment/analysis';
-import type { ExperimentDiagnostic } from '../experiment/diagnostics';
-import { nodeHost } from '../data/nodeHost';
+import { diagnostic, type ExperimentDiagnostic } from '../experiment/diagnostics';
+import { nodeHost, readExperimentText } from '../data/nodeHost';
 import { buildSchedule, phaseAt, type Schedule } from '../experiment/schedule';
 import { ExperimentSchema, type ExperimentConfig } from '../experiment/schema';
 import { validateExperiment } from '../experiment/validate';
@@ -95,7 +95,12 @@ const hashOf = (resolvedConfig: string) => createHash('sha256').update(resolvedC
 
 export async function runExperiment(file: string, options: RunOptions = {}): Promise<RunResult> {
   const path = resolve(file);
-  const text = readFileSync(path, 'utf8');
+  const read = readExperimentText(path);
+  if ('problem' in read) {
+    const start = { line: 0, character: 0 };
+    throw new ExperimentFileError(file, [diagnostic(read.problem.code, { start, end: start }, read.problem.message)]);
+  }
+  const text = read.text;
   const baseDir = dirname(path);
   const validation = validateExperiment(text, nodeHost(baseDir));
   const errors = validation.diagnostics.filter((d) => d.severity === 'error');
