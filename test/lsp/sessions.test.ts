@@ -205,7 +205,7 @@ describe('pruning sessions in the language server', () => {
     assert.equal(stopped.state, 'cancelled');
     const info = JSON.parse(readFileSync(join(stopped.runDir, 'run.json'), 'utf8')) as RunInfo;
     assert.equal(info.status, 'cancelled');
-    assert.ok(existsSync(join(stopped.runDir, 'checkpoints', 'checkpoint.json')));
+    assert.ok(existsSync(join(stopped.runDir, 'checkpoints', 'checkpoint.bin')));
 
     const resumed = await s.client.request<SessionStartResult>('sparsity/session/resume', { runDir: stopped.runDir });
     await s.reached(resumed.session.sessionId, info.step + 20);

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunEvent, RunInfo } from '@protocol';
+import { onDurableWrite } from '../../server/src/data/durableFile';
 import { resumeRun, runExperiment } from '../../server/src/runs/runExperiment';
 import { Rng } from '../../server/src/data/random';
 import { ROOT } from '../helpers/experimentFixtures';
@@ -81,50 +82,90 @@ function losses(runDir: string): Map<number, number> {
   return byStep;
 }
 
-/** Runs the experiment in a child process that SIGKILLs itself once step `killAt` is reported. */
-async function killedRun(out: string, killAt: number): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/killedRun.ts'), file, out, String(killAt)], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/**
+ * Runs the experiment in a child process that SIGKILLs itself once step `at` is reported, or just
+ * before its `at`-th write; resolves with the run folder, or null when it died before the folder
+ * was renamed into place (then there is no run to resume: nothing had happened yet).
+ */
+async function killedRun(experiment: string, out: string, mode: 'step' | 'write', at: number): Promise<string | null> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'test/helpers/killedRun.ts'), experiment, out, mode, String(at)],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, s) => resolve(s)));
   assert.equal(signal, 'SIGKILL', stderr);
-  const runDir = /run folder: (\S+)/.exec(stdout)?.[1];
-  assert.ok(runDir, stdout + stderr);
-  return runDir;
+  const runs = existsSync(out) ? readdirSync(out).filter((e) => !e.startsWith('.')) : [];
+  assert.ok(runs.length <= 1);
+  return runs[0] === undefined ? null : join(out, runs[0]);
 }
 
 describe('resume after SIGKILL', () => {
-  it(`killed at ${TRIALS} seeded random steps (mid-phase included), every run resumes to the uninterrupted run's masks, metrics, losses and exported weights`, async () => {
-    const reference = await runExperiment(file, { outputDir: join(dir, 'reference') });
+  it(`killed at ${TRIALS} seeded random steps and writes (mid-phase included), every run resumes to the uninterrupted run's masks, metrics, losses and exported weights`, async () => {
+    let writes = 0;
+    onDurableWrite(() => void writes++);
+    const reference = await runExperiment(file, { outputDir: join(dir, 'reference') }).finally(() =>
+      onDurableWrite(null),
+    );
     assert.equal(reference.info.status, 'completed');
     const referenceLosses = losses(reference.dir);
     const phases = events(reference.dir).flatMap((e) => (e.type === 'phase' ? [e.startStep] : []));
     const rng = new Rng(2024);
     let midPhase = 0;
     for (let trial = 0; trial < TRIALS; trial++) {
-      const killAt = 1 + rng.int(118);
-      const runDir = await killedRun(join(dir, `killed-${trial}`), killAt);
+      // Even trials die after a seeded step, odd ones before a seeded write (inside a checkpoint too).
+      const mode = trial % 2 === 0 ? 'step' : 'write';
+      const at = mode === 'step' ? 1 + rng.int(118) : rng.int(writes);
+      const runDir = await killedRun(file, join(dir, `killed-${trial}`), mode, at);
+      if (runDir === null) continue;
       const killed = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunInfo;
-      assert.equal(killed.status, 'running', 'a killed run is left running, not completed');
+      const where = `trial ${trial}: killed at ${mode} ${at}`;
+      if (killed.status === 'completed') continue; // killed after its last write that mattered
+      assert.equal(killed.status, 'running', `${where}: a killed run is left running`);
 
       const tensorsBefore = tf.memory().numTensors;
       const resumed = await resumeRun(runDir);
       assert.equal(tf.memory().numTensors, tensorsBefore, 'resuming leaks no tensors');
       const from = events(runDir).find((e) => e.type === 'status' && e.status === 'resumed')?.step ?? 0;
       if (!phases.includes(from)) midPhase++;
-      const where = `trial ${trial}: killed at step ${killAt}, resumed from ${from}`;
-      assert.equal(resumed.info.status, 'completed', `${where}: ${resumed.info.error?.message}`);
-      assert.deepEqual(finalSnapshot(resumed.dir), finalSnapshot(reference.dir), `${where}: final scores and masks`);
-      assert.deepEqual(resumed.info.final, reference.info.final, `${where}: final metrics`);
-      assert.deepEqual(losses(resumed.dir), referenceLosses, `${where}: the loss at every step`);
-      assert.deepEqual(exported(resumed.dir), exported(reference.dir), `${where}: exported weights`);
+      const resumedFrom = `${where}, resumed from step ${from}`;
+      assert.equal(resumed.info.status, 'completed', `${resumedFrom}: ${resumed.info.error?.message}`);
+      assert.deepEqual(
+        finalSnapshot(resumed.dir),
+        finalSnapshot(reference.dir),
+        `${resumedFrom}: final scores and masks`,
+      );
+      assert.deepEqual(resumed.info.final, reference.info.final, `${resumedFrom}: final metrics`);
+      assert.deepEqual(losses(resumed.dir), referenceLosses, `${resumedFrom}: the loss at every step`);
+      assert.deepEqual(exported(resumed.dir), exported(reference.dir), `${resumedFrom}: exported weights`);
     }
     assert.ok(TRIALS < 2 || midPhase > 0, 'no trial resumed from inside a phase');
+  });
+
+  it('acdc with momentum (another optimizer, zeroed blocks) resumes from mid-phase kills to the same result', async () => {
+    const acdc = join(dir, 'acdc.prune.yaml');
+    writeFileSync(
+      acdc,
+      readFileSync(file, 'utf8')
+        .replace('  log_every: 1', '  log_every: 1\n  optimizer: momentum\n  learning_rate: 0.05')
+        .replace('method: sapp', 'method: acdc\n  pruned_weights: zero')
+        .replace('name: resume', 'name: acdc'),
+    );
+    const reference = await runExperiment(acdc, { outputDir: join(dir, 'acdc-reference') });
+    assert.equal(reference.info.status, 'completed', reference.info.error?.message);
+    for (const at of [38, 75]) {
+      const runDir = await killedRun(acdc, join(dir, `acdc-killed-${at}`), 'step', at);
+      assert.ok(runDir);
+      const resumed = await resumeRun(runDir);
+      assert.equal(resumed.info.status, 'completed', resumed.info.error?.message);
+      assert.deepEqual(finalSnapshot(resumed.dir), finalSnapshot(reference.dir), `killed at ${at}: final masks`);
+      assert.deepEqual(resumed.info.final, reference.info.final, `killed at ${at}: final metrics`);
+      assert.deepEqual(exported(resumed.dir), exported(reference.dir), `killed at ${at}: exported weights`);
+    }
   });
 
   it('refuses a folder whose config was edited, and a completed run', async () => {

@@ -43,7 +43,7 @@ describe('SnapshotIndex', () => {
   });
 
   it("each layer's score range over every snapshot so far, growing as a live run writes more; the kernel geometry kept", () => {
-    const store = RunStore.create(dir, 'ranges', 'sapp', 1);
+    const store = RunStore.create(dir, 'ranges', 'sapp', 1, () => ({ 'run.json': '{}' }));
     writeFileSync(join(store.dir, 'run.json'), '{}');
     const kernel = { kind: 'dense' as const, rows: 16, cols: 8, blockRows: 8, blockCols: 8 };
     const layer = (name: string, scores: number[]) => ({

@@ -42,6 +42,22 @@ export class FileReadError extends Error {
   }
 }
 
+/**
+ * A file in one of our formats (a checkpoint, a snapshot, run.json, metrics.jsonl, the
+ * block-sparse export) that does not hold what its format says: refused, never read as data.
+ */
+export class CorruptFileError extends Error {
+  constructor(
+    readonly file: string,
+    /** The field (or byte range) that is wrong, e.g. `layers[1].offset`. */
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`${file}: ${field ? `${field} ` : ''}${problem}`);
+    this.name = 'CorruptFileError';
+  }
+}
+
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
 
 function refuseKind(path: string, kind: PathKind): FileReadError {

@@ -6,7 +6,8 @@
  * - `block-sparse.json` + `block-sparse.bin`: per layer only the kept blocks, with a reader
  *   (`readBlockSparse`) whose block-sparse matmul reproduces the dense outputs.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { makeFolder, writeFileAtomic } from '../data/durableFile';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -59,13 +60,13 @@ export async function exportModel(model: MaskedModel, dir: string): Promise<stri
       `export: only stacks of dense layers are exported in this version; this model has ${others.map((l) => `${l.kind} \`${l.name}\``).join(', ')}`,
     ];
   const folded = foldedWeights(model);
-  mkdirSync(dir, { recursive: true });
+  makeFolder(dir);
   writeBlockSparse(model, folded, dir);
   if (folded.some((f) => f.activation === 'gelu'))
     return [
       'export/model: TF.js Dense layers have no gelu matching ours (x·sigmoid(1.702x)); only the block-sparse model was written',
     ];
-  mkdirSync(join(dir, 'model'), { recursive: true });
+  makeFolder(join(dir, 'model'));
   // A fixed name: tfjs would number it per process, and the same run must export the same bytes.
   const layers = tfl.sequential({ name: 'folded' });
   folded.forEach((f, i) => {
@@ -88,14 +89,14 @@ export async function exportModel(model: MaskedModel, dir: string): Promise<stri
   await layers.save(
     tf.io.withSaveHandler((artifacts) => {
       const weightsPath = 'weights.bin';
-      writeFileSync(join(dir, 'model', weightsPath), Buffer.from(artifacts.weightData as ArrayBuffer));
+      writeFileAtomic(join(dir, 'model', weightsPath), Buffer.from(artifacts.weightData as ArrayBuffer));
       const json = {
         format: 'layers-model',
         generatedBy: 'sparsity-studio',
         modelTopology: artifacts.modelTopology,
         weightsManifest: [{ paths: [weightsPath], weights: artifacts.weightSpecs }],
       };
-      writeFileSync(join(dir, 'model', 'model.json'), JSON.stringify(json));
+      writeFileAtomic(join(dir, 'model', 'model.json'), JSON.stringify(json));
       return Promise.resolve({ modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } });
     }),
   );
@@ -144,8 +145,8 @@ function writeBlockSparse(model: MaskedModel, folded: ReturnType<typeof foldedWe
     inputSize: layers[0]!.rows,
     layers,
   };
-  writeFileSync(join(dir, 'block-sparse.bin'), Buffer.concat(parts));
-  writeFileSync(join(dir, 'block-sparse.json'), `${JSON.stringify(manifest)}\n`);
+  writeFileAtomic(join(dir, 'block-sparse.bin'), Buffer.concat(parts));
+  writeFileAtomic(join(dir, 'block-sparse.json'), `${JSON.stringify(manifest)}\n`);
 }
 
 export interface BlockSparseModel {

@@ -68,6 +68,9 @@ export type SnapshotLayerArrays = SnapshotLayerOf<Float32Array, Uint8Array>;
 const ADAM_POWERS = ['accBeta1', 'accBeta2'] as const;
 const ADAM_POWER_PREFIX = 'adam/';
 
+/** By class name: tfjs's `Optimizer[Symbol.hasInstance]` makes every optimizer `instanceof AdamOptimizer`. */
+const isAdam = (optimizer: tf.Optimizer) => optimizer.getClassName() === tf.AdamOptimizer.className;
+
 function savedDtype(dtype: tf.DataType, name: string): SavedDtype {
   if (dtype === 'float32' || dtype === 'int32') return dtype;
   throw new Error(`cannot checkpoint ${name}: dtype ${dtype}`);
@@ -87,7 +90,7 @@ async function optimizerState(optimizer: tf.Optimizer): Promise<TrainState['opti
     // The step count comes back as a fresh scalar; the moments are the optimizer's own variables.
     if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose();
   }
-  if (optimizer instanceof tf.AdamOptimizer) {
+  if (isAdam(optimizer)) {
     const fields = optimizer as unknown as Record<(typeof ADAM_POWERS)[number], tf.Variable>;
     for (const field of ADAM_POWERS)
       state.push({ name: `${ADAM_POWER_PREFIX}${field}`, ...(await saveTensor(fields[field], field)) });
@@ -103,7 +106,7 @@ async function restoreOptimizer(optimizer: tf.Optimizer, saved: TrainState['opti
     .map((w) => ({ name: w.name, tensor: tf.tensor(w.data, w.shape, w.dtype) }));
   await optimizer.setWeights(weights);
   tf.dispose(weights.map((w) => w.tensor)); // the optimizer keeps variables of its own
-  if (optimizer instanceof tf.AdamOptimizer) {
+  if (isAdam(optimizer)) {
     const fields = optimizer as unknown as Record<(typeof ADAM_POWERS)[number], tf.Variable>;
     for (const field of ADAM_POWERS) {
       const value = powers.find((w) => w.name === `${ADAM_POWER_PREFIX}${field}`);

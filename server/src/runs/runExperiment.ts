@@ -18,7 +18,8 @@ import { buildSchedule, phaseAt, type Schedule } from '../experiment/schedule';
 import { ExperimentSchema, type ExperimentConfig } from '../experiment/schema';
 import { validateExperiment } from '../experiment/validate';
 import { SPARSITY_STUDIO_VERSION } from '../experiment/version';
-import { RunStore } from './runStore';
+import type { CheckpointOwner } from './checkpointFile';
+import { RunStore, runJson } from './runStore';
 import { selectBackend, type BackendRequest } from '../engine/backends';
 import { modulePathsFromEnv, searchFolders, type SearchFolder } from '../engine/backendSearch';
 import type { ThreadsRequest } from '../engine/wasmThreads';
@@ -113,22 +114,19 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
   const analysis = analyzeExperiment(config, nodeHost(baseDir));
   const steps = checkTrainable(config, analysis, file, validation.diagnostics);
 
-  const store = RunStore.create(
-    resolve(options.outputDir ?? resolve(baseDir, config.output.dir)),
-    config.name,
-    config.pruning.method,
-    config.seed,
+  const backend = await selectBackend(
+    options.backend ?? config.backend,
+    backendFolders(baseDir, options.backendSearch),
+    [],
+    {
+      threads: options.threads ?? config.threads,
+    },
   );
-  store.writeFile('config.yaml', text);
   const resolved = JSON.stringify(config, null, 2);
-  store.writeFile('config.json', `${resolved}\n`);
-  const backend = await selectBackend(options.backend ?? config.backend, backendFolders(baseDir, options.backendSearch), [], {
-    threads: options.threads ?? config.threads,
-  });
   const now = new Date().toISOString();
   const info: RunInfo = {
     format: 1,
-    id: store.id,
+    id: '',
     name: config.name,
     method: config.pruning.method,
     status: 'running',
@@ -146,10 +144,25 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
     timing: { step_ms_median: null, total_s: 0 },
     resumes: 0,
   };
-  store.writeInfo(info);
+  const store = RunStore.create(
+    resolve(options.outputDir ?? resolve(baseDir, config.output.dir)),
+    config.name,
+    config.pruning.method,
+    config.seed,
+    (id) => {
+      info.id = id;
+      return { 'config.yaml': text, 'config.json': `${resolved}\n`, 'run.json': runJson(info) };
+    },
+  );
   options.onStart?.(info, store.dir);
   return execute(store, info, config, analysis, baseDir, options);
 }
+
+const checkpointOwner = (info: RunInfo): CheckpointOwner => ({
+  runId: info.id,
+  configHash: info.configHash,
+  totalSteps: info.totalSteps,
+});
 
 /** A run folder's store, info and resolved config, checked against its config hash. */
 function openRunFolder(runDir: string) {
@@ -175,17 +188,22 @@ export async function resumeRun(
 ): Promise<RunResult> {
   const { store, info, config, baseDir, analysis } = openRunFolder(runDir);
   if (info.status === 'completed') throw new Error(`${runDir} has already completed; nothing to resume`);
-  const state = store.readCheckpoint();
-  if (!state) throw new Error(`${runDir} has no checkpoint to resume from (output.checkpoint_every writes them)`);
-  info.backend = await selectBackend(options.backend ?? config.backend, backendFolders(baseDir, options.backendSearch), [], {
-    threads: options.threads ?? config.threads,
-  });
+  // Without a checkpoint (killed before its first), the run starts over: the seed gives the same start.
+  const state = store.readCheckpoint(checkpointOwner(info)) ?? undefined;
+  info.backend = await selectBackend(
+    options.backend ?? config.backend,
+    backendFolders(baseDir, options.backendSearch),
+    [],
+    {
+      threads: options.threads ?? config.threads,
+    },
+  );
   info.status = 'running';
   info.resumes += 1;
   delete info.error;
-  info.step = state.step;
+  info.step = state?.step ?? 0;
   store.writeInfo(info);
-  store.append({ type: 'status', step: state.step, status: 'resumed', message: `resumed from step ${state.step}` });
+  store.append({ type: 'status', step: info.step, status: 'resumed', message: `resumed from step ${info.step}` });
   options.onStart?.(info, store.dir);
   return execute(store, info, config, analysis, baseDir, options, state);
 }
@@ -205,7 +223,7 @@ export async function exportRun(
   options: ExportRunOptions = {},
 ): Promise<{ files: string[]; warnings: string[]; step: number }> {
   const { store, info, config, baseDir, analysis } = openRunFolder(runDir);
-  const state = store.readCheckpoint();
+  const state = store.readCheckpoint(checkpointOwner(info));
   if (!state) throw new Error(`${runDir} has no checkpoint to export (the run stopped before its first one)`);
   await selectBackend(options.backend ?? config.backend, backendFolders(baseDir));
   const model = buildMaskedModel(config, analysis, baseDir, buildSchedule(config.pruning, info.totalSteps));
@@ -282,7 +300,7 @@ async function execute(
       checkpoint: {
         every: config.output.checkpoint_every,
         save: (state) => {
-          store.writeCheckpoint(state);
+          store.writeCheckpoint(state, checkpointOwner(info));
           info.step = state.step;
           info.timing.total_s = previousSeconds + (performance.now() - started) / 1000;
           store.writeInfo(info);

@@ -3,36 +3,45 @@
  * rename, so a killed process never leaves it half-written), `metrics.jsonl` appended one event per
  * line, the config snapshot, block-importance snapshots (binary) and the resumable checkpoint.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunEvent, RunInfo, SnapshotEvent, SnapshotLayerInFile, SnapshotScoreKind } from '@protocol';
-import type { SavedDtype, SavedTensor, SnapshotLayerArrays, TrainState } from '../engine/trainer';
-
-export function writeFileAtomic(path: string, content: string | Uint8Array): void {
-  const temp = `${path}.tmp-${process.pid}`;
-  writeFileSync(temp, content);
-  renameSync(temp, path);
-}
+import { appendDurable, makeFolder, renameDurable, syncPath, writeFileAtomic } from '../data/durableFile';
+import { MAX_WHOLE_FILE_BYTES, pathKind, readRegularFile } from '../data/regularFile';
+import type { SnapshotLayerArrays, TrainState } from '../engine/trainer';
+import { decodeCheckpoint, encodeCheckpoint, type CheckpointOwner } from './checkpointFile';
 
 function timestamp(date: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${date.getFullYear()}${p(date.getMonth() + 1)}${p(date.getDate())}-${p(date.getHours())}${p(date.getMinutes())}${p(date.getSeconds())}`;
 }
 
-interface CheckpointManifest {
-  step: number;
-  phaseIndex: number;
-  stepMs: number[];
-  /** Each array's place in checkpoint.bin, by byte offset, with its dtype (masks are uint8). */
-  entries: {
-    kind: 'variable' | 'mask' | 'optimizer';
-    name: string;
-    shape: number[];
-    dtype: SavedDtype | 'uint8';
-    offset: number;
-    length: number;
-  }[];
+/** The checkpoint, relative to the run folder. */
+export const CHECKPOINT_FILE = 'checkpoints/checkpoint.bin';
+
+const STAGING_PREFIX = '.staging-';
+
+/** Staging folders of processes that died before their run folder was complete. */
+function removeDeadStaging(outputDir: string): void {
+  for (const entry of readdirSync(outputDir)) {
+    const pid = Number(/^\.staging-(\d+)-/.exec(entry)?.[1]);
+    if (pid && !processIsAlive(pid)) rmSync(join(outputDir, entry), { recursive: true, force: true });
+  }
 }
+
+/** Whether a process with this id exists (signal 0 checks without sending anything). */
+export function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The text of run.json. */
+export const runJson = (info: RunInfo) => `${JSON.stringify(info, null, 2)}\n`;
 
 export class RunStore {
   private constructor(
@@ -40,15 +49,43 @@ export class RunStore {
     readonly id: string,
   ) {}
 
-  /** A new, unique folder `<name>-<method>-s<seed>-<YYYYMMDD-HHMMSS>[-n]` under `outputDir`. */
-  static create(outputDir: string, name: string, method: string, seed: number, now = new Date()): RunStore {
-    mkdirSync(outputDir, { recursive: true });
+  /**
+   * A new, unique folder `<name>-<method>-s<seed>-<YYYYMMDD-HHMMSS>[-n]` under `outputDir`, with
+   * its first files (`contents` of the id it gets: run.json, the config). They are written into a
+   * hidden staging folder that is then renamed into place, so a run folder exists only complete
+   * (a kill before leaves a `.staging-*` folder, removed by the next run), and the rename claims
+   * the name atomically: runs started at the same instant get `-2`, `-3`, ...
+   */
+  static create(
+    outputDir: string,
+    name: string,
+    method: string,
+    seed: number,
+    contents: (id: string) => Record<string, string>,
+    now = new Date(),
+  ): RunStore {
+    makeFolder(outputDir);
+    removeDeadStaging(outputDir);
+    const staging = join(outputDir, `${STAGING_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}`);
+    makeFolder(staging);
     const base = `${name}-${method}-s${seed}-${timestamp(now)}`;
-    let id = base;
-    for (let n = 2; existsSync(join(outputDir, id)); n++) id = `${base}-${n}`;
-    const dir = join(outputDir, id);
-    mkdirSync(dir);
-    return new RunStore(dir, id);
+    try {
+      for (let n = 1; ; n++) {
+        const id = n === 1 ? base : `${base}-${n}`;
+        const dir = join(outputDir, id);
+        if (pathKind(dir) !== 'missing') continue; // rename would also replace an empty folder
+        for (const [file, content] of Object.entries(contents(id))) writeFileAtomic(join(staging, file), content);
+        try {
+          renameDurable(staging, dir);
+          return new RunStore(dir, id);
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw error;
+        }
+      }
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+    }
   }
 
   static open(dir: string): RunStore {
@@ -61,7 +98,7 @@ export class RunStore {
   }
 
   writeInfo(info: RunInfo): void {
-    writeFileAtomic(join(this.dir, 'run.json'), `${JSON.stringify(info, null, 2)}\n`);
+    writeFileAtomic(join(this.dir, 'run.json'), runJson(info));
   }
 
   writeFile(name: string, content: string): void {
@@ -69,17 +106,12 @@ export class RunStore {
   }
 
   append(event: RunEvent): void {
-    appendFileSync(join(this.dir, 'metrics.jsonl'), `${JSON.stringify(event)}\n`);
+    appendDurable(join(this.dir, 'metrics.jsonl'), `${JSON.stringify(event)}\n`);
   }
 
   /** `snapshots/step-<8 digits>.bin`: per layer, float32 scores then mask bytes; announced by a snapshot event. */
-  writeSnapshot(
-    step: number,
-    phase: number,
-    score: SnapshotScoreKind,
-    layers: SnapshotLayerArrays[],
-  ): SnapshotEvent {
-    mkdirSync(join(this.dir, 'snapshots'), { recursive: true });
+  writeSnapshot(step: number, phase: number, score: SnapshotScoreKind, layers: SnapshotLayerArrays[]): SnapshotEvent {
+    makeFolder(join(this.dir, 'snapshots'));
     const file = `snapshots/step-${String(step).padStart(8, '0')}.bin`;
     const parts: Uint8Array[] = [];
     const described: SnapshotLayerInFile[] = [];
@@ -106,68 +138,21 @@ export class RunStore {
     return event;
   }
 
-  /** `checkpoints/checkpoint.bin` then `checkpoint.json`, each atomic; the manifest is written last. */
-  writeCheckpoint(state: TrainState): void {
-    mkdirSync(join(this.dir, 'checkpoints'), { recursive: true });
-    const parts: Uint8Array[] = [];
-    const entries: CheckpointManifest['entries'] = [];
-    let offset = 0;
-    const add = (
-      kind: CheckpointManifest['entries'][number]['kind'],
-      name: string,
-      shape: number[],
-      dtype: CheckpointManifest['entries'][number]['dtype'],
-      bytes: Uint8Array,
-    ) => {
-      entries.push({ kind, name, shape, dtype, offset, length: bytes.length });
-      parts.push(bytes);
-      offset += bytes.length;
-      const pad = (4 - (offset % 4)) % 4;
-      parts.push(new Uint8Array(pad));
-      offset += pad;
-    };
-    const bytesOf = (t: SavedTensor) =>
-      new Uint8Array(t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength));
-    for (const [name, v] of Object.entries(state.variables)) add('variable', name, v.shape, v.dtype, bytesOf(v));
-    for (const [name, m] of Object.entries(state.masks)) add('mask', name, [m.length], 'uint8', m);
-    for (const w of state.optimizer) add('optimizer', w.name, w.shape, w.dtype, bytesOf(w));
-    writeFileAtomic(join(this.dir, 'checkpoints', 'checkpoint.bin'), Buffer.concat(parts));
-    const manifest: CheckpointManifest = {
-      step: state.step,
-      phaseIndex: state.phaseIndex,
-      stepMs: state.stepMs,
-      entries,
-    };
-    writeFileAtomic(join(this.dir, 'checkpoints', 'checkpoint.json'), JSON.stringify(manifest));
+  /**
+   * `checkpoints/checkpoint.bin` (checkpointFile.ts), replaced atomically as one file. The events
+   * it covers are flushed first: a checkpoint never survives a power loss that its events do not.
+   */
+  writeCheckpoint(state: TrainState, owner: CheckpointOwner): void {
+    const metrics = join(this.dir, 'metrics.jsonl');
+    if (existsSync(metrics)) syncPath(metrics);
+    makeFolder(join(this.dir, 'checkpoints'));
+    writeFileAtomic(join(this.dir, CHECKPOINT_FILE), encodeCheckpoint(state, owner));
   }
 
-  readCheckpoint(): TrainState | null {
-    const manifestPath = join(this.dir, 'checkpoints', 'checkpoint.json');
-    if (!existsSync(manifestPath)) return null;
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as CheckpointManifest;
-    const bin = readFileSync(join(this.dir, 'checkpoints', 'checkpoint.bin'));
-    const state: TrainState = {
-      step: manifest.step,
-      phaseIndex: manifest.phaseIndex,
-      stepMs: manifest.stepMs,
-      variables: {},
-      masks: {},
-      optimizer: [],
-    };
-    for (const e of manifest.entries) {
-      const bytes = bin.subarray(e.offset, e.offset + e.length);
-      if (bytes.length !== e.length) throw new Error(`${this.dir}/checkpoints/checkpoint.bin is truncated`);
-      if (e.kind === 'mask') state.masks[e.name] = new Uint8Array(bytes);
-      else {
-        const copy = new Uint8Array(bytes).buffer;
-        const saved: SavedTensor =
-          e.dtype === 'int32'
-            ? { shape: e.shape, dtype: 'int32', data: new Int32Array(copy) }
-            : { shape: e.shape, dtype: 'float32', data: new Float32Array(copy) };
-        if (e.kind === 'variable') state.variables[e.name] = saved;
-        else state.optimizer.push({ name: e.name, ...saved });
-      }
-    }
-    return state;
+  /** The last complete checkpoint, validated against its run; null when the run has none yet. */
+  readCheckpoint(owner: CheckpointOwner): TrainState | null {
+    const file = join(this.dir, CHECKPOINT_FILE);
+    if (pathKind(file) === 'missing') return null;
+    return decodeCheckpoint(readRegularFile(file, MAX_WHOLE_FILE_BYTES), file, owner);
   }
 }
