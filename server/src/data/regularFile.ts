@@ -36,6 +36,8 @@ export class FileReadError extends Error {
     readonly file: string,
     /** `missing`, or the kind that is not a regular file; `file` when it is one but too large or unreadable. */
     readonly kind: PathKind,
+    /** Set when the file is larger than the reader's bound: its size. */
+    readonly tooLarge?: number,
   ) {
     super(message);
     this.name = 'FileReadError';
@@ -73,6 +75,7 @@ function tooLarge(path: string, size: number, maxBytes: number): FileReadError {
     `${path} is ${formatBytes(size)}, more than the ${formatBytes(maxBytes)} this reader accepts`,
     path,
     'file',
+    size,
   );
 }
 

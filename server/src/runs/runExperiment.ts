@@ -6,19 +6,23 @@
  * `failed` and the reason.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { PhaseKindDto, RunEvent, RunInfo } from '@protocol';
 import { betterEvaluation } from '@protocol/runHeadline';
 import { analyzeExperiment, type ExperimentAnalysis } from '../experiment/analysis';
 import { diagnostic, type ExperimentDiagnostic } from '../experiment/diagnostics';
-import { nodeHost, readExperimentText } from '../data/nodeHost';
+import { MAX_EXPERIMENT_BYTES, nodeHost, readExperimentText } from '../data/nodeHost';
+import { CorruptFileError, readRegularFile } from '../data/regularFile';
 import { buildSchedule, phaseAt, type Schedule } from '../experiment/schedule';
 import { ExperimentSchema, type ExperimentConfig } from '../experiment/schema';
-import { validateExperiment } from '../experiment/validate';
+import { dotted, validateExperiment } from '../experiment/validate';
 import { SPARSITY_STUDIO_VERSION } from '../experiment/version';
+import type { ConfigPath } from '../experiment/yamlDocument';
 import type { CheckpointOwner } from './checkpointFile';
+import { LOCK_FILE, lockRunFolder, lockText, releaseRunFolder } from './runLock';
+import { readRunInfo } from './runReader';
 import { RunStore, runJson } from './runStore';
 import { selectBackend, type BackendRequest } from '../engine/backends';
 import { modulePathsFromEnv, searchFolders, type SearchFolder } from '../engine/backendSearch';
@@ -151,11 +155,21 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
     config.seed,
     (id) => {
       info.id = id;
-      return { 'config.yaml': text, 'config.json': `${resolved}\n`, 'run.json': runJson(info) };
+      // Born locked: the folder appears with its owner's lock, so no resume can take it meanwhile.
+      return {
+        'config.yaml': text,
+        'config.json': `${resolved}\n`,
+        'run.json': runJson(info),
+        [LOCK_FILE]: lockText(),
+      };
     },
   );
-  options.onStart?.(info, store.dir);
-  return execute(store, info, config, analysis, baseDir, options);
+  try {
+    options.onStart?.(info, store.dir);
+    return await execute(store, info, config, analysis, baseDir, options);
+  } finally {
+    releaseRunFolder(store.dir);
+  }
 }
 
 const checkpointOwner = (info: RunInfo): CheckpointOwner => ({
@@ -166,15 +180,26 @@ const checkpointOwner = (info: RunInfo): CheckpointOwner => ({
 
 /** A run folder's store, info and resolved config, checked against its config hash. */
 function openRunFolder(runDir: string) {
-  if (!existsSync(join(runDir, 'run.json'))) throw new Error(`${runDir} is not a run folder (no run.json)`);
   const store = RunStore.open(runDir);
   const info = store.readInfo();
-  const resolved = readFileSync(join(store.dir, 'config.json'), 'utf8').trimEnd();
+  const configFile = join(store.dir, 'config.json');
+  const resolved = readRegularFile(configFile, MAX_EXPERIMENT_BYTES).toString('utf8').trimEnd();
   if (hashOf(resolved) !== info.configHash)
     throw new Error(
-      `${runDir}/config.json does not match the run's config_hash: the folder was edited; start a new run instead`,
+      `${configFile} does not match the run's config_hash: the folder was edited; start a new run instead`,
     );
-  const config = ExperimentSchema.parse(JSON.parse(resolved));
+  let json: unknown;
+  try {
+    json = JSON.parse(resolved);
+  } catch (error) {
+    throw new CorruptFileError(configFile, '', `is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = ExperimentSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new CorruptFileError(configFile, dotted(issue.path as ConfigPath), issue.message);
+  }
+  const config = parsed.data;
   const baseDir = dirname(info.experimentFile);
   const analysis = analyzeExperiment(config, nodeHost(baseDir));
   checkTrainable(config, analysis, info.experimentFile, []);
@@ -186,26 +211,31 @@ export async function resumeRun(
   runDir: string,
   options: Omit<RunOptions, 'steps' | 'outputDir'> = {},
 ): Promise<RunResult> {
-  const { store, info, config, baseDir, analysis } = openRunFolder(runDir);
-  if (info.status === 'completed') throw new Error(`${runDir} has already completed; nothing to resume`);
-  // Without a checkpoint (killed before its first), the run starts over: the seed gives the same start.
-  const state = store.readCheckpoint(checkpointOwner(info)) ?? undefined;
-  info.backend = await selectBackend(
-    options.backend ?? config.backend,
-    backendFolders(baseDir, options.backendSearch),
-    [],
-    {
-      threads: options.threads ?? config.threads,
-    },
-  );
-  info.status = 'running';
-  info.resumes += 1;
-  delete info.error;
-  info.step = state?.step ?? 0;
-  store.writeInfo(info);
-  store.append({ type: 'status', step: info.step, status: 'resumed', message: `resumed from step ${info.step}` });
-  options.onStart?.(info, store.dir);
-  return execute(store, info, config, analysis, baseDir, options, state);
+  readRunInfo(runDir); // a run folder, before anything is written into it
+  lockRunFolder(runDir);
+  try {
+    const { store, info, config, baseDir, analysis } = openRunFolder(runDir);
+    if (info.status === 'completed') throw new Error(`${runDir} has already completed; nothing to resume`);
+    store.prepareToContinue();
+    // Without a checkpoint (killed before its first), the run starts over: the seed gives the same start.
+    const state = store.readCheckpoint(checkpointOwner(info)) ?? undefined;
+    info.backend = await selectBackend(
+      options.backend ?? config.backend,
+      backendFolders(baseDir, options.backendSearch),
+      [],
+      { threads: options.threads ?? config.threads },
+    );
+    info.status = 'running';
+    info.resumes += 1;
+    delete info.error;
+    info.step = state?.step ?? 0;
+    store.writeInfo(info);
+    store.append({ type: 'status', step: info.step, status: 'resumed', message: `resumed from step ${info.step}` });
+    options.onStart?.(info, store.dir);
+    return await execute(store, info, config, analysis, baseDir, options, state);
+  } finally {
+    releaseRunFolder(runDir);
+  }
 }
 
 export interface ExportRunOptions {
@@ -222,19 +252,23 @@ export async function exportRun(
   runDir: string,
   options: ExportRunOptions = {},
 ): Promise<{ files: string[]; warnings: string[]; step: number }> {
-  const { store, info, config, baseDir, analysis } = openRunFolder(runDir);
-  const state = store.readCheckpoint(checkpointOwner(info));
-  if (!state) throw new Error(`${runDir} has no checkpoint to export (the run stopped before its first one)`);
-  await selectBackend(options.backend ?? config.backend, backendFolders(baseDir));
-  const model = buildMaskedModel(config, analysis, baseDir, buildSchedule(config.pruning, info.totalSteps));
+  readRunInfo(runDir);
+  lockRunFolder(runDir);
+  let model: MaskedModel | undefined;
   try {
+    const { store, info, config, baseDir, analysis } = openRunFolder(runDir);
+    const state = store.readCheckpoint(checkpointOwner(info));
+    if (!state) throw new Error(`${runDir} has no checkpoint to export (the run stopped before its first one)`);
+    await selectBackend(options.backend ?? config.backend, backendFolders(baseDir));
+    model = buildMaskedModel(config, analysis, baseDir, buildSchedule(config.pruning, info.totalSteps));
     restoreModel(model, state);
     const outDir = resolve(options.outDir ?? join(store.dir, 'export'));
     const warnings = await exportModel(model, outDir);
     const files = existsSync(outDir) ? listFiles(outDir) : [];
     return { files, warnings, step: state.step };
   } finally {
-    model.dispose();
+    model?.dispose();
+    releaseRunFolder(runDir);
   }
 }
 

@@ -4,13 +4,15 @@
  * line, the config snapshot, block-importance snapshots (binary) and the resumable checkpoint.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunEvent, RunInfo, SnapshotEvent, SnapshotLayerInFile, SnapshotScoreKind } from '@protocol';
-import { appendDurable, makeFolder, renameDurable, syncPath, writeFileAtomic } from '../data/durableFile';
+import { appendDurable, makeFolder, renameDurable, syncPath, TEMP_SUFFIX, writeFileAtomic } from '../data/durableFile';
 import { MAX_WHOLE_FILE_BYTES, pathKind, readRegularFile } from '../data/regularFile';
 import type { SnapshotLayerArrays, TrainState } from '../engine/trainer';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointOwner } from './checkpointFile';
+import { processIsAlive } from './runLock';
+import { readRunInfo } from './runReader';
 
 function timestamp(date: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -27,16 +29,6 @@ function removeDeadStaging(outputDir: string): void {
   for (const entry of readdirSync(outputDir)) {
     const pid = Number(/^\.staging-(\d+)-/.exec(entry)?.[1]);
     if (pid && !processIsAlive(pid)) rmSync(join(outputDir, entry), { recursive: true, force: true });
-  }
-}
-
-/** Whether a process with this id exists (signal 0 checks without sending anything). */
-export function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -94,7 +86,32 @@ export class RunStore {
   }
 
   readInfo(): RunInfo {
-    return JSON.parse(readFileSync(join(this.dir, 'run.json'), 'utf8')) as RunInfo;
+    return readRunInfo(this.dir);
+  }
+
+  /**
+   * Before a new owner writes into a folder a dead process left (resume; a worker that crashed):
+   * the half line a kill during an append leaves at the end of metrics.jsonl is cut off (else the
+   * next event would be glued to it), and temporary files of dead processes are removed.
+   */
+  prepareToContinue(): void {
+    const metrics = join(this.dir, 'metrics.jsonl');
+    if (pathKind(metrics) === 'file') {
+      const text = readRegularFile(metrics, MAX_WHOLE_FILE_BYTES);
+      const end = text.lastIndexOf(0x0a) + 1;
+      if (end !== text.length) {
+        truncateSync(metrics, end);
+        syncPath(metrics);
+      }
+    }
+    for (const folder of ['', 'checkpoints', 'snapshots', 'export', 'export/model']) {
+      const path = join(this.dir, folder);
+      if (pathKind(path) !== 'folder') continue;
+      for (const entry of readdirSync(path)) {
+        const pid = Number(entry.slice(entry.lastIndexOf(TEMP_SUFFIX) + TEMP_SUFFIX.length));
+        if (entry.includes(TEMP_SUFFIX) && pid > 0 && !processIsAlive(pid)) rmSync(join(path, entry), { force: true });
+      }
+    }
   }
 
   writeInfo(info: RunInfo): void {

@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { isFinalState, type RunEvent, type RunInfo, type SessionEventsParams, type SessionSummary } from '@protocol';
 import { emptyProgress, progressAfter } from '@protocol/runHeadline';
 import { Batcher } from './batcher';
+import { releaseRunFolder } from '../runs/runLock';
 import { RunStore } from '../runs/runStore';
 import type { BackendSearchOptions } from '../runs/runExperiment';
 import { SESSION_WORKER_DATA, type FromWorker, type ToWorker } from './workerProtocol';
@@ -311,8 +312,11 @@ export class SessionManager {
     if (!session.summary.runDir) return;
     try {
       const store = RunStore.open(session.summary.runDir);
+      // The dead worker's lock carries this process's id: only this manager knows it is gone.
+      releaseRunFolder(session.summary.runDir);
       const info = store.readInfo();
       if (info.status !== 'running') return;
+      store.prepareToContinue();
       info.status = 'failed';
       info.error = { message };
       info.endedAt = info.updatedAt = new Date().toISOString();
