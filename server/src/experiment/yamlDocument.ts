@@ -84,13 +84,16 @@ export class ExperimentDocument {
 
   constructor(readonly text: string) {
     this.lines = new LineIndex(text);
-    this.yaml = parseDocument(text, { prettyErrors: false, uniqueKeys: true, strict: true });
+    // Duplicate keys are found below with a set per mapping: the parser's own check compares each
+    // key with every earlier one, and a file with 10k keys took seconds.
+    this.yaml = parseDocument(text, { prettyErrors: false, uniqueKeys: false, strict: true });
     this.syntaxProblems = this.yaml.errors.map((e) => ({
       code: e.code,
       message: e.message.split('\n')[0] ?? e.message,
       start: e.pos[0],
       end: Math.max(e.pos[1], e.pos[0] + 1),
     }));
+    this.syntaxProblems.push(...duplicateKeys(this.yaml.contents));
     let value: unknown = null;
     try {
       value = this.yaml.toJS({ maxAliasCount: 100 });
@@ -105,13 +108,27 @@ export class ExperimentDocument {
     return this.lines.range(span.start, span.end);
   }
 
+  /** Each mapping's pairs by key (the first of duplicates), built on first use: `locate` is O(depth). */
+  private readonly pairsByKey = new WeakMap<object, Map<string, Pair>>();
+
+  private pairOf(map: { items: Pair[] }, key: string): Pair | undefined {
+    let index = this.pairsByKey.get(map);
+    if (!index) {
+      index = new Map();
+      for (const pair of map.items)
+        if (isScalar(pair.key) && !index.has(String(pair.key.value))) index.set(String(pair.key.value), pair);
+      this.pairsByKey.set(map, index);
+    }
+    return index.get(key);
+  }
+
   /** The location of a config path, or undefined when the file does not contain it. */
   locate(path: ConfigPath): NodeLocation | undefined {
     let node: unknown = this.yaml.contents;
     let location: NodeLocation = { value: nodeSpan(node), node: node as Node };
     for (const segment of path) {
       if (isMap(node)) {
-        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+        const pair = this.pairOf(node as { items: Pair[] }, String(segment));
         if (!pair) return undefined;
         location = pairLocation(pair);
         node = pair.value;
@@ -166,6 +183,34 @@ export class ExperimentDocument {
     visit(this.yaml.contents, []);
     return found;
   }
+}
+
+/** Every key that repeats an earlier scalar key of its mapping, at any depth (one set per mapping). */
+function duplicateKeys(root: unknown): SyntaxProblem[] {
+  const problems: SyntaxProblem[] = [];
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        if (isScalar(pair.key)) {
+          const key = String(pair.key.value);
+          const span = nodeSpan(pair.key);
+          if (seen.has(key) && span)
+            problems.push({
+              code: 'DUPLICATE_KEY',
+              message: 'Map keys must be unique',
+              start: span.start,
+              end: span.end,
+            });
+          seen.add(key);
+        }
+        stack.push(pair.value);
+      }
+    } else if (isSeq(node)) for (const item of node.items) stack.push(item);
+  }
+  return problems.sort((a, b) => a.start - b.start);
 }
 
 function nodeSpan(node: unknown): { start: number; end: number } | undefined {
