@@ -2,6 +2,7 @@
  * The experiment host on the real file system: what the language server and the CLI give the pure
  * validator, with the data probe (probe.ts, the same checks the loaders make) behind `probeData`.
  */
+import { totalmem } from 'node:os';
 import { isAbsolute } from 'node:path';
 import type { DiagnosticCode } from '../experiment/diagnostics';
 import type { DataProbeResult, ExperimentHost } from '../experiment/experimentHost';
@@ -57,6 +58,7 @@ export class DataProbeCache {
 export function nodeHost(baseDir: string | null, cache?: DataProbeCache, places?: FashionMnistPlaces): ExperimentHost {
   return {
     baseDir,
+    memoryBytes: totalmem(),
     probeData: (data) => (cache ? cache.get(data, baseDir) : probeDataFiles(data, baseDir, places)),
     pathKind,
     readHead: (path, bytes) => {

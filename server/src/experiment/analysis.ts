@@ -11,6 +11,7 @@ import {
   type InputDescription,
   type ModelShapeResult,
 } from './modelShape';
+import { estimateMemory, type MemoryEstimate } from './memoryEstimate';
 import { planPruning, type PruningPlan } from './pruningPlan';
 import { buildSchedule, type Schedule } from './schedule';
 import { totalSteps, type ExperimentConfig } from './schema';
@@ -31,6 +32,8 @@ export interface ExperimentAnalysis {
   /** Null when the number of steps cannot be known (epochs over data of unknown size). */
   schedule: Schedule | null;
   steps: number | null;
+  /** What a run would hold in memory, and the machine's memory to check it against. */
+  memory: { estimate: MemoryEstimate | null; machineBytes: number | null };
 }
 
 export function analyzeExperiment(config: ExperimentConfig, host: ExperimentHost): ExperimentAnalysis {
@@ -40,7 +43,8 @@ export function analyzeExperiment(config: ExperimentConfig, host: ExperimentHost
   const plan = model.ok ? planPruning(model.shape, config.pruning) : null;
   const steps = totalSteps(config, input.trainExamples ?? undefined) ?? null;
   const schedule = steps === null ? null : buildSchedule(config.pruning, steps);
-  return { config, data, input, model, plan, schedule, steps };
+  const analysis = { config, data, input, model, plan, schedule, steps };
+  return { ...analysis, memory: { estimate: estimateMemory(analysis), machineBytes: host.memoryBytes } };
 }
 
 /** The most of a `model.json` read: the topology and weight manifest, not the weights. */

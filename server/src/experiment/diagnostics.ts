@@ -74,6 +74,12 @@ export const DIAGNOSTIC_CODES = {
     severity: 'error',
     summary: 'The model cannot be built for this data (shapes, unsupported layers).',
   },
+  'memory-estimate': {
+    level: 'model',
+    severity: 'warning',
+    summary:
+      'A run would need more memory than the machine has or the backend can address (error), or most of it (warning).',
+  },
   'model-unchecked': {
     level: 'model',
     severity: 'information',

@@ -65,6 +65,8 @@ export function describeKind(kind: PathKind): string {
 export interface ExperimentHost {
   /** Folder of the experiment file, where relative paths start; null for an unsaved file. */
   baseDir: string | null;
+  /** The machine's memory in bytes (`os.totalmem()`), null when unknown: runs are checked against it. */
+  memoryBytes: number | null;
   pathKind(path: string): PathKind;
   /**
    * The first `bytes` bytes of a regular file (fewer when it is shorter), or why it cannot be

@@ -10,6 +10,7 @@ import { diagnostic, type ExperimentDiagnostic, type Fix, type TextEdit } from '
 import { isRecord, valueAtPath } from './jsonSchema';
 import { methodFormat } from './methods';
 import type { LayerPlan } from './pruningPlan';
+import { WASM_MAX_BYTES } from './memoryEstimate';
 import { blockShape } from './schema';
 import type { ConfigPath, ExperimentDocument } from './yamlDocument';
 
@@ -89,7 +90,46 @@ export function modelDiagnostics(analysis: ExperimentAnalysis, doc: ExperimentDo
   }
 
   if (prunes) out.push(...scheduleDiagnostics(analysis, doc));
+  const memory = memoryDiagnostic(analysis);
+  if (memory) at(memory.path, (r) => diagnostic('memory-estimate', r, memory.message, { severity: memory.severity }));
   return out;
+}
+
+/**
+ * The run's estimated memory against the machine's and, on wasm, against the 4 GiB its tensors
+ * can address: an error when it cannot fit (so `run` refuses before allocating), a warning when it
+ * would take more than half the machine or, with `backend: auto`, more than wasm can address.
+ */
+function memoryDiagnostic(
+  analysis: ExperimentAnalysis,
+): { path: ConfigPath; message: string; severity: 'error' | 'warning' } | null {
+  const estimate = analysis.memory.estimate;
+  const machine = analysis.memory.machineBytes;
+  if (!estimate) return null;
+  const backend = analysis.config.backend;
+  const needs = `A run needs about ${gib(estimate.total)} of memory (parameters with gradients and optimizer state ${gib(estimate.parameters)}, activations ${gib(estimate.activations)}, data ${gib(estimate.dataset)})`;
+  const path = estimate.largest.key;
+  if (machine !== null && estimate.total > machine)
+    return { path, severity: 'error', message: `${needs}: more than this machine's ${gib(machine)}.` };
+  if (backend === 'wasm' && estimate.tensors > WASM_MAX_BYTES)
+    return {
+      path,
+      severity: 'error',
+      message: `${needs}: its tensors take more than the ${gib(WASM_MAX_BYTES)} the wasm backend can address.`,
+    };
+  if (machine !== null && estimate.total > machine / 2)
+    return { path, severity: 'warning', message: `${needs}: more than half of this machine's ${gib(machine)}.` };
+  if (backend === 'auto' && estimate.tensors > WASM_MAX_BYTES)
+    return {
+      path,
+      severity: 'warning',
+      message: `${needs}: its tensors take more than the ${gib(WASM_MAX_BYTES)} the wasm backend (auto's choice without tfjs-node) can address.`,
+    };
+  return null;
+}
+
+function gib(bytes: number): string {
+  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${Math.max(1, Math.round(bytes / 2 ** 20))} MiB`;
 }
 
 function planDiagnostics(

@@ -14,6 +14,7 @@ import { ROOT, brokenFixtures, hostFor, rangeText, sampleFiles } from '../../hel
 
 const memoryHost: ExperimentHost = {
   baseDir: null,
+  memoryBytes: null,
   pathKind: () => 'missing',
   readHead: () => ({ error: 'no files in memory' }),
   probeData: () => ({ probe: {}, problems: [], missing: [] }),
