@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -105,5 +105,19 @@ describe('special files named by a config', () => {
       assert.match(r.err, new RegExp(`${name}\\.prune\\.yaml:8:9: error \\[path-unreadable\\] .*${kind}`));
       assert.equal(existsSync(join(dir, `runs-${name}`)), false, 'no run folder for a refused file');
     }
+  });
+
+  it('check piped into `head -1` stops quietly when the reader goes away (no EPIPE stack)', () => {
+    const many = join(dir, 'many.prune.yaml');
+    writeFileSync(many, `version: 1\n${Array.from({ length: 5000 }, (_, i) => `k${i}: 1`).join('\n')}\n`);
+    const cliPath = join(ROOT, 'server/src/cli.ts');
+    const r = spawnSync('sh', ['-c', `node --import tsx ${cliPath} check ${many} 2>"${dir}/stderr.txt" | head -1`], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /^.*many\.prune\.yaml:\d+:\d+: error \[/);
+    assert.equal(readFileSync(join(dir, 'stderr.txt'), 'utf8'), '');
   });
 });
