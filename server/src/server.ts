@@ -150,7 +150,22 @@ const sessions = registerSessions({
   workspaceFolders: () => workspaceFolders,
   canReadConfiguration: () => configurationRequests,
 });
-connection.onShutdown(() => sessions.dispose());
+// Runs end `cancelled` with a checkpoint when the server is asked to stop, by the client or by a
+// signal (SIGTERM from a process manager, SIGHUP when the terminal or SSH session closes).
+connection.onShutdown(async () => {
+  await sessions.stopAll();
+  await sessions.dispose();
+});
+for (const [signal, code] of [
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+] as const)
+  process.once(signal, () => {
+    void sessions
+      .stopAll()
+      .then(() => sessions.dispose())
+      .finally(() => process.exit(code));
+  });
 
 documents.listen(connection);
 connection.listen();

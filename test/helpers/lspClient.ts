@@ -117,6 +117,17 @@ export class LspTestClient {
     this.connection.dispose();
   }
 
+  /** Sends the server process a signal and resolves with its exit code once it has exited. */
+  async signal(signal: NodeJS.Signals): Promise<number | null> {
+    const exited = new Promise<void>((resolve) =>
+      this.exitCode !== null ? resolve() : this.process.once('exit', () => resolve()),
+    );
+    this.process.kill(signal);
+    await exited;
+    this.connection.dispose();
+    return this.exitCode;
+  }
+
   get alive(): boolean {
     return this.exitCode === null && !this.process.killed;
   }

@@ -65,7 +65,13 @@ const RunInfoSchema = z.looseObject({
       sparsity: z.looseObject({
         global: fraction,
         layers: z.array(
-          z.looseObject({ name: z.string(), sparsity: fraction, blocks: count, keptBlocks: count, pruned: z.boolean() }),
+          z.looseObject({
+            name: z.string(),
+            sparsity: fraction,
+            blocks: count,
+            keptBlocks: count,
+            pruned: z.boolean(),
+          }),
         ),
       }),
     })

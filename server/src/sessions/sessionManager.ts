@@ -132,6 +132,15 @@ export class SessionManager {
     return session.ended;
   }
 
+  /** Stops every session (running ones write a checkpoint and end `cancelled`): before the server exits. */
+  async stopAll(): Promise<void> {
+    await Promise.all(
+      [...this.sessions.values()]
+        .filter((s) => !isFinalState(s.summary.state))
+        .map((s) => this.stop(s.summary.sessionId).catch(() => undefined)),
+    );
+  }
+
   async dispose(): Promise<void> {
     this.queue.length = 0;
     await Promise.all([...this.sessions.values()].flatMap((s) => (s.worker ? [s.worker.terminate()] : [])));
