@@ -217,6 +217,7 @@ export async function resumeRun(
     const { store, info, config, baseDir, analysis } = openRunFolder(runDir);
     if (info.status === 'completed') throw new Error(`${runDir} has already completed; nothing to resume`);
     store.prepareToContinue();
+    store.reserveSpace();
     // Without a checkpoint (killed before its first), the run starts over: the seed gives the same start.
     const state = store.readCheckpoint(checkpointOwner(info)) ?? undefined;
     info.backend = await selectBackend(
@@ -371,8 +372,10 @@ async function execute(
       const warnings = await exportModel(model, join(store.dir, 'export'));
       for (const message of warnings) store.append({ type: 'status', step: info.step, status: 'running', message });
     }
+    store.releaseReserve();
     finish(result.status);
   } catch (error) {
+    store.releaseReserve(); // a full disk: room for the failure to be written
     const located = error instanceof DataError ? { file: error.file, line: error.line, key: error.key } : {};
     info.error = { message: error instanceof Error ? error.message : String(error), ...located };
     if (error instanceof TrainingError) info.step = error.step;

@@ -24,6 +24,14 @@ export const CHECKPOINT_FILE = 'checkpoints/checkpoint.bin';
 
 const STAGING_PREFIX = '.staging-';
 
+/**
+ * Space set aside in every run folder while it runs: when the disk fills up, removing it leaves
+ * room to mark run.json `failed` (an atomic write needs a new file), so a full disk never leaves a
+ * run that says it is still running.
+ */
+const RESERVE_FILE = '.reserve';
+const RESERVE_BYTES = 256 * 1024;
+
 /** Staging folders of processes that died before their run folder was complete. */
 function removeDeadStaging(outputDir: string): void {
   for (const entry of readdirSync(outputDir)) {
@@ -53,7 +61,7 @@ export class RunStore {
     name: string,
     method: string,
     seed: number,
-    contents: (id: string) => Record<string, string>,
+    contents: (id: string) => Record<string, string | Uint8Array>,
     now = new Date(),
   ): RunStore {
     makeFolder(outputDir);
@@ -66,7 +74,8 @@ export class RunStore {
         const id = n === 1 ? base : `${base}-${n}`;
         const dir = join(outputDir, id);
         if (pathKind(dir) !== 'missing') continue; // rename would also replace an empty folder
-        for (const [file, content] of Object.entries(contents(id))) writeFileAtomic(join(staging, file), content);
+        const files = { ...contents(id), [RESERVE_FILE]: new Uint8Array(RESERVE_BYTES) };
+        for (const [file, content] of Object.entries(files)) writeFileAtomic(join(staging, file), content);
         try {
           renameDurable(staging, dir);
           return new RunStore(dir, id);
@@ -112,6 +121,17 @@ export class RunStore {
         if (entry.includes(TEMP_SUFFIX) && pid > 0 && !processIsAlive(pid)) rmSync(join(path, entry), { force: true });
       }
     }
+  }
+
+  /** Sets space aside for a run's last writes (see RESERVE_FILE): a resumed run does it again. */
+  reserveSpace(): void {
+    if (pathKind(join(this.dir, RESERVE_FILE)) === 'missing')
+      writeFileAtomic(join(this.dir, RESERVE_FILE), new Uint8Array(RESERVE_BYTES));
+  }
+
+  /** Frees the space set aside for the last writes (see RESERVE_FILE): before them, and once the run ends. */
+  releaseReserve(): void {
+    rmSync(join(this.dir, RESERVE_FILE), { force: true });
   }
 
   writeInfo(info: RunInfo): void {

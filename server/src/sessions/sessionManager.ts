@@ -326,6 +326,7 @@ export class SessionManager {
       const info = store.readInfo();
       if (info.status !== 'running') return;
       store.prepareToContinue();
+      store.releaseReserve();
       info.status = 'failed';
       info.error = { message };
       info.endedAt = info.updatedAt = new Date().toISOString();
