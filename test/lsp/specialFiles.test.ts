@@ -52,7 +52,7 @@ pruning:
 `;
     const diagnostics = await within(client.open(uri, text), 20_000, 'diagnostics');
     const found = diagnostics.map((d) => `${String(d.code)} ${d.range.start.line + 1}:${d.range.start.character + 1}`);
-    assert.deepEqual(found.sort(), ['path-unreadable 10:9', 'path-unreadable 5:9', 'path-unreadable 6:14']);
+    assert.deepEqual(found.sort(), ['path-unusable 10:9', 'path-unusable 5:9', 'path-unusable 6:14']);
     assert.match(JSON.stringify(diagnostics), /FIFO[\s\S]*device|device[\s\S]*FIFO/);
     const hover = await within(
       client.request<Hover | null>('textDocument/hover', {

@@ -83,7 +83,10 @@ describe('a full disk', () => {
   // The disk "fills up" at the n-th write of a kind and stays full until the reserve is freed.
   for (const [what, matches] of [
     ['a checkpoint', (w: DurableWrite) => w.op === 'write' && w.path.includes('checkpoint.bin')],
-    ['a checkpoint, half written (its temporary file exists)', (w: DurableWrite) => w.op === 'rename' && w.path.endsWith('checkpoint.bin')],
+    [
+      'a checkpoint, half written (its temporary file exists)',
+      (w: DurableWrite) => w.op === 'rename' && w.path.endsWith('checkpoint.bin'),
+    ],
     ['a snapshot', (w: DurableWrite) => w.op === 'write' && w.path.includes('snapshots/')],
     ['an event line', (w: DurableWrite) => w.op === 'append'],
     ['run.json', (w: DurableWrite) => w.op === 'write' && w.path.includes('run.json')],

@@ -76,7 +76,7 @@ export const MAX_EXPERIMENT_BYTES = 16 * 1024 * 1024;
 
 /** Why an experiment file cannot be validated at all: its code and message, placed at 1:1. */
 export interface ExperimentFileProblem {
-  code: Extract<DiagnosticCode, 'path-missing' | 'path-unreadable' | 'bad-encoding'>;
+  code: Extract<DiagnosticCode, 'path-missing' | 'path-unusable' | 'bad-encoding'>;
   message: string;
 }
 
@@ -92,7 +92,7 @@ export function readExperimentText(file: string): { text: string } | { problem: 
     const missing = error instanceof FileReadError && error.kind === 'missing';
     return {
       problem: {
-        code: missing ? 'path-missing' : 'path-unreadable',
+        code: missing ? 'path-missing' : 'path-unusable',
         message: missing
           ? `Cannot read ${file}: file not found.`
           : `Cannot read the experiment: ${(error as Error).message}.`,

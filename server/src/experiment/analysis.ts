@@ -3,7 +3,7 @@
  * and the phase schedule. The validator's model-aware checks, hover, inlay hints and the schedule
  * preview all read this one analysis.
  */
-import { describeKind, resolvePath, type DataProbeResult, type ExperimentHost } from './experimentHost';
+import { describeKind, folderProblem, resolvePath, type DataProbeResult, type ExperimentHost } from './experimentHost';
 import {
   describeInput,
   describeModel,
@@ -20,7 +20,7 @@ import { totalSteps, type ExperimentConfig } from './schema';
 export interface UnreadableModel {
   ok: false;
   unreadable: string;
-  code: 'path-missing' | 'path-unreadable' | 'model-unchecked';
+  code: 'path-missing' | 'path-unusable' | 'model-unchecked';
 }
 
 export interface ExperimentAnalysis {
@@ -32,6 +32,8 @@ export interface ExperimentAnalysis {
   /** Null when the number of steps cannot be known (epochs over data of unknown size). */
   schedule: Schedule | null;
   steps: number | null;
+  /** Why `output.dir` cannot hold run folders (a file, a device), or null. */
+  outputProblem: string | null;
   /** What a run would hold in memory, and the machine's memory to check it against. */
   memory: { estimate: MemoryEstimate | null; machineBytes: number | null };
 }
@@ -43,7 +45,9 @@ export function analyzeExperiment(config: ExperimentConfig, host: ExperimentHost
   const plan = model.ok ? planPruning(model.shape, config.pruning) : null;
   const steps = totalSteps(config, input.trainExamples ?? undefined) ?? null;
   const schedule = steps === null ? null : buildSchedule(config.pruning, steps);
-  const analysis = { config, data, input, model, plan, schedule, steps };
+  const output = resolvePath(host, config.output.dir);
+  const outputProblem = output === null ? null : folderProblem(output, (p) => host.pathKind(p));
+  const analysis = { config, data, input, model, plan, schedule, steps, outputProblem };
   return { ...analysis, memory: { estimate: estimateMemory(analysis), machineBytes: host.memoryBytes } };
 }
 
@@ -70,15 +74,15 @@ function describeConfiguredModel(
   if (kind !== 'file')
     return {
       ok: false,
-      code: 'path-unreadable',
+      code: 'path-unusable',
       unreadable: `\`${model.path}\` ${describeKind(kind)}, not a model.json file (resolved to ${abs})`,
     };
   const bytes = host.readHead(abs, MODEL_JSON_MAX_BYTES + 1);
-  if ('error' in bytes) return { ok: false, code: 'path-unreadable', unreadable: bytes.error };
+  if ('error' in bytes) return { ok: false, code: 'path-unusable', unreadable: bytes.error };
   if (bytes.length > MODEL_JSON_MAX_BYTES)
     return {
       ok: false,
-      code: 'path-unreadable',
+      code: 'path-unusable',
       unreadable: `${abs} is larger than ${MODEL_JSON_MAX_BYTES / 2 ** 20} MiB: a model.json holds the topology and the weight manifest, not the weights`,
     };
   let json: unknown;

@@ -64,10 +64,11 @@ export const DIAGNOSTIC_CODES = {
   },
   'pattern-no-match': { level: 'model', severity: 'warning', summary: 'A layer name or glob matches no layer.' },
   'path-missing': { level: 'model', severity: 'error', summary: 'A data or model file that does not exist.' },
-  'path-unreadable': {
+  'path-unusable': {
     level: 'model',
     severity: 'error',
-    summary: 'A data or model path that is not a readable regular file (a folder, a FIFO, a device, no permission).',
+    summary:
+      'A path of the wrong kind: a data or model file that is a folder, a FIFO, a device or unreadable, or an output folder that is a file.',
   },
   'model-invalid': {
     level: 'model',

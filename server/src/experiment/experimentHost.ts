@@ -3,7 +3,7 @@
  * bytes, and what the data files say about the input. The language server and the CLI pass
  * `nodeHost` (data/nodeHost.ts); tests pass in-memory hosts.
  */
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import type { DataProbe } from './modelShape';
 import type { DataConfig } from './schema';
 import type { ConfigPath } from './yamlDocument';
@@ -60,6 +60,22 @@ const KIND_TEXT: Record<PathKind, string> = {
 /** "is a folder", "is a FIFO (named pipe)", ...: for messages about a path of that kind. */
 export function describeKind(kind: PathKind): string {
   return KIND_TEXT[kind];
+}
+
+/**
+ * Why run folders cannot be created under `folder` (it, or the first of its parents that exists,
+ * is not a folder), or null when they can (as far as kinds tell; permissions show when writing).
+ */
+export function folderProblem(folder: string, kindOf: (path: string) => PathKind): string | null {
+  for (let path = folder; ; path = dirname(path)) {
+    const kind = kindOf(path);
+    if (kind === 'folder') return null;
+    if (kind !== 'missing')
+      return path === folder
+        ? `${folder} ${describeKind(kind)}, not a folder`
+        : `${path} ${describeKind(kind)}, so ${folder} cannot be created under it`;
+    if (dirname(path) === path) return null;
+  }
 }
 
 export interface ExperimentHost {

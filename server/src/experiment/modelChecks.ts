@@ -34,7 +34,7 @@ export function modelDiagnostics(analysis: ExperimentAnalysis, doc: ExperimentDo
     if (isMissingFileProblem(analysis.data, problem))
       at(problem.key, (r) => diagnostic('path-missing', r, `Data file missing: ${problem.message}`), 'value');
     else if (problem.unreadable)
-      at(problem.key, (r) => diagnostic('path-unreadable', r, `Data file unreadable: ${problem.message}`), 'value');
+      at(problem.key, (r) => diagnostic('path-unusable', r, `Data file unreadable: ${problem.message}`), 'value');
     else at(problem.key, (r) => diagnostic('model-invalid', r, `Data cannot be used: ${problem.message}`), 'value');
   }
   for (const note of analysis.data.notes ?? [])
@@ -90,6 +90,8 @@ export function modelDiagnostics(analysis: ExperimentAnalysis, doc: ExperimentDo
   }
 
   if (prunes) out.push(...scheduleDiagnostics(analysis, doc));
+  const output = analysis.outputProblem;
+  if (output) at(['output', 'dir'], (r) => diagnostic('path-unusable', r, `Output folder: ${output}.`), 'value');
   const memory = memoryDiagnostic(analysis);
   if (memory) at(memory.path, (r) => diagnostic('memory-estimate', r, memory.message, { severity: memory.severity }));
   return out;

@@ -10,6 +10,7 @@ import type { RunEvent, RunInfo, SnapshotEvent, SnapshotLayerInFile, SnapshotSco
 import { appendDurable, makeFolder, renameDurable, syncPath, TEMP_SUFFIX, writeFileAtomic } from '../data/durableFile';
 import { MAX_WHOLE_FILE_BYTES, pathKind, readRegularFile } from '../data/regularFile';
 import type { SnapshotLayerArrays, TrainState } from '../engine/trainer';
+import { folderProblem } from '../experiment/experimentHost';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointOwner } from './checkpointFile';
 import { processIsAlive } from './runLock';
 import { readRunInfo } from './runReader';
@@ -64,6 +65,8 @@ export class RunStore {
     contents: (id: string) => Record<string, string | Uint8Array>,
     now = new Date(),
   ): RunStore {
+    const problem = folderProblem(outputDir, pathKind);
+    if (problem) throw new Error(`cannot create run folders: ${problem}`);
     makeFolder(outputDir);
     removeDeadStaging(outputDir);
     const staging = join(outputDir, `${STAGING_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}`);

@@ -82,15 +82,15 @@ describe('special files named by a config', () => {
     const found = (file: string) =>
       records.filter((x) => x.file === file).map((x) => `${x.code} ${x.line}:${x.column} ${x.message}`);
     const [fifoModel, fifoCsv, fifoIdx, folderModel, deviceModel, procModel, fifoFile, zero] = files.map(found);
-    assert.match(fifoModel!.join('\n'), /^path-unreadable 8:9 .*is a FIFO/);
-    assert.match(fifoCsv!.join('\n'), /^path-unreadable 5:9 .*is a FIFO/);
-    assert.match(fifoIdx!.join('\n'), /path-unreadable 5:17 .*is a FIFO/);
-    assert.match(fifoIdx!.join('\n'), /path-unreadable 6:17 .*\/dev\/zero is a device/);
-    assert.match(folderModel!.join('\n'), /^path-unreadable 8:9 .*is a folder/);
-    assert.match(deviceModel!.join('\n'), /^path-unreadable 8:9 .*is a device/);
-    assert.match(procModel!.join('\n'), /^path-unreadable 8:9 .*cannot be read/);
-    assert.match(fifoFile!.join('\n'), /^path-unreadable 1:1 .*is a FIFO/);
-    assert.match(zero!.join('\n'), /^path-unreadable 1:1 .*is a device/);
+    assert.match(fifoModel!.join('\n'), /^path-unusable 8:9 .*is a FIFO/);
+    assert.match(fifoCsv!.join('\n'), /^path-unusable 5:9 .*is a FIFO/);
+    assert.match(fifoIdx!.join('\n'), /path-unusable 5:17 .*is a FIFO/);
+    assert.match(fifoIdx!.join('\n'), /path-unusable 6:17 .*\/dev\/zero is a device/);
+    assert.match(folderModel!.join('\n'), /^path-unusable 8:9 .*is a folder/);
+    assert.match(deviceModel!.join('\n'), /^path-unusable 8:9 .*is a device/);
+    assert.match(procModel!.join('\n'), /^path-unusable 8:9 .*cannot be read/);
+    assert.match(fifoFile!.join('\n'), /^path-unusable 1:1 .*is a FIFO/);
+    assert.match(zero!.join('\n'), /^path-unusable 1:1 .*is a device/);
   });
 
   it('run refuses the same files as check, with the same located errors, before creating a run folder', async () => {
@@ -102,9 +102,39 @@ describe('special files named by a config', () => {
       const file = experiment(name, teacher, tfjs(model));
       const r = await cli(['run', file, '--out', join(dir, `runs-${name}`)]);
       assert.equal(r.code, 1, r.err);
-      assert.match(r.err, new RegExp(`${name}\\.prune\\.yaml:8:9: error \\[path-unreadable\\] .*${kind}`));
+      assert.match(r.err, new RegExp(`${name}\\.prune\\.yaml:8:9: error \\[path-unusable\\] .*${kind}`));
       assert.equal(existsSync(join(dir, `runs-${name}`)), false, 'no run folder for a refused file');
     }
+  });
+
+  it('output.dir /dev/null (or under a file) is a located error for check and run, and --out under a device one line', async () => {
+    const file = join(dir, 'devnull.prune.yaml');
+    writeFileSync(
+      file,
+      `version: 1\nname: devnull\ndata:\n${teacher}\nmodel:\n  kind: mlp\n  hidden: [8]\ntraining:\n  steps: 10\npruning:\n  method: none\noutput:\n  dir: /dev/null\n`,
+    );
+    const under = join(dir, 'underfile.prune.yaml');
+    writeFileSync(join(dir, 'plain.txt'), 'x');
+    writeFileSync(under, readFileSync(file, 'utf8').replace('/dev/null', './plain.txt/runs'));
+    const checked = await cli(['check', file, under]);
+    assert.match(
+      checked.out,
+      /devnull\.prune\.yaml:14:8: error \[path-unusable\] Output folder: \/dev\/null is a device, not a folder/,
+    );
+    assert.match(
+      checked.out,
+      /underfile\.prune\.yaml:14:8: error \[path-unusable\] Output folder: .*plain\.txt is a file, so .* cannot be created under it/,
+    );
+    const run = await cli(['run', file]);
+    assert.equal(run.code, 1);
+    assert.match(run.err, /devnull\.prune\.yaml:14:8: error \[path-unusable\]/);
+    const out = await cli(['run', experiment('out', teacher, '  kind: mlp\n  hidden: [8]'), '--out', '/dev/null/runs']);
+    assert.equal(out.code, 1);
+    assert.match(
+      out.err,
+      /^sparsity-studio run: cannot create run folders: \/dev\/null is a device, so \/dev\/null\/runs cannot be created under it$/m,
+    );
+    assert.ok(!/\n\s+at /.test(out.err), 'no stack trace');
   });
 
   it('check piped into `head -1` stops quietly when the reader goes away (no EPIPE stack)', () => {
