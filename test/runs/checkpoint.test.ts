@@ -142,6 +142,38 @@ describe('the checkpoint file', () => {
   });
 });
 
+describe('a run folder with a damaged checkpoint', () => {
+  it('NaN inside a checkpoint is refused as corrupt by resume, not trained into a NaN loss', async () => {
+    const file = join(dir, 'nan.prune.yaml');
+    writeFileSync(
+      file,
+      'version: 1\nname: nan\nbackend: wasm\ndata:\n  source: teacher\n  input_dim: 16\n  hidden: 16\n  train_examples: 128\n  test_examples: 32\n  batch_size: 32\nmodel:\n  kind: mlp\n  hidden: [16]\ntraining:\n  steps: 40\npruning:\n  method: sapp\n  sparsity: 0.5\n  block: 4\n  min_blocks: 4\n  layers: [dense_1]\noutput:\n  dir: runs\n',
+    );
+    const controller = new AbortController();
+    const stopped = await runExperiment(file, {
+      outputDir: join(dir, 'nan-runs'),
+      signal: controller.signal,
+      onEvent: (e) => e.type === 'step' && e.step >= 20 && controller.abort(),
+    });
+    assert.equal(stopped.info.status, 'cancelled');
+    const checkpoint = join(stopped.dir, 'checkpoints', 'checkpoint.bin');
+    writeFileSync(
+      checkpoint,
+      recrafted(readFileSync(checkpoint), (_h, payload) => {
+        payload.writeFloatLE(NaN, 4);
+      }),
+    );
+    await assert.rejects(resumeRun(stopped.dir), (error: unknown) => {
+      assert.ok(error instanceof CorruptFileError, String(error));
+      assert.match(error.message, /checkpoint\.bin: entries\[0\] .* holds NaN at index 1: the checkpoint is corrupt/);
+      assert.ok(!/learning_rate/.test(error.message));
+      return true;
+    });
+    const info = JSON.parse(readFileSync(join(stopped.dir, 'run.json'), 'utf8')) as RunInfo;
+    assert.equal(info.status, 'cancelled', 'the refused resume changed nothing');
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 
 const experiment = join(dir, 'atomic.prune.yaml');
