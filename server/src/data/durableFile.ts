@@ -44,7 +44,7 @@ export const TEMP_SUFFIX = '.tmp-';
 /** Flushes a file or a folder to disk. */
 export function syncPath(path: string): void {
   before('sync', path);
-  const fd = openSync(path, constants.O_RDONLY);
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     fsyncSync(fd);
   } finally {

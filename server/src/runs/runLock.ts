@@ -6,8 +6,9 @@
  * the lock of a worker it had to terminate.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { readRegularFile } from '../data/regularFile';
 
 export const LOCK_FILE = '.lock';
 
@@ -47,7 +48,7 @@ export function lockText(): string {
 
 function readOwner(path: string): LockOwner | null {
   try {
-    const owner = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockOwner>;
+    const owner = JSON.parse(readRegularFile(path, 4096).toString('utf8')) as Partial<LockOwner>;
     return Number.isSafeInteger(owner.pid) && (owner.pid ?? 0) > 0
       ? { pid: owner.pid!, since: String(owner.since) }
       : null;
