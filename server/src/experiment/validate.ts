@@ -69,7 +69,10 @@ export function dotted(path: ConfigPath): string {
 function syntaxDiagnostics(document: ExperimentDocument): ExperimentDiagnostic[] {
   return document.syntaxProblems.map((p) => {
     if (p.code === 'DUPLICATE_KEY') {
-      const key = /^[^\s:#,[\]{}]+/.exec(document.text.slice(p.start))?.[0] ?? '';
+      // Matched in place (sticky), not on a slice: thousands of duplicates must not copy the file each.
+      const plainKey = /[^\s:#,[\]{}]+/y;
+      plainKey.lastIndex = p.start;
+      const key = plainKey.exec(document.text)?.[0] ?? '';
       const end = p.start + Math.max(1, key.length);
       return diagnostic(
         'duplicate-key',

@@ -3,7 +3,7 @@
  * going after syntax errors), its best-effort JS value, and lookups between config paths and text
  * ranges. Positions are 0-based lines and UTF-16 columns, like LSP, but this module imports no LSP.
  */
-import { isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, parseDocument, Scalar, type Document, type Node, type Pair } from 'yaml';
 
 export interface Position {
   line: number;
@@ -86,14 +86,22 @@ export class ExperimentDocument {
     this.lines = new LineIndex(text);
     // Duplicate keys are found below with a set per mapping: the parser's own check compares each
     // key with every earlier one, and a file with 10k keys took seconds.
-    this.yaml = parseDocument(text, { prettyErrors: false, uniqueKeys: false, strict: true });
+    // The parser makes an Error per syntax problem; without stack traces a file with thousands of
+    // them parses in a fraction of the time (their stacks are never shown).
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      this.yaml = parseDocument(text, { prettyErrors: false, uniqueKeys: false, strict: true });
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
     this.syntaxProblems = this.yaml.errors.map((e) => ({
       code: e.code,
       message: e.message.split('\n')[0] ?? e.message,
       start: e.pos[0],
       end: Math.max(e.pos[1], e.pos[0] + 1),
     }));
-    this.syntaxProblems.push(...duplicateKeys(this.yaml.contents));
+    this.syntaxProblems.push(...duplicateKeys(this.yaml.contents), ...replaceComplexKeys(this.yaml.contents));
     let value: unknown = null;
     try {
       value = this.yaml.toJS({ maxAliasCount: 100 });
@@ -183,6 +191,35 @@ export class ExperimentDocument {
     visit(this.yaml.contents, []);
     return found;
   }
+}
+
+/**
+ * Keys that are lists or mappings (`[[[...]]]: 1`, `? {a: 1}`) are reported and replaced by a plain
+ * placeholder before the value is built: the parser would otherwise stringify each one, which for
+ * a deeply nested key took seconds (and printed a warning on stderr).
+ */
+function replaceComplexKeys(root: unknown): SyntaxProblem[] {
+  const problems: SyntaxProblem[] = [];
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (pair.key !== null && !isScalar(pair.key)) {
+          const span = nodeSpan(pair.key) ?? { start: 0, end: 1 };
+          problems.push({
+            code: 'COMPLEX_KEY',
+            message: 'A key must be a plain value, not a list, a mapping or an alias',
+            start: span.start,
+            end: Math.max(span.end, span.start + 1),
+          });
+          pair.key = new Scalar(`(complex key ${problems.length})`);
+        }
+        stack.push(pair.value);
+      }
+    } else if (isSeq(node)) for (const item of node.items) stack.push(item);
+  }
+  return problems;
 }
 
 /** Every key that repeats an earlier scalar key of its mapping, at any depth (one set per mapping). */

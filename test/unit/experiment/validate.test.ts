@@ -149,6 +149,23 @@ describe('validation: robustness', () => {
     const result = validateExperiment(bomb, memoryHost);
     assert.ok(result.diagnostics.some((d) => d.code === 'yaml-syntax'));
   });
+
+  it('a list or mapping used as a key is a syntax error at the key, never stringified (the fuzz found 3 s)', () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const deep = `version: 1\n${'['.repeat(400)}${']'.repeat(400)}: 1\n? {a: [1, 2]}\n: 2\nname: x\n`;
+      const found = validateExperiment(deep, memoryHost).diagnostics.filter((d) => /plain value/.test(d.message));
+      assert.deepEqual(
+        found.map((d) => `${d.code} ${rangeText(d.range)}`),
+        ['yaml-syntax 2:1-2:801', 'yaml-syntax 3:3-3:14'],
+      );
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(warnings, [], 'no "Keys with collection values will be stringified" warning');
+  });
 });
 
 describe('validation: data and tfjs model files', () => {
