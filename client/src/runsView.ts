@@ -101,7 +101,8 @@ export class RunsView implements vscode.TreeDataProvider<RunItem>, vscode.Dispos
   }
 
   async getChildren(): Promise<RunItem[]> {
-    const files = await vscode.workspace.findFiles('**/run.json', '**/node_modules/**', 500);
+    // A `.staging-*` folder is a run folder being created (runStore.ts): listed once renamed into place.
+    const files = await vscode.workspace.findFiles('**/run.json', '{**/node_modules/**,**/.staging-*/**}', 500);
     const runs: { dir: vscode.Uri; info: RunInfo }[] = [];
     for (const file of files) {
       try {
