@@ -282,5 +282,8 @@ export const SchedulePreviewRequest = new RequestType<SchedulePreviewParams, Sch
  */
 export const MODULE_PATHS_SETTING = 'sparsityStudio.engine.modulePaths';
 
-/** client -> server request. Trigger: "Show Backend Information". Reaction: what `auto` chooses and why. */
+/**
+ * client -> server request. Trigger: "Show Backend Information". Reaction: what `auto` chooses and
+ * why; in an untrusted workspace no backend package is loaded from it (its attempts say so).
+ */
 export const BackendInfoRequest = new RequestType0<BackendInfoResult, void>('sparsity/backend/info');

@@ -170,7 +170,8 @@ export class RunsView implements vscode.TreeDataProvider<RunsViewItem>, vscode.D
 
   /** Every run folder of the workspace (a sweep's too), newest first. */
   async allRuns(): Promise<RunItem[]> {
-    const files = await vscode.workspace.findFiles('**/run.json', '**/node_modules/**', 2000);
+    // A `.staging-*` folder is a run folder being created (runStore.ts): listed once renamed into place.
+    const files = await vscode.workspace.findFiles('**/run.json', '{**/node_modules/**,**/.staging-*/**}', 2000);
     const runs: { dir: vscode.Uri; info: RunInfo }[] = [];
     for (const file of files) {
       try {

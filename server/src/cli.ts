@@ -83,16 +83,25 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   }
 }
 
-/** Runs the CLI on these arguments (this process's by default) and sets its exit code. */
+/**
+ * Runs the CLI on these arguments (this process's by default) and sets its exit code. A reader that
+ * goes away (`check ... | head -1`) ends the output quietly; an unexpected error prints its message,
+ * and its stack only with SPARSITY_STUDIO_DEBUG=1.
+ */
 export function runCli(argv: string[] = process.argv.slice(2)): void {
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      process.exit(process.exitCode ?? 0);
+    });
   main(argv).then(
     (code) => {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(
-        `sparsity-studio: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
+      const debug = process.env['SPARSITY_STUDIO_DEBUG'] === '1';
+      const text = error instanceof Error ? ((debug ? error.stack : undefined) ?? error.message) : String(error);
+      process.stderr.write(`sparsity-studio: ${text}\n`);
       process.exitCode = 1;
     },
   );

@@ -27,6 +27,7 @@ import { ExperimentSchema } from './experiment/schema';
 import { SPARSITY_STUDIO_VERSION } from './experiment/version';
 import { experimentTemplate } from './experiment/templates';
 import { toCodeAction, toCompletionItem, toDiagnostic, toDocumentSymbol } from './lsp/conversions';
+import { documentUri, paramsOf, positionIn, rangeIn } from './lsp/params';
 import { experimentValidation, registerSessions, sameFile } from './lsp/sessions';
 import { registerSweeps } from './lsp/sweeps';
 import { ValidationScheduler } from './lsp/validationScheduler';
@@ -47,15 +48,19 @@ const validation = new ValidationScheduler(
   },
 );
 
-/** Sessions run code and read files: the client says whether the workspace is trusted. */
-let trusted = true;
+/**
+ * Sessions run code and read files, and backend packages are code: only a client that says the
+ * workspace is trusted (`initializationOptions.trusted: true`) gets them. Fail closed: a client
+ * that says nothing gets validation only.
+ */
+let trusted = false;
 let codeLensRefresh = false;
 let workspaceFolders: string[] = [];
 let configurationRequests = false;
 
 connection.onInitialize((params): InitializeResult => {
-  const init = params.initializationOptions as { trusted?: boolean } | undefined;
-  trusted = init?.trusted !== false;
+  const init = params.initializationOptions as { trusted?: unknown } | undefined;
+  trusted = init?.trusted === true;
   codeLensRefresh = params.capabilities.workspace?.codeLens?.refreshSupport === true;
   configurationRequests = params.capabilities.workspace?.configuration === true;
   const folderUris = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
@@ -86,57 +91,72 @@ connection.onDidChangeWatchedFiles(() => {
   validation.invalidateAll(documents.all());
 });
 
-const withDocument = <T>(uri: string, fallback: T, answer: (doc: TextDocument) => T): T => {
-  const doc = documents.get(uri);
-  return doc ? answer(doc) : fallback;
+/**
+ * Answers a request about an open document with its checked params; a document that is not open
+ * gets `fallback`. Bad params throw `InvalidParams` (lsp/params.ts), which the connection sends back.
+ */
+const withDocument = <T>(
+  method: string,
+  raw: unknown,
+  fallback: T,
+  answer: (doc: TextDocument, params: Record<string, unknown>) => T,
+): T => {
+  const params = paramsOf(raw, method);
+  const doc = documents.get(documentUri(params));
+  return doc ? answer(doc, params) : fallback;
 };
 
-connection.onCompletion((params) =>
-  withDocument(params.textDocument.uri, [], (doc) =>
-    complete(validation.resultFor(doc), params.position).map(toCompletionItem),
+connection.onCompletion((raw) =>
+  withDocument('completion', raw, [], (doc, params) =>
+    complete(validation.resultFor(doc), positionIn(doc, params['position'])).map(toCompletionItem),
   ),
 );
 
-connection.onHover((params) =>
-  withDocument(params.textDocument.uri, null, (doc) => {
+connection.onHover((raw) =>
+  withDocument('hover', raw, null, (doc, params) => {
     const args = encodeURIComponent(JSON.stringify([doc.uri]));
     const link = `[Preview the schedule](command:${COMMAND_IDS.previewSchedule}?${args})`;
-    const result = hover(validation.resultFor(doc), params.position, link);
+    const result = hover(validation.resultFor(doc), positionIn(doc, params['position']), link);
     return result ? { contents: { kind: 'markdown', value: result.markdown }, range: result.range } : null;
   }),
 );
 
-connection.onCodeAction((params) =>
-  withDocument(params.textDocument.uri, [], (doc) =>
-    codeActions(validation.resultFor(doc).diagnostics, params.range).map((a) => toCodeAction(doc.uri, a)),
+connection.onCodeAction((raw) =>
+  withDocument('codeAction', raw, [], (doc, params) =>
+    codeActions(validation.resultFor(doc).diagnostics, rangeIn(doc, params['range'])).map((a) =>
+      toCodeAction(doc.uri, a),
+    ),
   ),
 );
 
-connection.onDocumentSymbol((params) =>
-  withDocument(params.textDocument.uri, [], (doc) =>
+connection.onDocumentSymbol((raw) =>
+  withDocument('documentSymbol', raw, [], (doc) =>
     documentSymbols(validation.resultFor(doc).document).map(toDocumentSymbol),
   ),
 );
 
-connection.languages.inlayHint.on((params) =>
-  withDocument(params.textDocument.uri, [], (doc) =>
-    inlayHints(validation.resultFor(doc), params.range.start.line, params.range.end.line).map((h) => ({
+connection.languages.inlayHint.on((raw) =>
+  withDocument('inlayHint', raw, [], (doc, params) => {
+    const range = rangeIn(doc, params['range']);
+    return inlayHints(validation.resultFor(doc), range.start.line, range.end.line).map((h) => ({
       position: h.position,
       label: h.label,
       tooltip: h.tooltip,
       paddingLeft: true,
-    })),
-  ),
+    }));
+  }),
 );
 
-connection.onRequest(ExperimentTemplateRequest, (params) => {
-  const name = ExperimentSchema.shape.name.safeParse(params.name);
-  if (!name.success || !isExperimentTemplateKind(params.template))
+connection.onRequest(ExperimentTemplateRequest, (raw) => {
+  const params = paramsOf(raw, ExperimentTemplateRequest.method);
+  const name = ExperimentSchema.shape.name.safeParse(params['name']);
+  const template = params['template'];
+  if (!name.success || typeof template !== 'string' || !isExperimentTemplateKind(template))
     return new ResponseError(
       ErrorCodes.InvalidParams,
       `invalid experiment name or template: ${JSON.stringify(params)}`,
     );
-  return { text: experimentTemplate(name.data, params.template) };
+  return { text: experimentTemplate(name.data, template) };
 });
 
 const resultFor = (doc: TextDocument) => validation.resultFor(doc);
@@ -159,10 +179,21 @@ const sessions = registerSessions({
   canReadConfiguration: () => configurationRequests,
   sweepLenses: (uri, result) => sweeps.lenses(uri, result),
 });
-connection.onShutdown(async () => {
+// Runs and sweeps end `cancelled` with a checkpoint when the server is asked to stop, by the client
+// or by a signal (SIGTERM from a process manager, SIGHUP when the terminal or SSH session closes).
+const stopEverything = async () => {
   await sweeps.dispose();
+  await sessions.stopAll();
   await sessions.dispose();
-});
+};
+connection.onShutdown(stopEverything);
+for (const [signal, code] of [
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+] as const)
+  process.once(signal, () => {
+    void stopEverything().finally(() => process.exit(code));
+  });
 
 documents.listen(connection);
 connection.listen();

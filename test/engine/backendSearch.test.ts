@@ -5,6 +5,7 @@
  * the engine really trains on what it found, or refuses a version that does not match its tfjs-core.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,6 +104,23 @@ describe('backend search: where tfjs-node(-gpu) is looked for', () => {
         [good, true, `version ${VERSION} matches the bundled tfjs-core`],
       ],
     );
+  });
+
+  it('a FIFO where a package.json belongs is listed as unreadable, never opened (the search does not block)', () => {
+    const { dirs, folders } = tree();
+    const planted = join(dirs.workspace, 'node_modules', '@tensorflow', 'tfjs-node-gpu');
+    mkdirSync(planted, { recursive: true });
+    assert.equal(spawnSync('mkfifo', [join(planted, 'package.json')]).status, 0, 'mkfifo');
+    const good = plantNativeBackend(dirs.global, '@tensorflow/tfjs-node', VERSION);
+    const search = findBackendPackage(NATIVE_PACKAGES, folders, VERSION);
+    assert.deepEqual(
+      search.candidates.map((c) => [c.path, c.used]),
+      [
+        [planted, false],
+        [good, true],
+      ],
+    );
+    assert.match(search.candidates[0]!.reason, /package\.json cannot be read .*is a FIFO/);
   });
 
   it('prefers the GPU package wherever it is, and says why the others were not used', () => {

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../server/src/engine/backends';
 import { patchWasmMatmul, unpatchWasmMatmul } from '../../server/src/engine/wasmMatmulPatch';
@@ -78,6 +81,38 @@ describe('backends', () => {
     await assert.rejects(
       selectBackend('tensorflow'),
       /backend `tensorflow` cannot run here \(tensorflow: neither @tensorflow\/tfjs-node-gpu/,
+    );
+  });
+});
+
+describe('backend packages from the workspace', () => {
+  const workspace = mkdtempSync(join(tmpdir(), 'sparsity-backends-'));
+  after(() => rmSync(workspace, { recursive: true, force: true }));
+  const marker = join(workspace, 'loaded');
+  const planted = join(workspace, 'node_modules', '@tensorflow', 'tfjs-node');
+  mkdirSync(planted, { recursive: true });
+  writeFileSync(
+    join(planted, 'package.json'),
+    JSON.stringify({ name: '@tensorflow/tfjs-node', version: tf.version_core, main: 'index.js' }),
+  );
+  writeFileSync(join(planted, 'index.js'), `require('node:fs').writeFileSync(${JSON.stringify(marker)}, '1');\n`);
+
+  it('untrusted: nothing is required, and every attempt that would load one says why', async () => {
+    const info = await selectBackend('auto', 'untrusted');
+    assert.equal(existsSync(marker), false);
+    assert.equal(info.name, 'wasm');
+    assert.match(info.attempts[0]!.reason, /not trusted/);
+    assert.match(info.attempts[1]!.reason, /not trusted/);
+  });
+
+  it('a tfjs-node that loads but registers no backend is skipped with the reason, and auto goes on', async () => {
+    const info = await selectBackend('auto', [{ dir: workspace, origin: 'workspace' }]);
+    assert.equal(existsSync(marker), true);
+    assert.equal(info.name, 'wasm');
+    assert.match(info.attempts[0]!.reason, /loaded but registered no `tensorflow` backend/);
+    await assert.rejects(
+      selectBackend('tensorflow', [{ dir: workspace, origin: 'workspace' }]),
+      /registered no `tensorflow` backend/,
     );
   });
 });

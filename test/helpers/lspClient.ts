@@ -30,9 +30,16 @@ export class LspTestClient {
   languageId = 'prune-yaml';
   exitCode: number | null = null;
 
-  /** Starts our built server by default; benchmarks pass another server's command line. */
-  constructor(command: string = process.execPath, args: string[] = [join(ROOT, 'dist', 'server.js'), '--stdio']) {
-    this.process = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  /**
+   * Starts our built server by default; benchmarks pass another server's command line. `cwd` is
+   * the server's working folder (an editor starts it in the workspace).
+   */
+  constructor(
+    command: string = process.execPath,
+    args: string[] = [join(ROOT, 'dist', 'server.js'), '--stdio'],
+    options: { cwd?: string } = {},
+  ) {
+    this.process = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: options.cwd });
     this.process.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
     this.process.on('exit', (code) => (this.exitCode = code));
     this.connection = createMessageConnection(
@@ -52,10 +59,11 @@ export class LspTestClient {
     this.connection.listen();
   }
 
-  async initialize(capabilities: object = {}, initializationOptions?: unknown): Promise<unknown> {
+  /** `root` is the workspace folder the client opens (the repository by default). */
+  async initialize(capabilities: object = {}, initializationOptions?: unknown, root = ROOT): Promise<unknown> {
     const result = await this.connection.sendRequest('initialize', {
       processId: process.pid,
-      rootUri: pathToFileURL(ROOT).href,
+      rootUri: pathToFileURL(root).href,
       capabilities,
       initializationOptions,
     });
@@ -107,6 +115,17 @@ export class LspTestClient {
       this.exitCode !== null ? resolve() : this.process.once('exit', () => resolve()),
     );
     this.connection.dispose();
+  }
+
+  /** Sends the server process a signal and resolves with its exit code once it has exited. */
+  async signal(signal: NodeJS.Signals): Promise<number | null> {
+    const exited = new Promise<void>((resolve) =>
+      this.exitCode !== null ? resolve() : this.process.once('exit', () => resolve()),
+    );
+    this.process.kill(signal);
+    await exited;
+    this.connection.dispose();
+    return this.exitCode;
   }
 
   get alive(): boolean {

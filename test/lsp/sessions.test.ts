@@ -205,7 +205,7 @@ describe('pruning sessions in the language server', () => {
     assert.equal(stopped.state, 'cancelled');
     const info = JSON.parse(readFileSync(join(stopped.runDir, 'run.json'), 'utf8')) as RunInfo;
     assert.equal(info.status, 'cancelled');
-    assert.ok(existsSync(join(stopped.runDir, 'checkpoints', 'checkpoint.json')));
+    assert.ok(existsSync(join(stopped.runDir, 'checkpoints', 'checkpoint.bin')));
 
     const resumed = await s.client.request<SessionStartResult>('sparsity/session/resume', { runDir: stopped.runDir });
     await s.reached(resumed.session.sessionId, info.step + 20);
@@ -366,4 +366,27 @@ describe('sessions in an untrusted workspace', () => {
     const lenses = await client.request<CodeLens[]>('textDocument/codeLens', { textDocument: { uri: exp.uri } });
     assert.match(lenses[0]!.command!.title, /not trusted/);
   });
+});
+
+describe('a signal to the language server', () => {
+  for (const [signal, code] of [
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
+    it(`${signal}: running sessions stop with a checkpoint, their runs end cancelled, then the server exits ${code}`, async () => {
+      const s = sessionClient();
+      await s.client.initialize(capabilities, { trusted: true });
+      const exp = experiment(`signal-${signal}`, { steps: 50_000, checkpointEvery: 100_000 });
+      await s.client.open(exp.uri, exp.text);
+      const { session } = await s.client.request<SessionStartResult>('sparsity/session/start', { uri: exp.uri });
+      await s.reached(session.sessionId, 10);
+      const runDir = s.changes.filter((c) => c.sessionId === session.sessionId && c.runDir).at(-1)!.runDir;
+      assert.equal(await s.client.signal(signal), code);
+      const info = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunInfo;
+      assert.equal(info.status, 'cancelled');
+      assert.ok(info.step >= 10);
+      assert.ok(existsSync(join(runDir, 'checkpoints', 'checkpoint.bin')), 'the stop wrote a checkpoint');
+      assert.equal(existsSync(join(runDir, '.lock')), false);
+    });
+  }
 });

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import type { RunEvent, RunInfo } from '@protocol';
 import { main } from '../../server/src/cli';
+import { REPORT_CSP } from '../../server/src/runs/htmlReport';
 import { runExperiment } from '../../server/src/runs/runExperiment';
 
 const dir = mkdtempSync(join(tmpdir(), 'sparsity-report-'));
@@ -59,5 +61,74 @@ describe('report and compare', () => {
     assert.equal(xml.code, 2);
     assert.match(xml.err, /--format must be one of text, json, csv, markdown, not "xml"/);
     assert.equal((await cli(['report', join(dir, 'nope')])).code, 1);
+  });
+
+  it('a crafted run folder cannot inject markup into the report: every field is escaped, under a strict CSP', async () => {
+    const file = join(dir, 'x.prune.yaml');
+    writeFileSync(
+      file,
+      'version: 1\nname: x\nbackend: wasm\ndata:\n  source: teacher\n  input_dim: 16\n  hidden: 16\n  train_examples: 128\n  test_examples: 32\n  batch_size: 32\nmodel:\n  kind: mlp\n  hidden: [16]\ntraining:\n  steps: 20\npruning:\n  method: sapp\n  sparsity: 0.5\n  block: 4\n  min_blocks: 4\n  layers: [dense_1]\noutput:\n  dir: runs\n',
+    );
+    const { dir: runDir } = await runExperiment(file);
+    const evil = `"'><form action="https://evil.example/"><input name=p><a href="https://evil.example/">x</a><script>alert(1)</script><img src=x onerror=alert(1)><style>*{}</style>`;
+    const info = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunInfo;
+    info.name = evil;
+    info.id = evil;
+    info.status = 'failed';
+    info.error = { message: evil };
+    info.backend.attempts = info.backend.attempts.map((a) => ({ ...a, used: false, reason: evil }));
+    info.final!.sparsity.layers = info.final!.sparsity.layers.map((l) => ({ ...l, name: evil }));
+    writeFileSync(join(runDir, 'run.json'), JSON.stringify(info));
+    const events = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as RunEvent)
+      .map((e) =>
+        e.type === 'phase'
+          ? { ...e, label: evil }
+          : e.type === 'snapshot'
+            ? { ...e, layers: e.layers.map((l) => ({ ...l, name: evil })) }
+            : e,
+      );
+    writeFileSync(join(runDir, 'metrics.jsonl'), `${events.map((e) => JSON.stringify(e)).join('\n')}\n`);
+
+    const r = await cli(['report', runDir]);
+    assert.equal(r.code, 0, r.err);
+    const html = readFileSync(join(runDir, 'report.html'), 'utf8');
+    assert.ok(html.includes('&lt;form action=&quot;https://evil.example/&quot;&gt;'), 'the text is shown, escaped');
+    for (const tag of ['<form', '<input', '<a ', '<script', '<img', '<style>*', "'>"])
+      assert.ok(!html.includes(tag), `raw ${tag} in the report`);
+    const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]*)">/.exec(html)?.[1];
+    assert.equal(csp, REPORT_CSP);
+    for (const directive of ["default-src 'none'", "form-action 'none'", "base-uri 'none'", "img-src 'none'"])
+      assert.ok(csp.includes(directive), directive);
+
+    // Numbers and choices that are not (`keptBlocks`, the snapshot's score) never reach the page.
+    const layers = info.final!.sparsity.layers as unknown as Record<string, unknown>[];
+    layers[0]!['keptBlocks'] = '<form action="https://evil.example/">';
+    writeFileSync(join(runDir, 'run.json'), JSON.stringify(info));
+    const refused = await cli(['report', runDir]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /run\.json: final\.sparsity\.layers\[0\]\.keptBlocks expected number/);
+  });
+
+  it('report and compare refuse bad folders and unwritable outputs with one line, no stack trace', async () => {
+    const file = join(dir, 'r.prune.yaml');
+    const { dir: runDir } = await runExperiment(file, { steps: 20 });
+    const unwritable = await cli(['report', runDir, '--out', '/nonexistent/x.html']);
+    assert.equal(unwritable.code, 1);
+    assert.match(unwritable.err, /^sparsity-studio report: cannot write \/nonexistent\/x\.html: ENOENT[^\n]*$/);
+    const empty = join(dir, 'empty-run');
+    mkdirSync(empty);
+    writeFileSync(join(empty, 'run.json'), '{}');
+    for (const args of [
+      ['report', empty],
+      ['compare', empty, runDir],
+    ]) {
+      const r = await cli(args);
+      assert.equal(r.code, 1);
+      assert.match(r.err, /^sparsity-studio (report|compare): .*empty-run\/run\.json: format expected 1/);
+      assert.ok(!/\n\s+at /.test(r.err), 'no stack trace');
+    }
   });
 });

@@ -1,18 +1,22 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunEvent, RunInfo } from '@protocol';
+import { onDurableWrite } from '../../server/src/data/durableFile';
 import { resumeRun, runExperiment } from '../../server/src/runs/runExperiment';
+import { Rng } from '../../server/src/data/random';
 import { ROOT } from '../helpers/experimentFixtures';
 
 const dir = mkdtempSync(join(tmpdir(), 'sparsity-resume-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const file = join(dir, 'resume.prune.yaml');
+// Small and quick (120 steps in about half a second here) with checkpoints every 7 steps, so that
+// most checkpoints fall inside a phase.
 writeFileSync(
   file,
   `version: 1
@@ -21,99 +25,151 @@ seed: 4
 backend: wasm
 data:
   source: teacher
-  input_dim: 64
-  hidden: 64
-  train_examples: 3000
-  test_examples: 500
-  batch_size: 64
+  input_dim: 32
+  hidden: 32
+  train_examples: 512
+  test_examples: 128
+  batch_size: 32
 model:
   kind: mlp
-  hidden: [64]
+  hidden: [32]
 training:
-  steps: 1500
+  steps: 120
   eval_every: 0
+  log_every: 1
 pruning:
   method: sapp
   sparsity: 0.75
-  block: 8
+  block: 4
   min_blocks: 16
   layers: [dense_1]
 output:
   dir: runs
-  checkpoint_every: 40
-  snapshots: 10
+  checkpoint_every: 7
+  snapshots: 4
 `,
 );
 
-/** The bytes of the last snapshot a run folder announced: the final scores and masks. */
-function finalSnapshot(runDir: string): Buffer {
-  const events = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+/** Trials in the default suite; `RESUME_TRIALS=50` for a long run. */
+const TRIALS = Number(process.env['RESUME_TRIALS'] ?? 4);
+
+function events(runDir: string): RunEvent[] {
+  return readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as RunEvent);
-  const last = events.filter((e) => e.type === 'snapshot').at(-1);
+}
+
+/** The bytes of the last snapshot a run folder announced: the final scores and masks. */
+function finalSnapshot(runDir: string): Buffer {
+  const last = events(runDir)
+    .filter((e) => e.type === 'snapshot')
+    .at(-1);
   assert.ok(last && last.type === 'snapshot');
   return readFileSync(join(runDir, last.file));
 }
 
-/** Resolves when `check` holds, checking on a short timer; rejects after `timeoutMs`. */
-function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const timer = setInterval(() => {
-      if (check()) {
-        clearInterval(timer);
-        resolve();
-      } else if (Date.now() - started > timeoutMs) {
-        clearInterval(timer);
-        reject(new Error(`timed out waiting for ${what}`));
-      }
-    }, 20);
-  });
+/** Every exported file's bytes, by path under export/. */
+function exported(runDir: string): Record<string, Buffer> {
+  const files = ['block-sparse.json', 'block-sparse.bin', 'model/model.json', 'model/weights.bin'];
+  return Object.fromEntries(files.map((f) => [f, readFileSync(join(runDir, 'export', f))]));
+}
+
+/** The loss logged at each step; a resumed folder logs the steps after its checkpoint twice, the last value counts. */
+function losses(runDir: string): Map<number, number> {
+  const byStep = new Map<number, number>();
+  for (const e of events(runDir)) if (e.type === 'step') byStep.set(e.step, e.loss);
+  return byStep;
+}
+
+/**
+ * Runs the experiment in a child process that SIGKILLs itself once step `at` is reported, or just
+ * before its `at`-th write; resolves with the run folder, or null when it died before the folder
+ * was renamed into place (then there is no run to resume: nothing had happened yet).
+ */
+async function killedRun(experiment: string, out: string, mode: 'step' | 'write', at: number): Promise<string | null> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'test/helpers/killedRun.ts'), experiment, out, mode, String(at)],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, s) => resolve(s)));
+  assert.equal(signal, 'SIGKILL', stderr);
+  const runs = existsSync(out) ? readdirSync(out).filter((e) => !e.startsWith('.')) : [];
+  assert.ok(runs.length <= 1);
+  return runs[0] === undefined ? null : join(out, runs[0]);
 }
 
 describe('resume after SIGKILL', () => {
-  it('a run killed mid-way resumes from its checkpoint and ends with the same masks as an uninterrupted run', async () => {
-    const reference = await runExperiment(file, { outputDir: join(dir, 'reference') });
+  it(`killed at ${TRIALS} seeded random steps and writes (mid-phase included), every run resumes to the uninterrupted run's masks, metrics, losses and exported weights`, async () => {
+    let writes = 0;
+    onDurableWrite(() => void writes++);
+    const reference = await runExperiment(file, { outputDir: join(dir, 'reference') }).finally(() =>
+      onDurableWrite(null),
+    );
     assert.equal(reference.info.status, 'completed');
+    const referenceLosses = losses(reference.dir);
+    const phases = events(reference.dir).flatMap((e) => (e.type === 'phase' ? [e.startStep] : []));
+    const rng = new Rng(2024);
+    let midPhase = 0;
+    for (let trial = 0; trial < TRIALS; trial++) {
+      // Even trials die after a seeded step, odd ones before a seeded write (inside a checkpoint too).
+      const mode = trial % 2 === 0 ? 'step' : 'write';
+      const at = mode === 'step' ? 1 + rng.int(118) : rng.int(writes);
+      const runDir = await killedRun(file, join(dir, `killed-${trial}`), mode, at);
+      if (runDir === null) continue;
+      const killed = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunInfo;
+      const where = `trial ${trial}: killed at ${mode} ${at}`;
+      if (killed.status === 'completed') continue; // killed after its last write that mattered
+      assert.equal(killed.status, 'running', `${where}: a killed run is left running`);
 
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(ROOT, 'server/src/cli.ts'), 'run', file, '--out', join(dir, 'killed')],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+      const tensorsBefore = tf.memory().numTensors;
+      const resumed = await resumeRun(runDir);
+      assert.equal(tf.memory().numTensors, tensorsBefore, 'resuming leaks no tensors');
+      const from = events(runDir).find((e) => e.type === 'status' && e.status === 'resumed')?.step ?? 0;
+      if (!phases.includes(from)) midPhase++;
+      const resumedFrom = `${where}, resumed from step ${from}`;
+      assert.equal(resumed.info.status, 'completed', `${resumedFrom}: ${resumed.info.error?.message}`);
+      assert.deepEqual(
+        finalSnapshot(resumed.dir),
+        finalSnapshot(reference.dir),
+        `${resumedFrom}: final scores and masks`,
+      );
+      assert.deepEqual(resumed.info.final, reference.info.final, `${resumedFrom}: final metrics`);
+      assert.deepEqual(losses(resumed.dir), referenceLosses, `${resumedFrom}: the loss at every step`);
+      assert.deepEqual(exported(resumed.dir), exported(reference.dir), `${resumedFrom}: exported weights`);
+    }
+    assert.ok(TRIALS < 2 || midPhase > 0, 'no trial resumed from inside a phase');
+  });
+
+  it('acdc with momentum (another optimizer, zeroed blocks) resumes from mid-phase kills to the same result', async () => {
+    const acdc = join(dir, 'acdc.prune.yaml');
+    writeFileSync(
+      acdc,
+      readFileSync(file, 'utf8')
+        .replace('  log_every: 1', '  log_every: 1\n  optimizer: momentum\n  learning_rate: 0.05')
+        .replace('method: sapp', 'method: acdc\n  pruned_weights: zero')
+        .replace('name: resume', 'name: acdc'),
     );
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-      child.on('exit', (_code, signal) => resolve(signal)),
-    );
-    await until(() => /run folder: (\S+)/.test(stderr), 60_000, 'the run folder line');
-    const runDir = /run folder: (\S+)/.exec(stderr)![1]!;
-    const manifest = join(runDir, 'checkpoints', 'checkpoint.json');
-    const checkpointStep = () =>
-      existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')) as { step: number }).step : 0;
-    await until(() => checkpointStep() >= 400, 60_000, 'a checkpoint past step 400');
-    child.kill('SIGKILL');
-    assert.equal(await exited, 'SIGKILL');
-
-    const killed = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunInfo;
-    assert.equal(killed.status, 'running', 'a killed run is left running, not completed');
-    assert.ok(killed.step < 1500);
-
-    const tensorsBefore = tf.memory().numTensors;
-    const resumed = await resumeRun(runDir);
-    assert.equal(tf.memory().numTensors, tensorsBefore, 'resuming leaks no tensors');
-    assert.equal(resumed.info.status, 'completed', resumed.info.error?.message);
-    assert.equal(resumed.info.resumes, 1);
-    assert.deepEqual(finalSnapshot(resumed.dir), finalSnapshot(reference.dir), 'identical final scores and masks');
-    assert.deepEqual(resumed.info.final, reference.info.final);
+    const reference = await runExperiment(acdc, { outputDir: join(dir, 'acdc-reference') });
+    assert.equal(reference.info.status, 'completed', reference.info.error?.message);
+    for (const at of [38, 75]) {
+      const runDir = await killedRun(acdc, join(dir, `acdc-killed-${at}`), 'step', at);
+      assert.ok(runDir);
+      const resumed = await resumeRun(runDir);
+      assert.equal(resumed.info.status, 'completed', resumed.info.error?.message);
+      assert.deepEqual(finalSnapshot(resumed.dir), finalSnapshot(reference.dir), `killed at ${at}: final masks`);
+      assert.deepEqual(resumed.info.final, reference.info.final, `killed at ${at}: final metrics`);
+      assert.deepEqual(exported(resumed.dir), exported(reference.dir), `killed at ${at}: exported weights`);
+    }
   });
 
   it('refuses a folder whose config was edited, and a completed run', async () => {
-    const { dir: runDir } = await runExperiment(file, { outputDir: join(dir, 'edited'), steps: 60 });
+    const { dir: runDir } = await runExperiment(file, { outputDir: join(dir, 'edited'), steps: 30 });
     await assert.rejects(resumeRun(runDir), /already completed/);
     const info = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunInfo;
     writeFileSync(join(runDir, 'run.json'), JSON.stringify({ ...info, status: 'cancelled' }));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -11,14 +11,16 @@ describe('SnapshotIndex', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
   const metrics = join(dir, 'metrics.jsonl');
   const step = (n: number) => `${JSON.stringify({ type: 'step', step: n, loss: 1 })}\n`;
-  const snapshot = (n: number, file = `snapshots/${n}.bin`) =>
-    `${JSON.stringify({ type: 'snapshot', step: n, phase: 0, score: 'softmax', file, layers: [] })}\n`;
+  const name = (n: number, resumed = false) =>
+    `snapshots/step-${String(n + (resumed ? 10_000 : 0)).padStart(8, '0')}.bin`;
+  const snapshot = (n: number, file = name(n)) =>
+    `${JSON.stringify({ type: 'snapshot', step: n, phase: 0, score: 'attention', file, layers: [] })}\n`;
 
   it('finds snapshots as a live run appends them, reading only whole lines', () => {
     writeFileSync(join(dir, 'run.json'), '{}');
     writeFileSync(metrics, step(0) + snapshot(0) + step(1));
     const index = new SnapshotIndex();
-    assert.equal(index.find(dir, 0)?.file, 'snapshots/0.bin');
+    assert.equal(index.find(dir, 0)?.file, name(0));
     assert.equal(index.find(dir, 2), undefined);
     // A line half-written when the request comes: found once it is complete.
     const line = snapshot(2);
@@ -26,10 +28,10 @@ describe('SnapshotIndex', () => {
     assert.equal(index.find(dir, 2), undefined);
     appendFileSync(metrics, line.slice(20) + step(3));
     assert.equal(index.find(dir, 2)?.step, 2);
-    assert.equal(index.find(dir, 0)?.file, 'snapshots/0.bin', 'earlier snapshots stay found');
+    assert.equal(index.find(dir, 0)?.file, name(0), 'earlier snapshots stay found');
     // A resumed run writes a step's snapshot again: the last one describes the file.
-    appendFileSync(metrics, snapshot(2, 'snapshots/2-resumed.bin'));
-    assert.equal(index.find(dir, 2)?.file, 'snapshots/2-resumed.bin');
+    appendFileSync(metrics, snapshot(2, name(2, true)));
+    assert.equal(index.find(dir, 2)?.file, name(2, true));
   });
 
   it('starts over when the file is replaced, and refuses a folder that is not a run', () => {
@@ -43,7 +45,7 @@ describe('SnapshotIndex', () => {
   });
 
   it("each layer's score range over every snapshot so far, growing as a live run writes more; the kernel geometry kept", () => {
-    const store = RunStore.create(dir, 'ranges', 'sapp', 1);
+    const store = RunStore.create(dir, 'ranges', 'sapp', 1, () => ({ 'run.json': '{}' }));
     writeFileSync(join(store.dir, 'run.json'), '{}');
     const kernel = { kind: 'dense' as const, rows: 16, cols: 8, blockRows: 8, blockCols: 8 };
     const layer = (name: string, scores: number[]) => ({
@@ -62,5 +64,16 @@ describe('SnapshotIndex', () => {
     store.writeSnapshot(20, 1, 'attention', [layer('a', [0.2, 3]), layer('b', [1, 1])]);
     assert.deepEqual(index.runRanges(store.dir).a, { min: 0.20000000298023224, max: 3 }, 'a later snapshot widens it');
     assert.deepEqual(readSnapshot(store.dir, first)[0]!.kernel, kernel);
+  });
+  it('refuses a snapshot line that does not hold a snapshot event, naming the line and the field', () => {
+    const run = join(dir, 'crafted');
+    mkdirSync(run);
+    writeFileSync(join(run, 'run.json'), '{}');
+    const bad = { type: 'snapshot', step: 9, phase: 0, score: 'softmax', file: name(9), layers: [] };
+    writeFileSync(join(run, 'metrics.jsonl'), `${step(0)}${JSON.stringify(bad)}\n`);
+    assert.throws(
+      () => new SnapshotIndex().find(run, 9),
+      /metrics\.jsonl:2: score .*expected one of "attention"\|"magnitude"/,
+    );
   });
 });

@@ -4,10 +4,9 @@
  * with 1-based lines and columns; the exit code is 1 when any diagnostic is an error. `-` reads
  * an experiment from standard input (relative paths in it start at the working directory).
  */
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DIAGNOSTIC_SOURCE } from '../experiment/diagnostics';
-import { nodeHost } from '../data/nodeHost';
+import { nodeHost, readExperimentText } from '../data/nodeHost';
 import { validateExperiment } from '../experiment/validate';
 import type { ExperimentDiagnostic } from '../experiment/diagnostics';
 import { UsageError, type CommandSpec } from './args';
@@ -52,24 +51,12 @@ export function checkFiles(files: string[], stdin?: string): CheckRecord[] {
       records.push(...toRecords(STDIN_NAME, validateExperiment(stdin, nodeHost(process.cwd())).diagnostics));
       continue;
     }
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
-      records.push({
-        file,
-        line: 1,
-        column: 1,
-        endLine: 1,
-        endColumn: 1,
-        severity: 'error',
-        code: 'path-missing',
-        message: `Cannot read ${file}: ${reason}.`,
-      });
+    const read = readExperimentText(file);
+    if ('problem' in read) {
+      records.push({ file, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', ...read.problem });
       continue;
     }
-    records.push(...toRecords(file, validateExperiment(text, nodeHost(dirname(resolve(file)))).diagnostics));
+    records.push(...toRecords(file, validateExperiment(read.text, nodeHost(dirname(resolve(file)))).diagnostics));
   }
   return records;
 }

@@ -47,16 +47,17 @@ export function reportCommand({ options, positionals }: ParsedCommand, io: CliIo
   const dir = positionals[0]!;
   const out = options['out'] as string | undefined;
   if (isSweepFolder(dir)) return sweepReport(dir, out, io);
-  let run: LoadedRun;
+  const file = out ?? join(dir, 'report.html');
+  let html: string;
   try {
-    run = loadRun(dir);
+    // Rendering reads the snapshots too: any refusal is one line naming the file.
+    html = renderReport(loadRun(dir));
   } catch (error) {
     io.error(`sparsity-studio report: ${(error as Error).message}`);
     return 1;
   }
-  const file = out ?? join(dir, 'report.html');
   try {
-    writeFileSync(file, renderReport(run));
+    writeFileSync(file, html);
   } catch (error) {
     io.error(`sparsity-studio report: cannot write ${file}: ${(error as Error).message}`);
     return 1;

@@ -1,8 +1,10 @@
 /**
  * `sparsity-studio run FILE [--steps N] [--backend B] [--threads T] [--out DIR]`: one pruning run, with a
  * progress line (phase, step, sparsity, loss, ETA) on stderr and the run folder at the end.
- * Ctrl-C stops the run cleanly: its folder is marked `cancelled` and the command exits 130.
+ * Ctrl-C, SIGTERM and SIGHUP stop the run cleanly: its folder is marked `cancelled` and the command
+ * exits 128 + the signal's number (130, 143, 129).
  */
+import { constants as osConstants } from 'node:os';
 import type { BackendNameDto, RunInfo } from '@protocol';
 import { ExperimentFileError, resumeRun, runExperiment, type RunOptions } from '../runs/runExperiment';
 import { isSweepFolder } from '../runs/sweepStore';
@@ -36,13 +38,15 @@ export const RUN: CommandSpec = {
   },
   alternative: '--resume RUN_DIR|SWEEP_DIR [--backend ...]',
   notes: [
-    'Ctrl-C (SIGINT) stops after the current step with a checkpoint: the run ends `cancelled`, resumable;',
-    'SIGTERM (scancel, a SLURM time limit) does the same.',
+    'Ctrl-C (SIGINT), SIGTERM (scancel, a SLURM time limit) and SIGHUP stop after the current step with a',
+    'checkpoint: the run ends `cancelled`, resumable.',
     'A FILE with a `sweep:` grid runs every combination into <output.dir>/<name>-sweep-<time>/ and prints',
     'a line per run and a table of mean ± sd over seeds; a sweep exits 1 when a run failed.',
-    'exit status: 0 completed, 1 failed or refused (errors in FILE), 2 bad usage, 130 cancelled.',
+    'exit status: 0 completed, 1 failed or refused (errors in FILE), 2 bad usage, 130/143/129 cancelled by SIGINT/SIGTERM/SIGHUP.',
   ],
 };
+
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 export async function runCommand({ options, positionals }: ParsedCommand, io: CliIo): Promise<number> {
   const file = positionals[0];
@@ -67,15 +71,17 @@ export async function runCommand({ options, positionals }: ParsedCommand, io: Cl
   if (sweep.given.length > 0)
     throw new UsageError(`${sweep.given.join(', ')} only apply to a sweep (a file with \`sweep:\`, or a sweep folder)`);
 
+  // Ctrl-C, `kill` (SIGTERM) and a closed terminal (SIGHUP) all stop after the current step with a
+  // checkpoint and the run marked `cancelled`; the same signal again kills at once.
   const controller = new AbortController();
-  const onSignal = () => {
-    io.error('\nstopping after this step (Ctrl-C again to kill)...');
+  let stoppedBy: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    io.error(`\n${signal}: stopping after this step (${signal} again to kill)...`);
+    stoppedBy = signal;
     controller.abort();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal); // scancel and SLURM time limits stop a run with SIGTERM
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
   const started = performance.now();
   const tty = process.stderr.isTTY;
   let lastLine = 0;
@@ -141,7 +147,7 @@ export async function runCommand({ options, positionals }: ParsedCommand, io: Cl
       );
     }
     io.out(`run folder: ${dir}`);
-    return info.status === 'cancelled' ? 130 : 0;
+    return info.status === 'cancelled' ? 128 + osConstants.signals[stoppedBy ?? 'SIGINT'] : 0;
   } catch (error) {
     if (error instanceof ExperimentFileError) {
       for (const d of error.diagnostics)
@@ -152,8 +158,7 @@ export async function runCommand({ options, positionals }: ParsedCommand, io: Cl
     io.error(`sparsity-studio run: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
   }
 }
 

@@ -15,13 +15,21 @@
  * Without `test_path`, a line is held out for testing when a stable hash of its line number falls
  * below `test_split`: the same lines for every seed, and no pass needs to know the file's length.
  */
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { closeSync, createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { DataConfig } from '../experiment/schema';
 import { deriveSeed, Rng } from './random';
-import { DataError, type BatchOptions, type Dataset, type DataSplit, type ExampleBatch } from './dataset';
+import {
+  DataError,
+  dataFileError,
+  type BatchOptions,
+  type Dataset,
+  type DataSplit,
+  type ExampleBatch,
+} from './dataset';
+import { openRegularFile } from './regularFile';
 import type { ConfigPath } from '../experiment/yamlDocument';
 import { checkBatchOptions } from './inMemorySplit';
 
@@ -164,7 +172,14 @@ export class CriteoSplit implements DataSplit {
 
   private openStream(): Readable {
     if (this.closed) throw new Error(`${this.options.file}: the dataset is closed`);
-    const file = createReadStream(this.options.file, { highWaterMark: READ_CHUNK_BYTES });
+    // Opened as a regular file only: a FIFO or a device here would block or never end.
+    let fd: number;
+    try {
+      fd = openRegularFile(this.options.file).fd;
+    } catch (error) {
+      throw dataFileError(error, 'Criteo file', this.options.key);
+    }
+    const file = createReadStream('', { fd, highWaterMark: READ_CHUNK_BYTES });
     const stream: Readable = this.options.file.endsWith('.gz') ? file.pipe(createGunzip()) : file;
     if (stream !== file) file.on('error', (error) => stream.destroy(error));
     this.open.add(stream);
@@ -305,8 +320,10 @@ function toBatch(buffer: ExampleBuffer, size: number): ExampleBatch {
 }
 
 function checkFile(file: string, key: ConfigPath): void {
-  if (!existsSync(file) || !statSync(file).isFile()) {
-    throw new DataError(`Criteo file not found: ${file}`, file, undefined, key);
+  try {
+    closeSync(openRegularFile(file).fd);
+  } catch (error) {
+    throw dataFileError(error, 'Criteo file', key);
   }
 }
 

@@ -4,11 +4,10 @@
  * file and its 1-based line. Quotes: a field may be wrapped in `"` with `""` for a quote inside;
  * a quoted field cannot span lines.
  */
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { DataConfig } from '../experiment/schema';
-import { DataError, type Dataset } from './dataset';
+import { DataError, dataFileError, type Dataset } from './dataset';
+import { MAX_WHOLE_FILE_BYTES, readRegularFileAsync, readRegularHead } from './regularFile';
 import type { ConfigPath } from '../experiment/yamlDocument';
 import { InMemorySplit, capIndices, firstRows, seededTestSplit, type InMemoryRows } from './inMemorySplit';
 
@@ -215,27 +214,20 @@ export function parseCsv(text: string, options: CsvOptions, file: string, key: C
 async function readCsv(path: string, options: CsvOptions, key: ConfigPath): Promise<ParsedCsv> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = (await readRegularFileAsync(path, MAX_WHOLE_FILE_BYTES)).toString('utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const problem =
-      code === 'ENOENT' ? `CSV file not found: ${path}` : `cannot read ${path}: ${(error as Error).message}`;
-    throw new DataError(problem, path, undefined, key);
+    throw dataFileError(error, 'CSV file', key);
   }
   return parseCsv(text, options, path, key);
 }
 
 /** The number of fields on the first non-blank line, reading only the start of the file (for the probe). */
 export function readCsvWidthSync(path: string, delimiter: string, key?: ConfigPath): { width: number; line: number } {
-  if (!existsSync(path) || !statSync(path).isFile())
-    throw new DataError(`CSV file not found: ${path}`, path, undefined, key);
-  const fd = openSync(path, 'r');
   let text: string;
   try {
-    const buffer = Buffer.alloc(65_536);
-    text = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8');
-  } finally {
-    closeSync(fd);
+    text = readRegularHead(path, 65_536).toString('utf8');
+  } catch (error) {
+    throw dataFileError(error, 'CSV file', key);
   }
   const next = numberedLines(text).next();
   if (next.done) throw new DataError(`${path}: the CSV file is empty`, path, undefined, key);

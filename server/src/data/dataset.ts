@@ -4,6 +4,7 @@
  * shape, classes). Batches are plain typed arrays; the trainer turns them into tensors.
  */
 import type { Task } from '../experiment/modelShape';
+import { FileReadError } from './regularFile';
 
 export interface ExampleBatch {
   /** Examples in this batch. */
@@ -75,8 +76,20 @@ export class DataError extends Error {
     readonly file?: string,
     readonly line?: number,
     readonly key?: (string | number)[],
+    /** Set when the file is missing, or is there but is not a readable regular file. */
+    readonly fileProblem?: 'missing' | 'unreadable',
   ) {
     super(message);
     this.name = 'DataError';
   }
+}
+
+/** The `DataError` for a data file that could not be opened or read (see regularFile.ts). */
+export function dataFileError(error: unknown, what: string, key?: (string | number)[]): DataError {
+  if (error instanceof DataError) return error;
+  if (error instanceof FileReadError) {
+    const message = error.kind === 'missing' ? `${what} not found: ${error.file}` : `${what}: ${error.message}`;
+    return new DataError(message, error.file, undefined, key, error.kind === 'missing' ? 'missing' : 'unreadable');
+  }
+  return new DataError(`${what}: ${(error as Error).message}`, undefined, undefined, key);
 }

@@ -3,12 +3,11 @@
  * cols unsigned bytes) and labels `0x00000801` (count unsigned bytes). Every way a file can be
  * wrong is a `DataError` naming the file, the problem and the config key that pointed at it.
  */
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { gunzip, gunzipSync, constants as zlibConstants } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { ConfigPath } from '../experiment/yamlDocument';
-import { DataError } from './dataset';
+import { DataError, dataFileError } from './dataset';
+import { MAX_WHOLE_FILE_BYTES, readRegularFileAsync, readRegularHead } from './regularFile';
 import type { InMemoryRows } from './inMemorySplit';
 
 const gunzipAsync = promisify(gunzip);
@@ -98,22 +97,18 @@ export function parseIdx(bytes: Uint8Array, expected: IdxKind, file: string, key
   return { ...header, data: bytes.subarray(header.headerBytes) };
 }
 
-function missingFile(file: string, what: string, key?: ConfigPath): DataError {
-  return new DataError(`${what} not found: ${file}`, file, undefined, key);
-}
-
 /** Reads and un-gzips (when gzipped) a whole file. */
 async function readMaybeGzip(file: string, what: string, key?: ConfigPath): Promise<Uint8Array> {
   let raw: Buffer;
   try {
-    raw = await readFile(file);
+    raw = await readRegularFileAsync(file, MAX_WHOLE_FILE_BYTES);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw missingFile(file, what, key);
-    throw new DataError(`cannot read ${file}: ${(error as Error).message}`, file, undefined, key);
+    throw dataFileError(error, what, key);
   }
   if (!isGzip(raw)) return raw;
   try {
-    return await gunzipAsync(raw);
+    // Bounded: a small gzip can expand without end.
+    return await gunzipAsync(raw, { maxOutputLength: MAX_WHOLE_FILE_BYTES });
   } catch (error) {
     throw new DataError(`${file}: truncated or corrupt gzip data (${(error as Error).message})`, file, undefined, key);
   }
@@ -130,15 +125,11 @@ export async function loadIdx(file: string, expected: IdxKind, key?: ConfigPath)
  * in well under a millisecond for files of any size. Throws a `DataError` for a missing or bad file.
  */
 export function readIdxHeaderSync(file: string, expected: IdxKind, key?: ConfigPath): IdxHeader {
-  if (!existsSync(file) || !statSync(file).isFile()) throw missingFile(file, `IDX ${expected} file`, key);
-  const fd = openSync(file, 'r');
   let head: Buffer;
   try {
-    const buffer = Buffer.alloc(1024);
-    const read = readSync(fd, buffer, 0, buffer.length, 0);
-    head = buffer.subarray(0, read);
-  } finally {
-    closeSync(fd);
+    head = readRegularHead(file, 1024);
+  } catch (error) {
+    throw dataFileError(error, `IDX ${expected} file`, key);
   }
   if (isGzip(head)) {
     try {

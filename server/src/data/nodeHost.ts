@@ -2,12 +2,14 @@
  * The experiment host on the real file system: what the language server and the CLI give the pure
  * validator, with the data probe (probe.ts, the same checks the loaders make) behind `probeData`.
  */
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { isAbsolute } from 'node:path';
+import type { DiagnosticCode } from '../experiment/diagnostics';
 import type { DataProbeResult, ExperimentHost } from '../experiment/experimentHost';
 import type { DataConfig } from '../experiment/schema';
 import type { FashionMnistPlaces } from './fashionMnistStore';
 import { probeDataSync } from './probe';
+import { FileReadError, pathKind, readRegularFile, readRegularHead } from './regularFile';
 
 const DATA_PATH_KEYS = ['path', 'test_path', 'train_images', 'train_labels', 'test_images', 'test_labels'] as const;
 
@@ -56,27 +58,65 @@ export class DataProbeCache {
 export function nodeHost(baseDir: string | null, cache?: DataProbeCache, places?: FashionMnistPlaces): ExperimentHost {
   return {
     baseDir,
+    memoryBytes: totalmem(),
     probeData: (data) => (cache ? cache.get(data, baseDir) : probeDataFiles(data, baseDir, places)),
-    exists: (path) => existsSync(path),
-    isDirectory: (path) => {
-      try {
-        return statSync(path).isDirectory();
-      } catch {
-        return false;
-      }
-    },
+    pathKind,
     readHead: (path, bytes) => {
-      let fd: number | undefined;
       try {
-        fd = openSync(path, 'r');
-        const buffer = new Uint8Array(bytes);
-        const read = readSync(fd, buffer, 0, bytes, 0);
-        return buffer.subarray(0, read);
-      } catch {
-        return undefined;
-      } finally {
-        if (fd !== undefined) closeSync(fd);
+        return readRegularHead(path, bytes);
+      } catch (error) {
+        return { error: (error as Error).message };
       }
     },
   };
+}
+
+/** The most of an experiment file read: far more than any real one (the fuzz sends 1 MB files). */
+export const MAX_EXPERIMENT_BYTES = 16 * 1024 * 1024;
+
+/** Why an experiment file cannot be validated at all: its code and message, placed at 1:1. */
+export interface ExperimentFileProblem {
+  code: Extract<DiagnosticCode, 'path-missing' | 'path-unusable' | 'bad-encoding'>;
+  message: string;
+}
+
+/**
+ * The text of an experiment file from disk: a regular file, at most `MAX_EXPERIMENT_BYTES`,
+ * UTF-8 (a BOM is dropped). UTF-16 or binary content is an encoding problem, not YAML to check.
+ */
+export function readExperimentText(file: string): { text: string } | { problem: ExperimentFileProblem } {
+  let bytes: Buffer;
+  try {
+    bytes = readRegularFile(file, MAX_EXPERIMENT_BYTES);
+  } catch (error) {
+    const missing = error instanceof FileReadError && error.kind === 'missing';
+    return {
+      problem: {
+        code: missing ? 'path-missing' : 'path-unusable',
+        message: missing
+          ? `Cannot read ${file}: file not found.`
+          : `Cannot read the experiment: ${(error as Error).message}.`,
+      },
+    };
+  }
+  const encoding = encodingProblem(bytes);
+  if (encoding) return { problem: { code: 'bad-encoding', message: `${file} ${encoding}; save it as UTF-8.` } };
+  return { text: new TextDecoder('utf-8').decode(bytes) };
+}
+
+function encodingProblem(bytes: Uint8Array): string | null {
+  const [a, b] = bytes;
+  if ((a === 0xff && b === 0xfe) || (a === 0xfe && b === 0xff))
+    return 'is UTF-16 (it starts with a UTF-16 byte order mark)';
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) {
+    const line = 1 + bytes.subarray(0, nul).filter((c) => c === 0x0a).length;
+    return `holds a NUL byte on line ${line} (at byte ${nul}): it is UTF-16 without a byte order mark, or binary`;
+  }
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return null;
+  } catch {
+    return 'is not valid UTF-8';
+  }
 }

@@ -4,7 +4,6 @@
  * first line, the field count of a Criteo file's first line, and which configured files are
  * missing, each located by its config key.
  */
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DataProbeResult, DataProblem, MissingDataFile } from '../experiment/experimentHost';
 import type { DataProbe } from '../experiment/modelShape';
@@ -23,6 +22,7 @@ import {
 } from './fashionMnistStore';
 import type { ConfigPath } from '../experiment/yamlDocument';
 import { idxInputShape, readIdxHeaderSync } from './idx';
+import { describeKind, pathKind, readRegularHead } from './regularFile';
 
 class ProbeCollector {
   readonly probe: DataProbe = {};
@@ -30,11 +30,23 @@ class ProbeCollector {
   readonly missing: MissingDataFile[] = [];
   readonly notes: DataProblem[] = [];
 
-  /** True when `file` exists; records it as missing (with `message`) otherwise. */
+  /**
+   * True when `file` is a regular file; records it as missing, or as unreadable when it is a
+   * folder, a FIFO or a device (never opened: a FIFO would block the reader), otherwise.
+   */
   exists(file: string, key: ConfigPath, what: string): boolean {
-    if (existsSync(file) && statSync(file).isFile()) return true;
-    this.missing.push({ file, key });
-    this.problems.push({ message: `${what} not found: ${file}`, key, file });
+    const kind = pathKind(file);
+    if (kind === 'file') return true;
+    if (kind === 'missing') {
+      this.missing.push({ file, key });
+      this.problems.push({ message: `${what} not found: ${file}`, key, file });
+    } else
+      this.problems.push({
+        message: `${what} ${file} ${describeKind(kind)}, not a regular file`,
+        key,
+        file,
+        unreadable: true,
+      });
     return false;
   }
 
@@ -47,11 +59,14 @@ class ProbeCollector {
         this.problems.push({ message: `cannot read the data: ${String(error)}`, key: fallbackKey });
         return undefined;
       }
+      const key = error.key ?? fallbackKey;
+      if (error.fileProblem === 'missing' && error.file !== undefined) this.missing.push({ file: error.file, key });
       this.problems.push({
         message: error.message,
-        key: error.key ?? fallbackKey,
+        key,
         ...(error.file !== undefined && { file: error.file }),
         ...(error.line !== undefined && { line: error.line }),
+        ...(error.fileProblem === 'unreadable' && { unreadable: true }),
       });
       return undefined;
     }
@@ -71,15 +86,9 @@ function trainCountAfterSplit(count: number, testSplit: number): number {
 
 /** The first line of a file (at most 64 KiB read). */
 function firstLine(file: string): string {
-  const fd = openSync(file, 'r');
-  try {
-    const buffer = Buffer.alloc(65_536);
-    const text = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('latin1');
-    const end = text.indexOf('\n');
-    return (end < 0 ? text : text.slice(0, end)).replace(/\r$/, '');
-  } finally {
-    closeSync(fd);
-  }
+  const text = readRegularHead(file, 65_536).toString('latin1');
+  const end = text.indexOf('\n');
+  return (end < 0 ? text : text.slice(0, end)).replace(/\r$/, '');
 }
 
 function probeIdx(data: Extract<DataConfig, { source: 'idx' }>, baseDir: string, c: ProbeCollector): void {
@@ -240,8 +249,8 @@ function probeCriteo(data: Extract<DataConfig, { source: 'criteo' }>, baseDir: s
     if (path === undefined) continue;
     const file = resolve(baseDir, path);
     if (!c.exists(file, ['data', name], 'Criteo file') || file.endsWith('.gz')) continue;
-    const fields = firstLine(file).split('\t').length;
-    if (fields !== CRITEO_FIELDS) {
+    const fields = c.attempt(['data', name], () => firstLine(file).split('\t').length);
+    if (fields !== undefined && fields !== CRITEO_FIELDS) {
       c.problems.push({
         message: `${file}:1: ${fields} tab-separated fields, expected ${CRITEO_FIELDS} (label, 13 integer features I1-I13, 26 categorical features C1-C26)`,
         key: ['data', name],

@@ -7,9 +7,10 @@
  * another version registers kernels that do not match this engine. The GPU package is preferred
  * wherever it is; the search only reads package.json files, nothing is loaded here.
  */
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
+import { readRegularFile } from '../data/regularFile';
 import type { BackendInfo, BackendPackageDto, BackendSearchDto, SearchOriginDto } from '@protocol';
 
 export const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
@@ -40,7 +41,8 @@ export function modulePathsFromEnv(env: NodeJS.ProcessEnv = process.env): string
 /** The `prefix=` of an npmrc file, if it sets one. */
 function npmrcPrefix(home: string): string | null {
   try {
-    const line = /^\s*prefix\s*=\s*(.+?)\s*$/m.exec(readFileSync(join(home, '.npmrc'), 'utf8'));
+    const npmrc = readRegularFile(join(home, '.npmrc'), 1024 * 1024).toString('utf8');
+    const line = /^\s*prefix\s*=\s*(.+?)\s*$/m.exec(npmrc);
     return line ? line[1]!.replace(/^~(?=\/|\\|$)/, home) : null;
   } catch {
     return null;
@@ -132,7 +134,9 @@ export function findBackendPackage(
         reason: '',
       };
       try {
-        const found = (JSON.parse(readFileSync(manifest, 'utf8')) as { version?: unknown }).version;
+        // A regular file of reasonable size only: a FIFO named package.json must not block the search.
+        const text = readRegularFile(manifest, 1024 * 1024).toString('utf8');
+        const found = (JSON.parse(text) as { version?: unknown }).version;
         candidate.version = typeof found === 'string' ? found : null;
       } catch (error) {
         candidate.reason = `its package.json cannot be read (${(error as Error).message})`;

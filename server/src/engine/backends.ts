@@ -27,16 +27,37 @@ export type BackendRequest = BackendNameDto | 'auto';
 
 const ORDER: BackendNameDto[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
 
-/** Modules the user may have installed next to their workspace or globally; never our dependencies. */
+/**
+ * Where user-installed backend packages (tfjs-node, Dawn) are looked for (backendSearch.ts
+ * `searchFolders`), or `'untrusted'`, which loads none: requiring a package runs its code, and an
+ * untrusted workspace's code must never run (README, Guarantees).
+ */
+export type ModuleSearch = readonly SearchFolder[] | 'untrusted';
+
+const UNTRUSTED_REASON = 'not searched: the workspace is not trusted, and loading it would run code from the workspace';
+
+/** A module the user may have installed next to their workspace or globally; never our dependencies. */
 function optionalRequire(name: string, from: readonly string[]): unknown {
   for (const base of from) {
+    const require = createRequire(join(base, 'noop.js'));
+    let path: string;
     try {
-      return createRequire(join(base, 'noop.js'))(name);
+      path = require.resolve(name);
     } catch {
-      // try the next place
+      continue; // not installed there: try the next place
     }
+    return require(path);
   }
   return undefined;
+}
+
+/**
+ * `tf.setBackend`, false instead of a throw when no such backend was registered: a package can
+ * load and register nothing (a broken or foreign install), and `auto` must then go on.
+ */
+async function activate(name: BackendNameDto): Promise<boolean> {
+  if (!tf.engine().registryFactory[name]) return false;
+  return tf.setBackend(name);
 }
 
 /** The folder holding tfjs-backend-wasm's .wasm files: next to the bundle, or in node_modules. */
@@ -80,7 +101,12 @@ interface DawnModule {
 }
 
 async function tryWebGpu(searchPaths: readonly string[]): Promise<string | true> {
-  const dawn = optionalRequire('webgpu', searchPaths) as DawnModule | undefined;
+  let dawn: DawnModule | undefined;
+  try {
+    dawn = optionalRequire('webgpu', searchPaths) as DawnModule | undefined;
+  } catch (error) {
+    return `the \`webgpu\` package is installed but failed to load: ${(error as Error).message.split('\n')[0]}`;
+  }
   if (!dawn || typeof dawn.create !== 'function') return 'the `webgpu` (Dawn) package is not installed';
   let gpu: ReturnType<DawnModule['create']>;
   let adapter: Awaited<ReturnType<ReturnType<DawnModule['create']>['requestAdapter']>>;
@@ -102,10 +128,15 @@ async function tryWebGpu(searchPaths: readonly string[]): Promise<string | true>
   const g = globalThis as Record<string, unknown>;
   if (!g['navigator']) g['navigator'] = { gpu };
   if (dawn.globals) Object.assign(globalThis, dawn.globals);
-  if (!optionalRequire('@tensorflow/tfjs-backend-webgpu', searchPaths))
-    return 'a GPU adapter exists, but @tensorflow/tfjs-backend-webgpu is not installed';
+  let backendPackage: unknown;
+  try {
+    backendPackage = optionalRequire('@tensorflow/tfjs-backend-webgpu', searchPaths);
+  } catch (error) {
+    return `@tensorflow/tfjs-backend-webgpu failed to load: ${(error as Error).message.split('\n')[0]}`;
+  }
+  if (!backendPackage) return 'a GPU adapter exists, but @tensorflow/tfjs-backend-webgpu is not installed';
   webGpuAdapter = [info?.vendor, info?.architecture, info?.device].filter(Boolean).join(' ');
-  return (await tf.setBackend('webgpu')) ? true : 'the webgpu backend failed to initialise on the GPU adapter';
+  return (await activate('webgpu')) ? true : 'the webgpu backend failed to initialise on the GPU adapter';
 }
 
 let webGpuAdapter = '';
@@ -127,21 +158,22 @@ async function tryNativeTensorflow(search: readonly SearchFolder[], found: (s: B
   } catch (error) {
     return `${chosen.package} at ${chosen.path} failed to load: ${(error as Error).message.split('\n')[0]}`;
   }
-  return (await tf.setBackend('tensorflow')) ? true : 'tfjs-node is installed but its backend failed to initialise';
+  if (!tf.engine().registryFactory['tensorflow'])
+    return `${chosen.package} at ${chosen.path} loaded but registered no \`tensorflow\` backend (a broken install, or a package that is not tfjs-node)`;
+  return (await activate('tensorflow')) ? true : 'tfjs-node is installed but its backend failed to initialise';
 }
 
 async function tryBackend(
   name: BackendNameDto,
-  search: readonly SearchFolder[],
+  search: ModuleSearch,
   found: (s: BackendSearchDto) => void,
   threads: number,
 ): Promise<string | true> {
-  const searchPaths = search.map((f) => f.dir);
   switch (name) {
     case 'tensorflow':
-      return tryNativeTensorflow(search, found);
+      return search === 'untrusted' ? UNTRUSTED_REASON : tryNativeTensorflow(search, found);
     case 'webgpu':
-      return tryWebGpu(searchPaths);
+      return search === 'untrusted' ? UNTRUSTED_REASON : tryWebGpu(search.map((f) => f.dir));
     case 'wasm': {
       setWasmPaths(wasmDirectory());
       const started = await startWasmBackend(threads, wasmDirectory());
@@ -154,15 +186,15 @@ async function tryBackend(
       return true;
     }
     case 'cpu':
-      return (await tf.setBackend('cpu')) ? true : 'the cpu backend failed to initialise';
+      return (await activate('cpu')) ? true : 'the cpu backend failed to initialise';
   }
 }
 
 /** Selects and activates a backend; never throws for `auto` (cpu always works). */
 export async function selectBackend(
   requested: BackendRequest,
-  /** Where the user's backend packages may be (backendSearch.ts `searchFolders`); none by default. */
-  search: readonly SearchFolder[] = [],
+  /** Where the user's backend packages may be (backendSearch.ts `searchFolders`), or `'untrusted'`; none by default. */
+  search: ModuleSearch = [],
   /** Kernels the model needs (e.g. conv gradients); a backend without them is skipped with that reason. */
   requiredKernels: string[] = [],
   /** Compute threads (the experiment's `threads:`); only the wasm backend takes a count. */

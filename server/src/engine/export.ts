@@ -6,12 +6,14 @@
  * - `block-sparse.json` + `block-sparse.bin`: per layer only the kept blocks, with a reader
  *   (`readBlockSparse`) whose block-sparse matmul reproduces the dense outputs.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { makeFolder, writeFileAtomic } from '../data/durableFile';
+import { CorruptFileError, readRegularFile } from '../data/regularFile';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { BlockGrid } from '../experiment/pruningPlan';
-import type { ActivationName } from '../experiment/schema';
+import { ACTIVATIONS, type ActivationName } from '../experiment/schema';
 import type { MaskedModel } from './maskedModel';
 import { WasmBlockSparseNetwork } from './wasmBlockSparseMatmul';
 
@@ -26,10 +28,17 @@ export interface BlockSparseLayer
   activation: ActivationName | 'softmax-logits';
 }
 
+export const BLOCK_SPARSE_FORMAT = 'sparsity-studio/block-sparse@2';
+
 export interface BlockSparseManifest {
-  format: 'sparsity-studio/block-sparse@1';
+  format: typeof BLOCK_SPARSE_FORMAT;
   inputSize: number;
   layers: BlockSparseLayer[];
+  /**
+   * `block-sparse.bin`'s size and SHA-256: the pair is written bin first, manifest last, so a
+   * manifest always names the bin it goes with, and a bin from another export is refused.
+   */
+  bin: { bytes: number; sha256: string };
 }
 
 /** Folded kernels and biases of every layer, as plain arrays. */
@@ -59,13 +68,13 @@ export async function exportModel(model: MaskedModel, dir: string): Promise<stri
       `export: only stacks of dense layers are exported in this version; this model has ${others.map((l) => `${l.kind} \`${l.name}\``).join(', ')}`,
     ];
   const folded = foldedWeights(model);
-  mkdirSync(dir, { recursive: true });
+  makeFolder(dir);
   writeBlockSparse(model, folded, dir);
   if (folded.some((f) => f.activation === 'gelu'))
     return [
       'export/model: TF.js Dense layers have no gelu matching ours (x·sigmoid(1.702x)); only the block-sparse model was written',
     ];
-  mkdirSync(join(dir, 'model'), { recursive: true });
+  makeFolder(join(dir, 'model'));
   // A fixed name: tfjs would number it per process, and the same run must export the same bytes.
   const layers = tfl.sequential({ name: 'folded' });
   folded.forEach((f, i) => {
@@ -88,14 +97,14 @@ export async function exportModel(model: MaskedModel, dir: string): Promise<stri
   await layers.save(
     tf.io.withSaveHandler((artifacts) => {
       const weightsPath = 'weights.bin';
-      writeFileSync(join(dir, 'model', weightsPath), Buffer.from(artifacts.weightData as ArrayBuffer));
+      writeFileAtomic(join(dir, 'model', weightsPath), Buffer.from(artifacts.weightData as ArrayBuffer));
       const json = {
         format: 'layers-model',
         generatedBy: 'sparsity-studio',
         modelTopology: artifacts.modelTopology,
         weightsManifest: [{ paths: [weightsPath], weights: artifacts.weightSpecs }],
       };
-      writeFileSync(join(dir, 'model', 'model.json'), JSON.stringify(json));
+      writeFileAtomic(join(dir, 'model', 'model.json'), JSON.stringify(json));
       return Promise.resolve({ modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } });
     }),
   );
@@ -139,13 +148,15 @@ function writeBlockSparse(model: MaskedModel, folded: ReturnType<typeof foldedWe
     offset += data.byteLength;
     return layer;
   });
+  const bin = Buffer.concat(parts);
   const manifest: BlockSparseManifest = {
-    format: 'sparsity-studio/block-sparse@1',
+    format: BLOCK_SPARSE_FORMAT,
     inputSize: layers[0]!.rows,
     layers,
+    bin: { bytes: bin.length, sha256: createHash('sha256').update(bin).digest('hex') },
   };
-  writeFileSync(join(dir, 'block-sparse.bin'), Buffer.concat(parts));
-  writeFileSync(join(dir, 'block-sparse.json'), `${JSON.stringify(manifest)}\n`);
+  writeFileAtomic(join(dir, 'block-sparse.bin'), bin);
+  writeFileAtomic(join(dir, 'block-sparse.json'), `${JSON.stringify(manifest)}\n`);
 }
 
 export interface BlockSparseModel {
@@ -160,11 +171,24 @@ export interface BlockSparseModel {
  * with the JS loop below (`simd: false` forces that).
  */
 export function readBlockSparse(dir: string, options: { simd?: boolean } = {}): BlockSparseModel {
-  const manifest = JSON.parse(readFileSync(join(dir, 'block-sparse.json'), 'utf8')) as BlockSparseManifest;
-  if (manifest.format !== 'sparsity-studio/block-sparse@1')
-    throw new Error(`${dir}/block-sparse.json is not a block-sparse model`);
-  const bin = readFileSync(join(dir, 'block-sparse.bin'));
+  const manifestFile = join(dir, 'block-sparse.json');
+  const binFile = join(dir, 'block-sparse.bin');
+  const manifest = checkBlockSparseManifest(
+    readRegularFile(manifestFile, 64 * 1024 * 1024).toString('utf8'),
+    manifestFile,
+  );
+  const bin = readRegularFile(binFile, manifest.bin.bytes);
+  if (bin.length !== manifest.bin.bytes)
+    throw new CorruptFileError(binFile, '', `holds ${bin.length} bytes; ${manifestFile} says ${manifest.bin.bytes}`);
+  if (createHash('sha256').update(bin).digest('hex') !== manifest.bin.sha256)
+    throw new CorruptFileError(
+      binFile,
+      '',
+      `does not match the SHA-256 in ${manifestFile}: it belongs to another export or is damaged`,
+    );
   const floats = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
+  const bad = floats.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new CorruptFileError(binFile, `float ${bad}`, `is ${floats[bad]}`);
   const layers = manifest.layers.map((l) => {
     const start = l.offset / 4;
     const blockSize = l.blockRows * l.blockCols;
@@ -203,6 +227,68 @@ export function readBlockSparse(dir: string, options: { simd?: boolean } = {}): 
       return h;
     },
   };
+}
+
+/**
+ * `block-sparse.json`, checked field by field against itself: every grid agrees with its sizes,
+ * kept blocks are sorted grid indices, layers chain (each one's rows are the previous one's
+ * columns), and every layer's data lies inside the bin the manifest describes.
+ */
+function checkBlockSparseManifest(text: string, file: string): BlockSparseManifest {
+  const fail = (field: string, problem: string): never => {
+    throw new CorruptFileError(file, field, problem);
+  };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return fail('', `is not valid JSON: ${(error as Error).message}`);
+  }
+  const isInt = (v: unknown, min: number): v is number => Number.isSafeInteger(v) && (v as number) >= min;
+  const record = (v: unknown, field: string) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : fail(field, 'is not an object');
+  const m = record(json, '');
+  if (m['format'] !== BLOCK_SPARSE_FORMAT)
+    fail('format', `is ${JSON.stringify(m['format'])}, not ${BLOCK_SPARSE_FORMAT} (export the run again)`);
+  const bin = record(m['bin'], 'bin');
+  if (!isInt(bin['bytes'], 0)) fail('bin.bytes', 'is not a byte count');
+  if (typeof bin['sha256'] !== 'string' || !/^[0-9a-f]{64}$/.test(bin['sha256']))
+    fail('bin.sha256', 'is not a SHA-256');
+  if (!isInt(m['inputSize'], 1)) fail('inputSize', 'is not a positive integer');
+  if (!Array.isArray(m['layers']) || m['layers'].length === 0) fail('layers', 'is not a non-empty list');
+  let inner = m['inputSize'] as number;
+  for (const [i, raw] of (m['layers'] as unknown[]).entries()) {
+    const at = `layers[${i}]`;
+    const l = record(raw, at);
+    if (typeof l['name'] !== 'string') fail(`${at}.name`, 'is not a string');
+    for (const key of ['rows', 'cols', 'blockRows', 'blockCols', 'gridRows', 'gridCols'])
+      if (!isInt(l[key], 1)) fail(`${at}.${key}`, `is ${JSON.stringify(l[key])}, not a positive integer`);
+    const g = l as unknown as BlockSparseLayer;
+    if (g.rows !== inner) fail(`${at}.rows`, `is ${g.rows}, but the layer before gives ${inner} inputs`);
+    if (g.gridRows !== Math.ceil(g.rows / g.blockRows))
+      fail(`${at}.gridRows`, `is ${g.gridRows}, not ceil(rows / blockRows)`);
+    if (g.gridCols !== Math.ceil(g.cols / g.blockCols))
+      fail(`${at}.gridCols`, `is ${g.gridCols}, not ceil(cols / blockCols)`);
+    if (!Array.isArray(g.kept)) fail(`${at}.kept`, 'is not a list');
+    g.kept.forEach((b, k) => {
+      if (!isInt(b, 0) || b >= g.gridRows * g.gridCols)
+        fail(`${at}.kept[${k}]`, `is ${JSON.stringify(b)}, not a block of the ${g.gridRows}x${g.gridCols} grid`);
+      if (k > 0 && b <= g.kept[k - 1]!) fail(`${at}.kept[${k}]`, 'is not in increasing order');
+    });
+    if (!isInt(g.offset, 0) || g.offset % 4 !== 0) fail(`${at}.offset`, 'is not a float32 byte offset');
+    const end = g.offset + 4 * (g.kept.length * g.blockRows * g.blockCols + g.cols);
+    if (end > (bin['bytes'] as number))
+      fail(
+        `${at}.offset`,
+        `puts the layer's data at bytes ${g.offset}..${end}, past the bin's ${String(bin['bytes'])}`,
+      );
+    if (!(g.activation in ACTIVATIONS) && g.activation !== 'softmax-logits')
+      fail(`${at}.activation`, `is ${JSON.stringify(g.activation)}, not one this reader computes`);
+    inner = g.cols;
+  }
+  return json as BlockSparseManifest;
 }
 
 /** `out += x · W` where W is given by its kept blocks; loops only over stored blocks (the reference kernel). */

@@ -5,10 +5,11 @@
  * BatchNormalization); anything else, and any option we would silently get wrong (channels-first
  * data, dilations, unknown activations), is an error naming the layer.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { MODEL_JSON_MAX_BYTES } from '../experiment/analysis';
 import { describeTfjsModel, tfjsLayerConfigs } from '../experiment/modelShape';
+import { formatBytes, readRegularFile } from '../data/regularFile';
 import type { ActivationName } from '../experiment/schema';
 import type { InitialWeights } from './maskedModel';
 import { isKernelSpec, kernelMatrix, type LayerSpec, type NetworkSpec, type Padding } from './networkSpec';
@@ -172,11 +173,32 @@ export function tfjsNetworkSpec(modelJson: unknown, file = 'model.json'): Networ
   return { inputShape: shape.shape.inputShape, layers, outputUnits: kernelMatrix(kernels[kernels.length - 1]!)[1] };
 }
 
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
+
+/** The bytes a weight group's entries take in its files, from their shapes and (quantized) dtypes. */
+function manifestBytes(weights: tf.io.WeightsManifestEntry[], file: string): number {
+  let total = 0;
+  for (const w of weights) {
+    const dtype = w.quantization?.dtype ?? w.dtype;
+    const size = DTYPE_BYTES[dtype];
+    if (size === undefined || !Array.isArray(w.shape) || !w.shape.every((d) => Number.isInteger(d) && d >= 0))
+      throw new TfjsModelError(`${file}: weight \`${w.name}\` has an unsupported dtype or shape`, file);
+    total += size * w.shape.reduce((a, b) => a * b, 1);
+  }
+  return total;
+}
+
 /** Reads `model.json` and its weight files; weights come back by engine name (`dense_1/kernel`). */
 export function loadTfjsModel(file: string): LoadedTfjsModel {
+  let text: string;
+  try {
+    text = readRegularFile(file, MODEL_JSON_MAX_BYTES).toString('utf8');
+  } catch (error) {
+    throw new TfjsModelError((error as Error).message, file);
+  }
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    json = JSON.parse(text);
   } catch (error) {
     throw new TfjsModelError(`${file} cannot be read as JSON: ${(error as Error).message}`, file);
   }
@@ -185,14 +207,24 @@ export function loadTfjsModel(file: string): LoadedTfjsModel {
   const weights: InitialWeights = new Map();
   const stored = new Map<string, Float32Array>();
   for (const group of manifest) {
+    // The manifest says how many bytes its weights take: no weight file is read beyond that.
+    const expected = manifestBytes(group.weights, file);
+    let remaining = expected;
     const buffers = group.paths.map((p) => {
       try {
-        return readFileSync(resolve(dirname(file), p));
-      } catch {
-        throw new TfjsModelError(`${file}: weight file ${p} cannot be read`, file);
+        const bytes = readRegularFile(resolve(dirname(file), p), remaining);
+        remaining -= bytes.length;
+        return bytes;
+      } catch (error) {
+        throw new TfjsModelError(`${file}: weight file ${p}: ${(error as Error).message}`, file);
       }
     });
     const all = Buffer.concat(buffers);
+    if (all.length !== expected)
+      throw new TfjsModelError(
+        `${file}: the weight files ${group.paths.join(', ')} hold ${formatBytes(all.length)}, the manifest declares ${formatBytes(expected)}`,
+        file,
+      );
     const decoded = tf.io.decodeWeights(
       all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
       group.weights,

@@ -28,6 +28,16 @@ export class TrainingError extends Error {
   }
 }
 
+/** The dtypes a checkpoint holds: the step count of an optimizer is int32, everything else float32. */
+export type SavedDtype = 'float32' | 'int32';
+
+/** A tensor's values as a checkpoint keeps them: the dtype travels with the values. */
+export interface SavedTensor {
+  shape: number[];
+  dtype: SavedDtype;
+  data: Float32Array | Int32Array;
+}
+
 /** Everything a resumed run needs to continue exactly as the uninterrupted one would. */
 export interface TrainState {
   /** The next step to run. */
@@ -35,16 +45,76 @@ export interface TrainState {
   /** Index of the phase the last completed step belonged to (-1 before the first step). */
   phaseIndex: number;
   /** Model variables by name (kernels, biases, logits). */
-  variables: Record<string, { shape: number[]; data: Float32Array }>;
+  variables: Record<string, SavedTensor>;
   /** Masks of the pruned layers, by layer name. */
   masks: Record<string, Uint8Array>;
-  /** The optimizer's own variables (moments, step count), in `getWeights()` order; empty before the first step of a phase. */
-  optimizer: { name: string; shape: number[]; data: Float32Array }[];
+  /**
+   * The optimizer's own state: its `getWeights()` (the int32 step count `iter`, then moments) in
+   * order, then Adam's running bias-correction powers (`ADAM_POWERS`); empty before the first
+   * step of a phase.
+   */
+  optimizer: (SavedTensor & { name: string })[];
   stepMs: number[];
 }
 
 /** One pruned layer's block scores and mask at one step, as the trainer holds them. */
 export type SnapshotLayerArrays = SnapshotLayerOf<Float32Array, Uint8Array>;
+
+/**
+ * Adam's `beta^t` accumulators, which `getWeights()` leaves out: `setWeights()` recomputes them as
+ * `pow(beta, iter + 1)`, which differs in the last float32 bits from the running product, so a
+ * resumed run would drift from the uninterrupted one. They are saved and restored as they are.
+ */
+const ADAM_POWERS = ['accBeta1', 'accBeta2'] as const;
+const ADAM_POWER_PREFIX = 'adam/';
+
+/** By class name: tfjs's `Optimizer[Symbol.hasInstance]` makes every optimizer `instanceof AdamOptimizer`. */
+const isAdam = (optimizer: tf.Optimizer) => optimizer.getClassName() === tf.AdamOptimizer.className;
+
+function savedDtype(dtype: tf.DataType, name: string): SavedDtype {
+  if (dtype === 'float32' || dtype === 'int32') return dtype;
+  throw new Error(`cannot checkpoint ${name}: dtype ${dtype}`);
+}
+
+async function saveTensor(tensor: tf.Tensor, name: string): Promise<SavedTensor> {
+  const dtype = savedDtype(tensor.dtype, name);
+  const values = await tensor.data();
+  return { shape: tensor.shape, dtype, data: dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values) };
+}
+
+/** The optimizer state a checkpoint keeps (see `TrainState.optimizer`). */
+async function optimizerState(optimizer: tf.Optimizer): Promise<TrainState['optimizer']> {
+  const state: TrainState['optimizer'] = [];
+  for (const w of await optimizer.getWeights()) {
+    state.push({ name: w.name, ...(await saveTensor(w.tensor, w.name)) });
+    // The step count comes back as a fresh scalar; the moments are the optimizer's own variables.
+    if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose();
+  }
+  if (isAdam(optimizer)) {
+    const fields = optimizer as unknown as Record<(typeof ADAM_POWERS)[number], tf.Variable>;
+    for (const field of ADAM_POWERS)
+      state.push({ name: `${ADAM_POWER_PREFIX}${field}`, ...(await saveTensor(fields[field], field)) });
+  }
+  return state;
+}
+
+/** Puts a checkpoint's optimizer state back into a fresh optimizer of the same kind. */
+async function restoreOptimizer(optimizer: tf.Optimizer, saved: TrainState['optimizer']): Promise<void> {
+  const powers = saved.filter((w) => w.name.startsWith(ADAM_POWER_PREFIX));
+  const weights = saved
+    .filter((w) => !w.name.startsWith(ADAM_POWER_PREFIX))
+    .map((w) => ({ name: w.name, tensor: tf.tensor(w.data, w.shape, w.dtype) }));
+  await optimizer.setWeights(weights);
+  tf.dispose(weights.map((w) => w.tensor)); // the optimizer keeps variables of its own
+  if (isAdam(optimizer)) {
+    const fields = optimizer as unknown as Record<(typeof ADAM_POWERS)[number], tf.Variable>;
+    for (const field of ADAM_POWERS) {
+      const value = powers.find((w) => w.name === `${ADAM_POWER_PREFIX}${field}`);
+      if (!value) throw new Error(`the checkpoint has no Adam ${field}: it was written by another optimizer`);
+      tf.tidy(() => fields[field].assign(tf.tensor(value.data, value.shape, value.dtype)));
+    }
+  }
+}
 
 export interface TrainOptions {
   signal?: AbortSignal;
@@ -210,9 +280,7 @@ export async function train(
     step = resume.step;
     if (resume.optimizer.length > 0) {
       optimizer = makeOptimizer(config, learningRateAt(config.training, step, schedule.totalSteps));
-      const saved = resume.optimizer.map((w) => ({ name: w.name, tensor: tf.tensor(w.data, w.shape) }));
-      await optimizer.setWeights(saved);
-      tf.dispose(saved.map((w) => w.tensor)); // the optimizer keeps variables of its own
+      await restoreOptimizer(optimizer, resume.optimizer);
     }
   }
   const snapshotEvery = options.snapshot
@@ -360,19 +428,11 @@ async function captureState(
   stepMs: number[],
 ): Promise<TrainState> {
   const variables: TrainState['variables'] = {};
-  for (const [name, v] of model.namedVariables())
-    variables[name] = { shape: v.shape, data: (await v.data()) as Float32Array };
+  for (const [name, v] of model.namedVariables()) variables[name] = await saveTensor(v, name);
   const masks: TrainState['masks'] = {};
   for (const l of model.layers) if (l.mask) masks[l.name] = l.mask.slice();
-  const optimizerState: TrainState['optimizer'] = [];
-  if (optimizer) {
-    for (const w of await optimizer.getWeights()) {
-      optimizerState.push({ name: w.name, shape: w.tensor.shape, data: (await w.tensor.data()) as Float32Array });
-      // The step count comes back as a fresh scalar; the moments are the optimizer's own variables.
-      if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose();
-    }
-  }
-  return { step, phaseIndex, variables, masks, optimizer: optimizerState, stepMs: [...stepMs] };
+  const saved = optimizer ? await optimizerState(optimizer) : [];
+  return { step, phaseIndex, variables, masks, optimizer: saved, stepMs: [...stepMs] };
 }
 
 /** Loads a checkpoint's variables and masks into a model built from the same config. */
@@ -380,7 +440,11 @@ export function restoreModel(model: MaskedModel, state: TrainState): void {
   for (const [name, v] of model.namedVariables()) {
     const saved = state.variables[name];
     if (!saved) throw new Error(`the checkpoint has no value for ${name}: it belongs to another model`);
-    tf.tidy(() => v.assign(tf.tensor(saved.data, saved.shape)));
+    if (saved.dtype !== v.dtype || saved.shape.join('x') !== v.shape.join('x'))
+      throw new Error(
+        `the checkpoint's ${name} is ${saved.dtype} [${saved.shape.join(', ')}], the model's ${v.dtype} [${v.shape.join(', ')}]: it belongs to another model`,
+      );
+    tf.tidy(() => v.assign(tf.tensor(saved.data, saved.shape, saved.dtype)));
   }
   for (const l of model.layers) {
     const mask = state.masks[l.name];

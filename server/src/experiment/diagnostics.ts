@@ -19,6 +19,11 @@ interface CodeInfo {
 export const DIAGNOSTIC_CODES = {
   'yaml-syntax': { level: 'syntax', severity: 'error', summary: 'The text is not valid YAML.' },
   'duplicate-key': { level: 'syntax', severity: 'error', summary: 'A key appears twice in the same mapping.' },
+  'bad-encoding': {
+    level: 'syntax',
+    severity: 'error',
+    summary: 'The file is not UTF-8 text (UTF-16, or binary): save it as UTF-8.',
+  },
   'unknown-key': {
     level: 'schema',
     severity: 'error',
@@ -59,6 +64,12 @@ export const DIAGNOSTIC_CODES = {
   },
   'pattern-no-match': { level: 'model', severity: 'warning', summary: 'A layer name or glob matches no layer.' },
   'path-missing': { level: 'model', severity: 'error', summary: 'A data or model file that does not exist.' },
+  'path-unusable': {
+    level: 'model',
+    severity: 'error',
+    summary:
+      'A path of the wrong kind: a data or model file that is a folder, a FIFO, a device or unreadable, or an output folder that is a file.',
+  },
   'model-invalid': {
     level: 'model',
     severity: 'error',
@@ -68,6 +79,12 @@ export const DIAGNOSTIC_CODES = {
     level: 'schema',
     severity: 'warning',
     summary: 'A sweep of more than 200 runs (the product of its lists).',
+  },
+  'memory-estimate': {
+    level: 'model',
+    severity: 'warning',
+    summary:
+      'A run would need more memory than the machine has or the backend can address (error), or most of it (warning).',
   },
   'model-unchecked': {
     level: 'model',

@@ -10,6 +10,7 @@ import { diagnostic, type ExperimentDiagnostic, type Fix, type TextEdit } from '
 import { isRecord, valueAtPath } from './jsonSchema';
 import { methodFormat } from './methods';
 import type { LayerPlan } from './pruningPlan';
+import { WASM_MAX_BYTES } from './memoryEstimate';
 import { blockShape } from './schema';
 import type { ConfigPath, ExperimentDocument } from './yamlDocument';
 
@@ -32,6 +33,8 @@ export function modelDiagnostics(analysis: ExperimentAnalysis, doc: ExperimentDo
   for (const problem of analysis.data.problems) {
     if (isMissingFileProblem(analysis.data, problem))
       at(problem.key, (r) => diagnostic('path-missing', r, `Data file missing: ${problem.message}`), 'value');
+    else if (problem.unreadable)
+      at(problem.key, (r) => diagnostic('path-unusable', r, `Data file unreadable: ${problem.message}`), 'value');
     else at(problem.key, (r) => diagnostic('model-invalid', r, `Data cannot be used: ${problem.message}`), 'value');
   }
   for (const note of analysis.data.notes ?? [])
@@ -40,12 +43,7 @@ export function modelDiagnostics(analysis: ExperimentAnalysis, doc: ExperimentDo
   const model = analysis.model;
   if (!model.ok) {
     if ('unreadable' in model) {
-      const missing = /does not exist/.test(model.unreadable);
-      at(
-        ['model', 'path'],
-        (r) => diagnostic(missing ? 'path-missing' : 'model-unchecked', r, `Model file: ${model.unreadable}`),
-        'value',
-      );
+      at(['model', 'path'], (r) => diagnostic(model.code, r, `Model file: ${model.unreadable}`), 'value');
     } else if (analysis.input.shape === null) {
       if (analysis.data.problems.length === 0)
         at(
@@ -92,7 +90,48 @@ export function modelDiagnostics(analysis: ExperimentAnalysis, doc: ExperimentDo
   }
 
   if (prunes) out.push(...scheduleDiagnostics(analysis, doc));
+  const output = analysis.outputProblem;
+  if (output) at(['output', 'dir'], (r) => diagnostic('path-unusable', r, `Output folder: ${output}.`), 'value');
+  const memory = memoryDiagnostic(analysis);
+  if (memory) at(memory.path, (r) => diagnostic('memory-estimate', r, memory.message, { severity: memory.severity }));
   return out;
+}
+
+/**
+ * The run's estimated memory against the machine's and, on wasm, against the 4 GiB its tensors
+ * can address: an error when it cannot fit (so `run` refuses before allocating), a warning when it
+ * would take more than half the machine or, with `backend: auto`, more than wasm can address.
+ */
+function memoryDiagnostic(
+  analysis: ExperimentAnalysis,
+): { path: ConfigPath; message: string; severity: 'error' | 'warning' } | null {
+  const estimate = analysis.memory.estimate;
+  const machine = analysis.memory.machineBytes;
+  if (!estimate) return null;
+  const backend = analysis.config.backend;
+  const needs = `A run needs about ${gib(estimate.total)} of memory (parameters with gradients and optimizer state ${gib(estimate.parameters)}, activations ${gib(estimate.activations)}, data ${gib(estimate.dataset)})`;
+  const path = estimate.largest.key;
+  if (machine !== null && estimate.total > machine)
+    return { path, severity: 'error', message: `${needs}: more than this machine's ${gib(machine)}.` };
+  if (backend === 'wasm' && estimate.tensors > WASM_MAX_BYTES)
+    return {
+      path,
+      severity: 'error',
+      message: `${needs}: its tensors take more than the ${gib(WASM_MAX_BYTES)} the wasm backend can address.`,
+    };
+  if (machine !== null && estimate.total > machine / 2)
+    return { path, severity: 'warning', message: `${needs}: more than half of this machine's ${gib(machine)}.` };
+  if (backend === 'auto' && estimate.tensors > WASM_MAX_BYTES)
+    return {
+      path,
+      severity: 'warning',
+      message: `${needs}: its tensors take more than the ${gib(WASM_MAX_BYTES)} the wasm backend (auto's choice without tfjs-node) can address.`,
+    };
+  return null;
+}
+
+function gib(bytes: number): string {
+  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${Math.max(1, Math.round(bytes / 2 ** 20))} MiB`;
 }
 
 function planDiagnostics(

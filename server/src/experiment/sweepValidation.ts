@@ -159,8 +159,8 @@ export function sweepDiagnostics(
   const probes = new Map<string, ReturnType<ExperimentHost['probeData']>>();
   const probing: ExperimentHost = {
     baseDir: host.baseDir,
-    exists: (p) => host.exists(p),
-    isDirectory: (p) => host.isDirectory(p),
+    memoryBytes: host.memoryBytes,
+    pathKind: (p) => host.pathKind(p),
     readHead: (p, bytes) => host.readHead(p, bytes),
     probeData: (data) => {
       const key = JSON.stringify(data);

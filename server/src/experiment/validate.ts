@@ -75,7 +75,10 @@ export function dotted(path: ConfigPath): string {
 function syntaxDiagnostics(document: ExperimentDocument): ExperimentDiagnostic[] {
   return document.syntaxProblems.map((p) => {
     if (p.code === 'DUPLICATE_KEY') {
-      const key = /^[^\s:#,[\]{}]+/.exec(document.text.slice(p.start))?.[0] ?? '';
+      // Matched in place (sticky), not on a slice: thousands of duplicates must not copy the file each.
+      const plainKey = /[^\s:#,[\]{}]+/y;
+      plainKey.lastIndex = p.start;
+      const key = plainKey.exec(document.text)?.[0] ?? '';
       const end = p.start + Math.max(1, key.length);
       return diagnostic(
         'duplicate-key',
@@ -132,7 +135,7 @@ function schemaDiagnostics(issue: Issue, document: ExperimentDocument): Experime
 
   switch (issue.code) {
     case 'unrecognized_keys':
-      return issue.keys.map((key) => unknownKey(document, path, key));
+      return unknownKeys(document, path, issue.keys);
     case 'invalid_type': {
       if (value === undefined) return [missingKey(document, path)];
       const expected = issue.expected === 'int' ? 'an integer' : describeExpected(path, document.value);
@@ -210,32 +213,41 @@ function show(value: unknown): string {
   return `${typeof value} \`${String(value as string | number | boolean).slice(0, 60)}\``;
 }
 
-function unknownKey(document: ExperimentDocument, parent: ConfigPath, key: string): ExperimentDiagnostic {
-  const span = document.locate([...parent, key])?.key ?? document.spanOf(parent);
+/**
+ * One diagnostic per unknown key of a mapping. What they share (the keys allowed there and not
+ * yet used, the other sections' keys) is computed once for the mapping, so that a file with
+ * thousands of unknown keys costs time in proportion to them, not to their square.
+ */
+function unknownKeys(document: ExperimentDocument, parent: ConfigPath, keys: string[]): ExperimentDiagnostic[] {
   const parentValue = valueAtPath(document.value, parent);
-  const present = isRecord(parentValue) ? Object.keys(parentValue) : [];
+  const present = new Set(isRecord(parentValue) ? Object.keys(parentValue) : []);
   const candidates = keysAtPath(parent, document.value)
     .map((k) => k.key)
-    .filter((k) => !present.includes(k));
-  const guess = closestMatch(key, candidates);
+    .filter((k) => !present.has(k));
+  const allowed = candidates.map((c) => `\`${c}\``).join(', ');
+  const homes = new Map<string, string>();
+  for (const section of ['data', 'model', 'training', 'pruning', 'output'].reverse())
+    if (section !== parent[0]) for (const k of keysAtPath([section], document.value)) homes.set(k.key, section);
   const where = parent.length > 0 ? `in \`${dotted(parent)}\`` : 'at the top level';
-  let message = `Unknown key \`${key}\` ${where}.`;
-  const fixes: Fix[] = [];
-  if (guess) {
-    message += ` Did you mean \`${guess}\`?`;
-    fixes.push({
-      title: `Change to \`${guess}\``,
-      edits: [{ range: document.range(span), newText: guess }],
-      preferred: true,
-    });
-  } else {
-    const home = ['data', 'model', 'training', 'pruning', 'output'].find(
-      (section) => section !== parent[0] && keysAtPath([section], document.value).some((k) => k.key === key),
-    );
-    if (home) message += ` It belongs in \`${home}\`.`;
-    else if (candidates.length > 0) message += ` Allowed here: ${candidates.map((c) => `\`${c}\``).join(', ')}.`;
-  }
-  return diagnostic('unknown-key', document.range(span), message, { fixes });
+  return keys.map((key) => {
+    const span = document.locate([...parent, key])?.key ?? document.spanOf(parent);
+    const guess = closestMatch(key, candidates);
+    let message = `Unknown key \`${key}\` ${where}.`;
+    const fixes: Fix[] = [];
+    if (guess) {
+      message += ` Did you mean \`${guess}\`?`;
+      fixes.push({
+        title: `Change to \`${guess}\``,
+        edits: [{ range: document.range(span), newText: guess }],
+        preferred: true,
+      });
+    } else {
+      const home = homes.get(key);
+      if (home) message += ` It belongs in \`${home}\`.`;
+      else if (candidates.length > 0) message += ` Allowed here: ${allowed}.`;
+    }
+    return diagnostic('unknown-key', document.range(span), message, { fixes });
+  });
 }
 
 function missingKey(document: ExperimentDocument, path: ConfigPath, options: string[] = []): ExperimentDiagnostic {

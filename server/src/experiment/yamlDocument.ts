@@ -3,7 +3,7 @@
  * going after syntax errors), its best-effort JS value, and lookups between config paths and text
  * ranges. Positions are 0-based lines and UTF-16 columns, like LSP, but this module imports no LSP.
  */
-import { isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, parseDocument, Scalar, type Document, type Node, type Pair } from 'yaml';
 
 export interface Position {
   line: number;
@@ -84,13 +84,24 @@ export class ExperimentDocument {
 
   constructor(readonly text: string) {
     this.lines = new LineIndex(text);
-    this.yaml = parseDocument(text, { prettyErrors: false, uniqueKeys: true, strict: true });
+    // Duplicate keys are found below with a set per mapping: the parser's own check compares each
+    // key with every earlier one, and a file with 10k keys took seconds.
+    // The parser makes an Error per syntax problem; without stack traces a file with thousands of
+    // them parses in a fraction of the time (their stacks are never shown).
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      this.yaml = parseDocument(text, { prettyErrors: false, uniqueKeys: false, strict: true });
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
     this.syntaxProblems = this.yaml.errors.map((e) => ({
       code: e.code,
       message: e.message.split('\n')[0] ?? e.message,
       start: e.pos[0],
       end: Math.max(e.pos[1], e.pos[0] + 1),
     }));
+    this.syntaxProblems.push(...duplicateKeys(this.yaml.contents), ...replaceComplexKeys(this.yaml.contents));
     let value: unknown = null;
     try {
       value = this.yaml.toJS({ maxAliasCount: 100 });
@@ -105,6 +116,20 @@ export class ExperimentDocument {
     return this.lines.range(span.start, span.end);
   }
 
+  /** Each mapping's pairs by key (the first of duplicates), built on first use: `locate` is O(depth). */
+  private readonly pairsByKey = new WeakMap<object, Map<string, Pair>>();
+
+  private pairOf(map: { items: Pair[] }, key: string): Pair | undefined {
+    let index = this.pairsByKey.get(map);
+    if (!index) {
+      index = new Map();
+      for (const pair of map.items)
+        if (isScalar(pair.key) && !index.has(String(pair.key.value))) index.set(String(pair.key.value), pair);
+      this.pairsByKey.set(map, index);
+    }
+    return index.get(key);
+  }
+
   /** The location of a config path, or undefined when the file does not contain it. */
   locate(path: ConfigPath): NodeLocation | undefined {
     return this.locateFrom(this.yaml.contents, path);
@@ -116,7 +141,7 @@ export class ExperimentDocument {
     let location: NodeLocation = { value: nodeSpan(node), node: node as Node };
     for (const segment of path) {
       if (isMap(node)) {
-        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+        const pair = this.pairOf(node as { items: Pair[] }, String(segment));
         if (!pair) return undefined;
         location = pairLocation(pair);
         node = pair.value;
@@ -171,6 +196,63 @@ export class ExperimentDocument {
     visit(this.yaml.contents, []);
     return found;
   }
+}
+
+/**
+ * Keys that are lists or mappings (`[[[...]]]: 1`, `? {a: 1}`) are reported and replaced by a plain
+ * placeholder before the value is built: the parser would otherwise stringify each one, which for
+ * a deeply nested key took seconds (and printed a warning on stderr).
+ */
+function replaceComplexKeys(root: unknown): SyntaxProblem[] {
+  const problems: SyntaxProblem[] = [];
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (pair.key !== null && !isScalar(pair.key)) {
+          const span = nodeSpan(pair.key) ?? { start: 0, end: 1 };
+          problems.push({
+            code: 'COMPLEX_KEY',
+            message: 'A key must be a plain value, not a list, a mapping or an alias',
+            start: span.start,
+            end: Math.max(span.end, span.start + 1),
+          });
+          pair.key = new Scalar(`(complex key ${problems.length})`);
+        }
+        stack.push(pair.value);
+      }
+    } else if (isSeq(node)) for (const item of node.items) stack.push(item);
+  }
+  return problems;
+}
+
+/** Every key that repeats an earlier scalar key of its mapping, at any depth (one set per mapping). */
+function duplicateKeys(root: unknown): SyntaxProblem[] {
+  const problems: SyntaxProblem[] = [];
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        if (isScalar(pair.key)) {
+          const key = String(pair.key.value);
+          const span = nodeSpan(pair.key);
+          if (seen.has(key) && span)
+            problems.push({
+              code: 'DUPLICATE_KEY',
+              message: 'Map keys must be unique',
+              start: span.start,
+              end: span.end,
+            });
+          seen.add(key);
+        }
+        stack.push(pair.value);
+      }
+    } else if (isSeq(node)) for (const item of node.items) stack.push(item);
+  }
+  return problems.sort((a, b) => a.start - b.start);
 }
 
 function nodeSpan(node: unknown): { start: number; end: number } | undefined {

@@ -3,7 +3,6 @@
  * protocol/session.ts, work-done progress per session, and the code lenses above an experiment.
  * The work itself is in sessions/ (SessionManager, run reader) and engine/.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -39,7 +38,7 @@ import {
   type LensCommandId,
   type SessionSummary,
 } from '@protocol';
-import { nodeHost } from '../data/nodeHost';
+import { nodeHost, readExperimentText } from '../data/nodeHost';
 import { schedulePreview } from '../experiment/schedulePreview';
 import { validateExperiment, type ValidationResult } from '../experiment/validate';
 import { selectBackend } from '../engine/backends';
@@ -48,6 +47,7 @@ import { exportRun, type BackendSearchOptions } from '../runs/runExperiment';
 import { comparison } from '../runs/runComparison';
 import { loadRun, readSnapshot, snapshotLayerBase64, SnapshotIndex } from '../runs/runReader';
 import { SessionManager } from '../sessions/sessionManager';
+import { documentUri, integerParam, optionalIntegerParam, paramsOf, stringListParam, stringParam } from './params';
 
 export interface SessionsOptions {
   connection: Connection;
@@ -76,7 +76,9 @@ export function experimentValidation(
   if (open) return resultFor(open);
   const path = pathOf(uri);
   if (!path) throw failed(`${uri} is not a file on disk`);
-  return validateExperiment(readFileSync(path, 'utf8'), nodeHost(dirname(path)));
+  const read = readExperimentText(path);
+  if ('problem' in read) throw failed(read.problem.message);
+  return validateExperiment(read.text, nodeHost(dirname(path)));
 }
 
 const failed = (message: string) => new ResponseError(LSPErrorCodes.RequestFailed, message);
@@ -185,12 +187,15 @@ export function registerSessions(options: SessionsOptions): SessionManager {
 
   const validationOf = (uri: string) => experimentValidation(documents, (doc) => options.resultFor(doc), uri);
 
-  connection.onRequest(SessionStartRequest, async (params) => {
+  connection.onRequest(SessionStartRequest, async (raw) => {
     try {
+      const params = paramsOf(raw, SessionStartRequest.method);
+      const uri = stringParam(params, 'uri');
+      const steps = optionalIntegerParam(params, 'steps', 1);
       requireTrust();
-      const file = pathOf(params.uri);
+      const file = pathOf(uri);
       if (!file) throw failed('Save the experiment to a file before running it.');
-      const result = validationOf(params.uri);
+      const result = validationOf(uri);
       const error = result.diagnostics.find((d) => d.severity === 'error');
       if (error)
         throw failed(
@@ -201,15 +206,16 @@ export function registerSessions(options: SessionsOptions): SessionManager {
           `${file} is a sweep of ${result.sweep.runs} runs: run it with Run Sweep (the code lens above it).`,
         );
       const config = result.config;
-      const steps = result.analysis?.steps;
-      if (!config || !steps) throw failed(`${file}: the number of training steps cannot be known; give training.steps`);
+      const totalSteps = result.analysis?.steps;
+      if (!config || !totalSteps)
+        throw failed(`${file}: the number of training steps cannot be known; give training.steps`);
       const session = manager.start({
         file,
-        experimentUri: params.uri,
+        experimentUri: uri,
         name: config.name,
         method: config.pruning.method,
-        totalSteps: steps,
-        ...(params.steps !== undefined && { steps: params.steps }),
+        totalSteps,
+        ...(steps !== undefined && { steps }),
         backendSearch: await backendSearch(),
       });
       void beginProgress(session);
@@ -219,19 +225,17 @@ export function registerSessions(options: SessionsOptions): SessionManager {
     }
   });
 
-  connection.onRequest(SessionResumeRequest, async (params) => {
+  connection.onRequest(SessionResumeRequest, async (raw) => {
     try {
+      const runDir = stringParam(paramsOf(raw, SessionResumeRequest.method), 'runDir');
       requireTrust();
-      const run = loadRun(params.runDir);
-      if (run.info.status === 'completed') throw failed(`${params.runDir} has already completed; nothing to resume`);
-      if (
-        run.info.status === 'running' &&
-        manager.list().some((s) => s.runDir === params.runDir && s.state === 'running')
-      )
-        throw failed(`${params.runDir} is running now`);
+      const run = loadRun(runDir);
+      if (run.info.status === 'completed') throw failed(`${runDir} has already completed; nothing to resume`);
+      if (run.info.status === 'running' && manager.list().some((s) => s.runDir === runDir && s.state === 'running'))
+        throw failed(`${runDir} is running now`);
       const session = manager.resume(
         run.info,
-        params.runDir,
+        runDir,
         pathToFileURL(run.info.experimentFile).href,
         await backendSearch(),
       );
@@ -242,84 +246,94 @@ export function registerSessions(options: SessionsOptions): SessionManager {
     }
   });
 
-  connection.onRequest(SessionStopRequest, async (params) => {
+  connection.onRequest(SessionStopRequest, async (raw) => {
     try {
-      return await manager.stop(params.sessionId);
+      return await manager.stop(stringParam(paramsOf(raw, SessionStopRequest.method), 'sessionId'));
     } catch (error) {
-      return failed((error as Error).message);
+      return error instanceof ResponseError ? error : failed((error as Error).message);
     }
   });
 
   connection.onRequest(SessionListRequest, () => ({ sessions: manager.list() }));
 
-  connection.onRequest(RunReadRequest, (params) => {
+  connection.onRequest(RunReadRequest, (raw) => {
     try {
-      const run = loadRun(params.runDir);
-      const from = params.fromLine ?? 0;
+      const params = paramsOf(raw, RunReadRequest.method);
+      const run = loadRun(stringParam(params, 'runDir'));
+      const from = optionalIntegerParam(params, 'fromLine') ?? 0;
       return { info: run.info, events: run.events.slice(from), nextLine: run.events.length };
     } catch (error) {
-      return failed((error as Error).message);
+      return error instanceof ResponseError ? error : failed((error as Error).message);
     }
   });
 
   const snapshots = new SnapshotIndex();
-  connection.onRequest(RunSnapshotRequest, (params) => {
+  connection.onRequest(RunSnapshotRequest, (raw) => {
     try {
-      const event = snapshots.find(params.runDir, params.step);
-      if (!event) throw new Error(`${params.runDir} has no snapshot at step ${params.step}`);
+      const params = paramsOf(raw, RunSnapshotRequest.method);
+      const runDir = stringParam(params, 'runDir');
+      const step = integerParam(params, 'step');
+      const event = snapshots.find(runDir, step);
+      if (!event) throw new Error(`${runDir} has no snapshot at step ${step}`);
       return {
         step: event.step,
         phase: event.phase,
         score: event.score,
-        layers: readSnapshot(params.runDir, event).map(snapshotLayerBase64),
-        runRanges: snapshots.runRanges(params.runDir),
+        layers: readSnapshot(runDir, event).map(snapshotLayerBase64),
+        runRanges: snapshots.runRanges(runDir),
       };
     } catch (error) {
-      return failed((error as Error).message);
+      return error instanceof ResponseError ? error : failed((error as Error).message);
     }
   });
 
-  connection.onRequest(RunCompareRequest, (params) => {
+  connection.onRequest(RunCompareRequest, (raw) => {
     try {
-      if (params.runDirs.length < 2) throw failed('Compare needs two or more run folders.');
-      return comparison(params.runDirs.map((dir) => loadRun(dir)));
+      const runDirs = stringListParam(paramsOf(raw, RunCompareRequest.method), 'runDirs');
+      if (runDirs.length < 2) throw failed('Compare needs two or more run folders.');
+      return comparison(runDirs.map((dir) => loadRun(dir)));
     } catch (error) {
-      return failed((error as Error).message);
+      return error instanceof ResponseError ? error : failed((error as Error).message);
     }
   });
 
-  connection.onRequest(RunExportRequest, async (params) => {
+  connection.onRequest(RunExportRequest, async (raw) => {
     try {
+      const runDir = stringParam(paramsOf(raw, RunExportRequest.method), 'runDir');
       requireTrust();
-      const { files, warnings } = await exportRun(params.runDir);
+      const { files, warnings } = await exportRun(runDir);
       return { files, warnings };
     } catch (error) {
       return error instanceof ResponseError ? error : failed((error as Error).message);
     }
   });
 
-  connection.onRequest(SchedulePreviewRequest, (params) => {
+  connection.onRequest(SchedulePreviewRequest, (raw) => {
     try {
-      return schedulePreview(validationOf(params.uri));
+      return schedulePreview(validationOf(stringParam(paramsOf(raw, SchedulePreviewRequest.method), 'uri')));
+    } catch (error) {
+      return error instanceof ResponseError ? error : failed((error as Error).message);
+    }
+  });
+
+  connection.onRequest(BackendInfoRequest, async () => {
+    try {
+      const search = options.trusted() ? searchFolders(await backendSearch()) : 'untrusted';
+      const info = await selectBackend('auto', search);
+      return {
+        chosen: info.name,
+        attempts: info.attempts,
+        details: info.details,
+        ...(info.search && { search: info.search }),
+        report: describeBackendInfo(info),
+      };
     } catch (error) {
       return failed((error as Error).message);
     }
   });
 
-  connection.onRequest(BackendInfoRequest, async () => {
-    const search = await backendSearch();
-    const info = await selectBackend('auto', searchFolders(search));
-    return {
-      chosen: info.name,
-      attempts: info.attempts,
-      details: info.details,
-      ...(info.search && { search: info.search }),
-      report: describeBackendInfo(info),
-    };
-  });
-
-  connection.onCodeLens((params) => {
-    const uri = params.textDocument.uri;
+  connection.onCodeLens((raw) => {
+    const uri = documentUri(paramsOf(raw, 'codeLens'));
     const at = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
     const lens = (title: string, command: LensCommandId | 'workbench.trust.manage', ...args: unknown[]): CodeLens => ({
       range: at,

@@ -6,19 +6,24 @@
  * `failed` and the reason.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { PhaseKindDto, RunEvent, RunInfo } from '@protocol';
 import { betterEvaluation } from '@protocol/runHeadline';
 import { analyzeExperiment, type ExperimentAnalysis } from '../experiment/analysis';
-import type { ExperimentDiagnostic } from '../experiment/diagnostics';
-import { nodeHost } from '../data/nodeHost';
+import { diagnostic, type ExperimentDiagnostic } from '../experiment/diagnostics';
+import { MAX_EXPERIMENT_BYTES, nodeHost, readExperimentText } from '../data/nodeHost';
+import { CorruptFileError, readRegularFile } from '../data/regularFile';
 import { buildSchedule, phaseAt, type Schedule } from '../experiment/schedule';
 import { ExperimentSchema, type ExperimentConfig } from '../experiment/schema';
-import { validateExperiment } from '../experiment/validate';
+import { dotted, validateExperiment } from '../experiment/validate';
 import { SPARSITY_STUDIO_VERSION } from '../experiment/version';
-import { RunStore } from './runStore';
+import type { ConfigPath } from '../experiment/yamlDocument';
+import type { CheckpointOwner } from './checkpointFile';
+import { LOCK_FILE, lockRunFolder, lockText, releaseRunFolder } from './runLock';
+import { readRunInfo } from './runReader';
+import { RunStore, runJson } from './runStore';
 import { slurmJobFromEnv } from './slurmJob';
 import { sweepCombinationConfig, type SweepParams } from '../experiment/sweep';
 import { selectBackend, type BackendRequest } from '../engine/backends';
@@ -99,7 +104,12 @@ const hashOf = (resolvedConfig: string) => createHash('sha256').update(resolvedC
 
 export async function runExperiment(file: string, options: RunOptions = {}): Promise<RunResult> {
   const path = resolve(file);
-  const text = readFileSync(path, 'utf8');
+  const read = readExperimentText(path);
+  if ('problem' in read) {
+    const start = { line: 0, character: 0 };
+    throw new ExperimentFileError(file, [diagnostic(read.problem.code, { start, end: start }, read.problem.message)]);
+  }
+  const text = read.text;
   const baseDir = dirname(path);
   const validation = validateExperiment(text, nodeHost(baseDir));
   const errors = validation.diagnostics.filter((d) => d.severity === 'error');
@@ -114,17 +124,6 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
   const analysis = analyzeExperiment(config, nodeHost(baseDir));
   const steps = checkTrainable(config, analysis, file, validation.diagnostics);
 
-  const store = options.sweepRun
-    ? RunStore.createAt(resolve(options.sweepRun.runDir))
-    : RunStore.create(
-        resolve(options.outputDir ?? resolve(baseDir, config.output.dir)),
-        config.name,
-        config.pruning.method,
-        config.seed,
-      );
-  store.writeFile('config.yaml', text);
-  const resolved = JSON.stringify(config, null, 2);
-  store.writeFile('config.json', `${resolved}\n`);
   const backend = await selectBackend(
     options.backend ?? config.backend,
     backendFolders(baseDir, options.backendSearch),
@@ -133,10 +132,11 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
       threads: options.threads ?? config.threads,
     },
   );
+  const resolved = JSON.stringify(config, null, 2);
   const now = new Date().toISOString();
   const info: RunInfo = {
     format: 1,
-    id: store.id,
+    id: '',
     name: config.name,
     method: config.pruning.method,
     status: 'running',
@@ -157,22 +157,61 @@ export async function runExperiment(file: string, options: RunOptions = {}): Pro
   const slurm = slurmJobFromEnv();
   if (slurm) info.slurm = slurm;
   if (options.sweepRun) info.sweep = { index: options.sweepRun.index, params: options.sweepRun.params };
-  store.writeInfo(info);
-  options.onStart?.(info, store.dir);
-  return execute(store, info, config, analysis, baseDir, options);
+  // Born locked: the folder appears with its first files and its owner's lock, so no resume can take it meanwhile.
+  const contents = (id: string) => {
+    info.id = id;
+    return {
+      'config.yaml': text,
+      'config.json': `${resolved}\n`,
+      'run.json': runJson(info),
+      [LOCK_FILE]: lockText(),
+    };
+  };
+  const store = options.sweepRun
+    ? RunStore.createAt(resolve(options.sweepRun.runDir), contents)
+    : RunStore.create(
+        resolve(options.outputDir ?? resolve(baseDir, config.output.dir)),
+        config.name,
+        config.pruning.method,
+        config.seed,
+        contents,
+      );
+  try {
+    options.onStart?.(info, store.dir);
+    return await execute(store, info, config, analysis, baseDir, options);
+  } finally {
+    releaseRunFolder(store.dir);
+  }
 }
+
+const checkpointOwner = (info: RunInfo): CheckpointOwner => ({
+  runId: info.id,
+  configHash: info.configHash,
+  totalSteps: info.totalSteps,
+});
 
 /** A run folder's store, info and resolved config, checked against its config hash. */
 function openRunFolder(runDir: string) {
-  if (!existsSync(join(runDir, 'run.json'))) throw new Error(`${runDir} is not a run folder (no run.json)`);
   const store = RunStore.open(runDir);
   const info = store.readInfo();
-  const resolved = readFileSync(join(store.dir, 'config.json'), 'utf8').trimEnd();
+  const configFile = join(store.dir, 'config.json');
+  const resolved = readRegularFile(configFile, MAX_EXPERIMENT_BYTES).toString('utf8').trimEnd();
   if (hashOf(resolved) !== info.configHash)
     throw new Error(
-      `${runDir}/config.json does not match the run's config_hash: the folder was edited; start a new run instead`,
+      `${configFile} does not match the run's config_hash: the folder was edited; start a new run instead`,
     );
-  const config = ExperimentSchema.parse(JSON.parse(resolved));
+  let json: unknown;
+  try {
+    json = JSON.parse(resolved);
+  } catch (error) {
+    throw new CorruptFileError(configFile, '', `is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = ExperimentSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new CorruptFileError(configFile, dotted(issue.path as ConfigPath), issue.message);
+  }
+  const config = parsed.data;
   const baseDir = dirname(info.experimentFile);
   const analysis = analyzeExperiment(config, nodeHost(baseDir));
   checkTrainable(config, analysis, info.experimentFile, []);
@@ -184,28 +223,34 @@ export async function resumeRun(
   runDir: string,
   options: Omit<RunOptions, 'steps' | 'outputDir'> = {},
 ): Promise<RunResult> {
-  const { store, info, config, baseDir, analysis } = openRunFolder(runDir);
-  if (info.status === 'completed') throw new Error(`${runDir} has already completed; nothing to resume`);
-  const state = store.readCheckpoint();
-  if (!state) throw new Error(`${runDir} has no checkpoint to resume from (output.checkpoint_every writes them)`);
-  info.backend = await selectBackend(
-    options.backend ?? config.backend,
-    backendFolders(baseDir, options.backendSearch),
-    [],
-    {
-      threads: options.threads ?? config.threads,
-    },
-  );
-  info.status = 'running';
-  info.resumes += 1;
-  delete info.error;
-  const slurm = slurmJobFromEnv();
-  if (slurm) info.slurm = slurm;
-  info.step = state.step;
-  store.writeInfo(info);
-  store.append({ type: 'status', step: state.step, status: 'resumed', message: `resumed from step ${state.step}` });
-  options.onStart?.(info, store.dir);
-  return execute(store, info, config, analysis, baseDir, options, state);
+  readRunInfo(runDir); // a run folder, before anything is written into it
+  lockRunFolder(runDir);
+  try {
+    const { store, info, config, baseDir, analysis } = openRunFolder(runDir);
+    if (info.status === 'completed') throw new Error(`${runDir} has already completed; nothing to resume`);
+    store.prepareToContinue();
+    store.reserveSpace();
+    // Without a checkpoint (killed before its first), the run starts over: the seed gives the same start.
+    const state = store.readCheckpoint(checkpointOwner(info)) ?? undefined;
+    info.backend = await selectBackend(
+      options.backend ?? config.backend,
+      backendFolders(baseDir, options.backendSearch),
+      [],
+      { threads: options.threads ?? config.threads },
+    );
+    info.status = 'running';
+    info.resumes += 1;
+    delete info.error;
+    const slurm = slurmJobFromEnv();
+    if (slurm) info.slurm = slurm;
+    info.step = state?.step ?? 0;
+    store.writeInfo(info);
+    store.append({ type: 'status', step: info.step, status: 'resumed', message: `resumed from step ${info.step}` });
+    options.onStart?.(info, store.dir);
+    return await execute(store, info, config, analysis, baseDir, options, state);
+  } finally {
+    releaseRunFolder(runDir);
+  }
 }
 
 export interface ExportRunOptions {
@@ -222,19 +267,23 @@ export async function exportRun(
   runDir: string,
   options: ExportRunOptions = {},
 ): Promise<{ files: string[]; warnings: string[]; step: number }> {
-  const { store, info, config, baseDir, analysis } = openRunFolder(runDir);
-  const state = store.readCheckpoint();
-  if (!state) throw new Error(`${runDir} has no checkpoint to export (the run stopped before its first one)`);
-  await selectBackend(options.backend ?? config.backend, backendFolders(baseDir));
-  const model = buildMaskedModel(config, analysis, baseDir, buildSchedule(config.pruning, info.totalSteps));
+  readRunInfo(runDir);
+  lockRunFolder(runDir);
+  let model: MaskedModel | undefined;
   try {
+    const { store, info, config, baseDir, analysis } = openRunFolder(runDir);
+    const state = store.readCheckpoint(checkpointOwner(info));
+    if (!state) throw new Error(`${runDir} has no checkpoint to export (the run stopped before its first one)`);
+    await selectBackend(options.backend ?? config.backend, backendFolders(baseDir));
+    model = buildMaskedModel(config, analysis, baseDir, buildSchedule(config.pruning, info.totalSteps));
     restoreModel(model, state);
     const outDir = resolve(options.outDir ?? join(store.dir, 'export'));
     const warnings = await exportModel(model, outDir);
     const files = existsSync(outDir) ? listFiles(outDir) : [];
     return { files, warnings, step: state.step };
   } finally {
-    model.dispose();
+    model?.dispose();
+    releaseRunFolder(runDir);
   }
 }
 
@@ -300,7 +349,7 @@ async function execute(
       checkpoint: {
         every: config.output.checkpoint_every,
         save: (state) => {
-          store.writeCheckpoint(state);
+          store.writeCheckpoint(state, checkpointOwner(info));
           info.step = state.step;
           info.timing.total_s = previousSeconds + (performance.now() - started) / 1000;
           store.writeInfo(info);
@@ -337,8 +386,10 @@ async function execute(
       const warnings = await exportModel(model, join(store.dir, 'export'));
       for (const message of warnings) store.append({ type: 'status', step: info.step, status: 'running', message });
     }
+    store.releaseReserve();
     finish(result.status);
   } catch (error) {
+    store.releaseReserve(); // a full disk: room for the failure to be written
     const located = error instanceof DataError ? { file: error.file, line: error.line, key: error.key } : {};
     info.error = { message: error instanceof Error ? error.message : String(error), ...located };
     if (error instanceof TrainingError) info.step = error.step;

@@ -1,8 +1,21 @@
-/** Reads a finished (or running) run folder back: run.json, the events, and snapshot files. */
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+/**
+ * Reads a finished (or running) run folder back: run.json, the events, and snapshot files. Every
+ * file is read as a bounded regular file and checked (runFiles.ts); a snapshot file is read only
+ * from inside its run folder, and only when it is as large as the layout its event announces.
+ */
+import { closeSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunEvent, RunInfo, ScoreRange, SnapshotEvent, SnapshotLayerBase64 } from '@protocol';
 import type { SnapshotLayerArrays } from '../engine/trainer';
+import {
+  CorruptFileError,
+  FileReadError,
+  MAX_WHOLE_FILE_BYTES,
+  openRegularFile,
+  pathKind,
+  readRegularFile,
+} from '../data/regularFile';
+import { insideRunFolder, parseRunEvent, parseRunEvents, parseRunInfo } from './runFiles';
 
 export interface LoadedRun {
   dir: string;
@@ -12,35 +25,79 @@ export interface LoadedRun {
   config: unknown;
 }
 
+/** The most of a run.json or config.json read: far more than either ever holds. */
+const MAX_JSON_BYTES = 16 * 1024 * 1024;
+
+/** run.json of a run folder, checked; refused when the folder is not a run folder. */
+export function readRunInfo(dir: string): RunInfo {
+  const file = join(dir, 'run.json');
+  if (pathKind(file) === 'missing') throw new Error(`${dir} is not a run folder (no run.json)`);
+  return parseRunInfo(readRegularFile(file, MAX_JSON_BYTES).toString('utf8'), file);
+}
+
 export function loadRun(dir: string): LoadedRun {
-  const runJson = join(dir, 'run.json');
-  if (!existsSync(runJson)) throw new Error(`${dir} is not a run folder (no run.json)`);
-  const info = JSON.parse(readFileSync(runJson, 'utf8')) as RunInfo;
+  const info = readRunInfo(dir);
   const metrics = join(dir, 'metrics.jsonl');
-  const events: RunEvent[] = [];
-  if (existsSync(metrics)) {
-    for (const line of readFileSync(metrics, 'utf8').split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        events.push(JSON.parse(line) as RunEvent);
-      } catch {
-        // A run killed mid-append leaves at most one partial last line; the rest is readable.
-      }
+  const events =
+    pathKind(metrics) === 'missing'
+      ? []
+      : parseRunEvents(readRegularFile(metrics, MAX_WHOLE_FILE_BYTES).toString('utf8'), metrics);
+  const configPath = join(dir, 'config.json');
+  let config: unknown = null;
+  if (pathKind(configPath) !== 'missing') {
+    const text = readRegularFile(configPath, MAX_JSON_BYTES).toString('utf8');
+    try {
+      config = JSON.parse(text);
+    } catch (error) {
+      throw new CorruptFileError(configPath, '', `is not valid JSON: ${(error as Error).message}`);
     }
   }
-  const configPath = join(dir, 'config.json');
-  const config: unknown = existsSync(configPath) ? JSON.parse(readFileSync(configPath, 'utf8')) : null;
   return { dir, info, events, config };
 }
 
+/**
+ * The scores and masks a snapshot event announces. The file must be inside the run folder and
+ * hold the layout (float32 scores and 0/1 mask bytes per layer, padded to 4 bytes) exactly.
+ */
 export function readSnapshot(dir: string, event: SnapshotEvent): SnapshotLayerArrays[] {
-  const bytes = readFileSync(join(dir, event.file));
-  return event.layers.map((l) => {
+  const metrics = join(dir, 'metrics.jsonl');
+  const file = insideRunFolder(dir, event.file, metrics);
+  let end = 0;
+  for (const l of event.layers) {
+    const n = l.gridRows * l.gridCols;
+    end = Math.max(end, l.scoresOffset + 4 * n, l.maskOffset + n);
+  }
+  let bytes: Buffer;
+  try {
+    bytes = readRegularFile(file, end + 3); // + the padding that aligns the next layer
+  } catch (error) {
+    if (error instanceof FileReadError && error.tooLarge !== undefined)
+      throw new CorruptFileError(
+        file,
+        '',
+        `holds ${error.tooLarge} bytes, more than the ${end} its snapshot event (step ${event.step}) lays out`,
+      );
+    throw error;
+  }
+  if (bytes.length < end)
+    throw new CorruptFileError(
+      file,
+      '',
+      `holds ${bytes.length} bytes, but its snapshot event (step ${event.step}) lays out ${end}`,
+    );
+  return event.layers.map((l, i) => {
     const n = l.gridRows * l.gridCols;
     const scores = new Float32Array(
       bytes.buffer.slice(bytes.byteOffset + l.scoresOffset, bytes.byteOffset + l.scoresOffset + 4 * n),
     );
     const mask = new Uint8Array(bytes.subarray(l.maskOffset, l.maskOffset + n));
+    const badMask = mask.findIndex((v) => v > 1);
+    if (badMask >= 0)
+      throw new CorruptFileError(
+        file,
+        `layers[${i}] (${l.name})`,
+        `mask of block ${badMask} is ${mask[badMask]}, not 0 or 1`,
+      );
     return {
       name: l.name,
       gridRows: l.gridRows,
@@ -70,6 +127,8 @@ export function snapshotLayerBase64(layer: SnapshotLayerArrays): SnapshotLayerBa
 interface IndexedRun {
   ino: number;
   read: number;
+  /** Lines read so far: a refused line is named by its number. */
+  lines: number;
   snapshots: Map<number, SnapshotEvent>;
   /** Each snapshot's score range per layer, once read (a resumed run's rewrite is a new event). */
   ranges: WeakMap<SnapshotEvent, Record<string, ScoreRange>>;
@@ -118,21 +177,21 @@ export class SnapshotIndex {
   /** The run's index, brought up to the end of its metrics.jsonl; undefined while it has none. */
   private refresh(dir: string): IndexedRun | undefined {
     const metrics = join(dir, 'metrics.jsonl');
-    if (!existsSync(join(dir, 'run.json'))) throw new Error(`${dir} is not a run folder (no run.json)`);
-    if (!existsSync(metrics)) return undefined;
+    if (pathKind(join(dir, 'run.json')) === 'missing') throw new Error(`${dir} is not a run folder (no run.json)`);
+    if (pathKind(metrics) === 'missing') return undefined;
     const { ino, size } = statSync(metrics);
     let run = this.runs.get(dir);
     if (!run || run.ino !== ino || size < run.read) {
-      run = { ino, read: 0, snapshots: new Map(), ranges: new WeakMap() };
+      run = { ino, read: 0, lines: 0, snapshots: new Map(), ranges: new WeakMap() };
       this.runs.set(dir, run);
     }
     if (size > run.read) this.readFrom(metrics, run, size);
     return run;
   }
 
-  private readFrom(metrics: string, run: { read: number; snapshots: Map<number, SnapshotEvent> }, size: number): void {
+  private readFrom(metrics: string, run: IndexedRun, size: number): void {
     const chunk = Buffer.alloc(size - run.read);
-    const fd = openSync(metrics, 'r');
+    const { fd } = openRegularFile(metrics);
     try {
       readSync(fd, chunk, 0, chunk.length, run.read);
     } finally {
@@ -140,15 +199,13 @@ export class SnapshotIndex {
     }
     // Only whole lines: a line being appended is read next time.
     const end = chunk.lastIndexOf(0x0a) + 1;
+    const lines = chunk.subarray(0, end).toString('utf8').split('\n').slice(0, -1);
+    lines.forEach((line, i) => {
+      if (!line.includes('"snapshot"')) return;
+      const event = parseRunEvent(line, metrics, run.lines + i + 1);
+      if (event.type === 'snapshot') run.snapshots.set(event.step, event);
+    });
     run.read += end;
-    for (const line of chunk.subarray(0, end).toString('utf8').split('\n')) {
-      if (!line.includes('"snapshot"')) continue;
-      try {
-        const event = JSON.parse(line) as RunEvent;
-        if (event.type === 'snapshot') run.snapshots.set(event.step, event);
-      } catch {
-        // A partial line left by a killed run: loadRun skips it too.
-      }
-    }
+    run.lines += lines.length;
   }
 }

@@ -5,7 +5,7 @@
  */
 import { relative } from 'node:path';
 import type { SweepCell, SweepMetric, SweepSummary } from '@protocol';
-import { esc } from './htmlReport';
+import { esc, REPORT_CSP } from './htmlReport';
 import { formatMetric, formatStat, higherIsBetter, showValue, sweepTable } from './sweepSummary';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2'];
@@ -113,7 +113,7 @@ export function renderSweepReport(summary: SweepSummary): string {
   const c = summary.counts;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(summary.name)} sweep · Sparsity Studio report</title>
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">
 <style>body{font:14px system-ui,sans-serif;margin:24px;max-width:1100px;color:#222}table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}figure{margin:16px 0}figcaption{font-weight:600;margin-bottom:4px}</style>
 </head><body>
 <h1>${esc(summary.name)} <small>sweep (${esc(summary.sweepDir.split('/').pop() ?? '')})</small></h1>

@@ -24,7 +24,7 @@ import {
   createSweepFolder,
   FINAL_RUN_STATES,
   fileHash,
-  readRunInfo,
+  startedRunInfo,
   readSweep,
   sweepId,
   writeSweep,
@@ -153,7 +153,9 @@ export async function resumeSweep(sweepDir: string, options: SweepRunOptions): P
         `SLURM job ${active.join(', ')} of this sweep is still queued or running; wait for it to end or stop it (scancel ${active.join(' ')}) before resuming`,
       );
   }
-  const todo = info.runs.flatMap((entry, i) => (readRunInfo(join(dir, entry.dir))?.status === 'completed' ? [] : [i]));
+  const todo = info.runs.flatMap((entry, i) =>
+    startedRunInfo(join(dir, entry.dir))?.status === 'completed' ? [] : [i],
+  );
   for (const i of todo) {
     const entry = info.runs[i]!;
     entry.status = 'pending';
@@ -179,7 +181,7 @@ async function follow(dir: string, info: SweepInfo, todo: number[], options: Swe
   if (options.wait === false) return { dir, info };
 
   // A resumed run's folder still holds how it ended last time until its task rewrites run.json.
-  const stale = new Map(todo.map((i) => [i, runMark(readRunInfo(join(dir, info.runs[i]!.dir)))]));
+  const stale = new Map(todo.map((i) => [i, runMark(startedRunInfo(join(dir, info.runs[i]!.dir)))]));
   const tails = new Map<number, RunTail>();
   const open = new Set(todo);
   let done = 0;
@@ -199,7 +201,7 @@ async function follow(dir: string, info: SweepInfo, todo: number[], options: Swe
       for (const index of [...open]) {
         const entry = info.runs[index]!;
         const task = executor.state(index); // before run.json: a task that ended has written it
-        let run = readRunInfo(join(dir, entry.dir));
+        let run = startedRunInfo(join(dir, entry.dir));
         if (run && runMark(run) === stale.get(index)) run = undefined;
         else stale.delete(index);
         let status = liveStatus({ ...entry, status: 'pending' }, run);

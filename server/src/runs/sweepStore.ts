@@ -7,7 +7,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve, sep } from 'node:path';
 import type { RunInfo, SweepInfo, SweepRunStatus } from '@protocol';
-import { timestamp, writeFileAtomic } from './runStore';
+import { writeFileAtomic } from '../data/durableFile';
+import { readRunInfo } from './runReader';
+import { timestamp } from './runStore';
 
 export const SWEEP_FILE = 'sweep.json';
 
@@ -71,11 +73,10 @@ export function readSweep(dir: string): SweepInfo {
   return value as unknown as SweepInfo;
 }
 
-/** A run's run.json when it exists and parses (a run that has not started has none). */
-export function readRunInfo(runDir: string): RunInfo | undefined {
+/** A run's run.json when it exists and is valid (a run that has not started has none). */
+export function startedRunInfo(runDir: string): RunInfo | undefined {
   try {
-    const info = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunInfo;
-    return isRecord(info) && typeof info.status === 'string' ? info : undefined;
+    return readRunInfo(runDir);
   } catch {
     return undefined;
   }

@@ -15,7 +15,7 @@ import type {
   SweepSummary,
   SweepValue,
 } from '@protocol';
-import { FINAL_RUN_STATES, readRunInfo, readSweep } from './sweepStore';
+import { FINAL_RUN_STATES, startedRunInfo, readSweep } from './sweepStore';
 
 export interface LoadedSweep {
   /** Absolute path of the sweep folder. */
@@ -28,7 +28,7 @@ export interface LoadedSweep {
 export function loadSweep(dir: string): LoadedSweep {
   const abs = resolve(dir);
   const info = readSweep(abs);
-  return { dir: abs, info, runs: info.runs.map((entry) => readRunInfo(join(abs, entry.dir))) };
+  return { dir: abs, info, runs: info.runs.map((entry) => startedRunInfo(join(abs, entry.dir))) };
 }
 
 /**

@@ -4,10 +4,10 @@
  * into its run folder. A completed run is left alone, an unfinished one resumes from its
  * checkpoint, and one that never wrote a checkpoint starts again.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resumeRun, runExperiment, type RunOptions, type RunResult } from './runExperiment';
-import { fileHash, readRunInfo, readSweep } from './sweepStore';
+import { fileHash, startedRunInfo, readSweep } from './sweepStore';
 
 export type SweepTaskResult = (RunResult & { started: 'fresh' | 'resumed' }) | { skipped: string; dir: string };
 
@@ -29,12 +29,10 @@ export async function runSweepTask(
     );
   const runDir = join(sweepDir, entry.dir);
   const backend = sweep.overrides.backend as RunOptions['backend'];
-  const existing = readRunInfo(runDir);
+  const existing = startedRunInfo(runDir);
   if (existing?.status === 'completed') return { skipped: `run ${index} has already completed`, dir: runDir };
-  if (existing && existsSync(join(runDir, 'checkpoints', 'checkpoint.json')))
-    return { ...(await resumeRun(runDir, { ...options, backend })), started: 'resumed' };
-  // Nothing to resume from (it stopped before its first checkpoint): start the run again.
-  if (existing) rmSync(runDir, { recursive: true, force: true });
+  // A run that stopped resumes from its checkpoint (or starts over in its folder when it had none).
+  if (existing) return { ...(await resumeRun(runDir, { ...options, backend })), started: 'resumed' };
   const result = await runExperiment(sweep.experimentFile, {
     ...options,
     backend,

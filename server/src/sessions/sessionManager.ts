@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { isFinalState, type RunEvent, type RunInfo, type SessionEventsParams, type SessionSummary } from '@protocol';
 import { emptyProgress, progressAfter } from '@protocol/runHeadline';
 import { Batcher } from './batcher';
+import { releaseRunFolder } from '../runs/runLock';
 import { RunStore } from '../runs/runStore';
 import type { BackendSearchOptions } from '../runs/runExperiment';
 import { SESSION_WORKER_DATA, type FromWorker, type ToWorker } from './workerProtocol';
@@ -129,6 +130,15 @@ export class SessionManager {
     const session = this.sessions.get(sessionId);
     if (!session) return Promise.reject(new Error(`no session ${sessionId}`));
     return session.ended;
+  }
+
+  /** Stops every session (running ones write a checkpoint and end `cancelled`): before the server exits. */
+  async stopAll(): Promise<void> {
+    await Promise.all(
+      [...this.sessions.values()]
+        .filter((s) => !isFinalState(s.summary.state))
+        .map((s) => this.stop(s.summary.sessionId).catch(() => undefined)),
+    );
   }
 
   async dispose(): Promise<void> {
@@ -311,8 +321,12 @@ export class SessionManager {
     if (!session.summary.runDir) return;
     try {
       const store = RunStore.open(session.summary.runDir);
+      // The dead worker's lock carries this process's id: only this manager knows it is gone.
+      releaseRunFolder(session.summary.runDir);
       const info = store.readInfo();
       if (info.status !== 'running') return;
+      store.prepareToContinue();
+      store.releaseReserve();
       info.status = 'failed';
       info.error = { message };
       info.endedAt = info.updatedAt = new Date().toISOString();

@@ -104,7 +104,7 @@ export const tests: UiTest[] = [
         step: number;
         backend: { name: string };
       };
-      if (!existsSync(join(dir, 'checkpoints', 'checkpoint.json'))) throw new Error('no checkpoint after Stop');
+      if (!existsSync(join(dir, 'checkpoints', 'checkpoint.bin'))) throw new Error('no checkpoint after Stop');
       if (info.step < first || info.backend.name !== 'wasm')
         throw new Error(`unexpected run.json: ${JSON.stringify(info)}`);
       const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n');

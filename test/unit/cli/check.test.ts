@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../../../server/src/cli';
@@ -61,5 +63,32 @@ describe('sparsity-studio check', () => {
     assert.equal((await run(['check'])).code, 2);
     assert.equal((await run(['check', '--format', 'xml', 'a'])).code, 2);
     assert.equal((await run(['frobnicate'])).code, 2);
+  });
+
+  it('reports a UTF-16 or binary file as an encoding error at 1:1, not as YAML or schema errors', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sparsity-encoding-'));
+    try {
+      const sample = readFileSync(sampleFiles()[0]!, 'utf8');
+      const bom16le = join(dir, 'bom.prune.yaml');
+      writeFileSync(bom16le, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(sample, 'utf16le')]));
+      const bare16be = join(dir, 'bare.prune.yaml');
+      writeFileSync(bare16be, Buffer.from(sample, 'utf16le').swap16());
+      const latin1 = join(dir, 'latin1.prune.yaml');
+      writeFileSync(latin1, Buffer.from(`# caf\u00e9\n${sample}`, 'latin1'));
+      const bom8 = join(dir, 'bom8.prune.yaml');
+      writeFileSync(bom8, `\ufeff${sample}`);
+      const r = await run(['check', '--format', 'json', bom16le, bare16be, latin1, bom8]);
+      const records = JSON.parse(r.out) as { file: string; code: string; line: number; message: string }[];
+      assert.deepEqual(
+        records.map((x) => [x.file, x.code, x.line]),
+        [bom16le, bare16be, latin1].map((f) => [f, 'bad-encoding', 1]),
+        'one encoding error per file, and the UTF-8 file with a BOM is clean',
+      );
+      assert.match(records[0]!.message, /UTF-16.*save it as UTF-8/);
+      assert.match(records[1]!.message, /NUL byte/);
+      assert.match(records[2]!.message, /not valid UTF-8/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

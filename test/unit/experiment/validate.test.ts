@@ -14,9 +14,9 @@ import { ROOT, brokenFixtures, hostFor, rangeText, sampleFiles } from '../../hel
 
 const memoryHost: ExperimentHost = {
   baseDir: null,
-  exists: () => false,
-  isDirectory: () => false,
-  readHead: () => undefined,
+  memoryBytes: null,
+  pathKind: () => 'missing',
+  readHead: () => ({ error: 'no files in memory' }),
   probeData: () => ({ probe: {}, problems: [], missing: [] }),
 };
 
@@ -34,10 +34,11 @@ describe('validation: every broken fixture gives exactly its expected diagnostic
     });
   }
 
-  it('covers every diagnostic code except model-unchecked and data-download (tested below)', () => {
-    // data-download depends on what this machine holds, so a fixture cannot state it.
+  it('covers every diagnostic code except model-unchecked, data-download (tested below) and bad-encoding (cli/check.test.ts)', () => {
+    // data-download depends on what this machine holds, so a fixture cannot state it; an encoding
+    // problem is in the bytes of a file, which the fixtures' text cannot hold.
     const covered = new Set(brokenFixtures().flatMap((f) => f.expected.map((e) => e.code)));
-    const untestable = ['model-unchecked', 'data-download'];
+    const untestable = ['model-unchecked', 'data-download', 'bad-encoding'];
     const missing = Object.keys(DIAGNOSTIC_CODES).filter((c) => !covered.has(c) && !untestable.includes(c));
     assert.deepEqual(missing, []);
   });
@@ -147,6 +148,23 @@ describe('validation: robustness', () => {
       'a: &a [x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d]\n';
     const result = validateExperiment(bomb, memoryHost);
     assert.ok(result.diagnostics.some((d) => d.code === 'yaml-syntax'));
+  });
+
+  it('a list or mapping used as a key is a syntax error at the key, never stringified (the fuzz found 3 s)', () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const deep = `version: 1\n${'['.repeat(400)}${']'.repeat(400)}: 1\n? {a: [1, 2]}\n: 2\nname: x\n`;
+      const found = validateExperiment(deep, memoryHost).diagnostics.filter((d) => /plain value/.test(d.message));
+      assert.deepEqual(
+        found.map((d) => `${d.code} ${rangeText(d.range)}`),
+        ['yaml-syntax 2:1-2:801', 'yaml-syntax 3:3-3:14'],
+      );
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(warnings, [], 'no "Keys with collection values will be stringified" warning');
   });
 });
 
