@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunInfo, SweepInfo } from '@protocol';
+import { CHECKPOINT_FILE, RunStore } from '../../server/src/runs/runStore';
 import { ROOT } from './experimentFixtures';
 
 /**
@@ -113,8 +114,11 @@ export const readRunJson = (runDir: string): RunInfo | undefined =>
 
 /** The checkpointed step of a run folder (0 before its first checkpoint). */
 export function checkpointStep(runDir: string): number {
-  const manifest = join(runDir, 'checkpoints', 'checkpoint.json');
-  return existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')) as { step: number }).step : 0;
+  if (!existsSync(join(runDir, CHECKPOINT_FILE))) return 0;
+  const store = RunStore.open(runDir);
+  const info = store.readInfo();
+  const state = store.readCheckpoint({ runId: info.id, configHash: info.configHash, totalSteps: info.totalSteps });
+  return state?.step ?? 0;
 }
 
 /** The sweep folder a CLI sweep printed (`sweep folder: DIR`). */

@@ -12,6 +12,7 @@ import type { CodeLens } from 'vscode-languageserver-protocol';
 import type { SessionStartResult, SweepSessionSummary, SweepStartResult, SweepSummary } from '@protocol';
 import { LspTestClient } from '../helpers/lspClient';
 import { readRunJson, readSweepJson, until, writeSweepFile } from '../helpers/sweepFixtures';
+import { CHECKPOINT_FILE } from '../../server/src/runs/runStore';
 
 const dir = mkdtempSync(join(tmpdir(), 'sparsity-lsp-sweeps-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -106,7 +107,7 @@ describe('sweeps in the language server', () => {
       ['cancelled', 'cancelled', 'cancelled'],
     );
     assert.equal(readRunJson(runDir)?.status, 'cancelled');
-    assert.ok(existsSync(join(runDir, 'checkpoints', 'checkpoint.json')));
+    assert.ok(existsSync(join(runDir, CHECKPOINT_FILE)));
   });
 
   it('refuses a sweep file with errors, naming the item', async () => {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROOT } from '../helpers/experimentFixtures';
 import { cli, readRunJson, readSweepJson, sweepDirOf, until, writeSweepFile } from '../helpers/sweepFixtures';
+import { CHECKPOINT_FILE } from '../../server/src/runs/runStore';
 
 const SETUP = 'sudo bash test/setup/slurm.sh';
 
@@ -102,7 +103,7 @@ describe('sweeps on a one-node SLURM cluster (--executor slurm)', { skip }, () =
     const info = readRunJson(join(sweepDir, cancelled!.dir))!;
     assert.equal(info.status, 'cancelled', 'SIGTERM from scancel stops the run cleanly');
     assert.ok(info.step >= 100 && info.step < 4000);
-    assert.ok(existsSync(join(sweepDir, cancelled!.dir, 'checkpoints', 'checkpoint.json')));
+    assert.ok(existsSync(join(sweepDir, cancelled!.dir, CHECKPOINT_FILE)));
     assert.match(run.stderr(), /^\[\d\/2\] cancelled 001_learning_rate-0\.003/m);
   });
 

@@ -48,13 +48,26 @@ function sweepFolder(
   runs.forEach((r, i) => {
     if (r.status === 'pending') return;
     mkdirSync(join(dir, `r${i}`));
+    // A complete run.json: the sweep reads run folders through the validating reader.
     const run = {
       format: 1,
       id: `r${i}`,
+      name,
+      method: r.method,
       status: r.status,
+      seed: r.seed,
+      configHash: '0'.repeat(64),
+      experimentFile: '/nowhere.prune.yaml',
+      backend: { name: 'cpu', requested: 'cpu', attempts: [], details: {} },
+      versions: {},
       task: 'classification',
       step: 10,
       totalSteps: 10,
+      targetSparsity: r.method === 'none' ? 0 : r.sparsity,
+      startedAt: '',
+      updatedAt: '',
+      timing: { step_ms_median: null, total_s: 0 },
+      resumes: 0,
       ...(r.status === 'failed' ? { error: { message: 'the loss became NaN' } } : {}),
       ...(r.accuracy !== undefined
         ? {
