@@ -2,9 +2,13 @@
  * Export of a trained model (spec §1.2 "Export"): the attention folded into
  * the weights, `W ⊙ A ⊙ mask`, so pruned blocks are exact zeros and the logits can be dropped.
  * Two formats under `export/`:
- * - `model/model.json` + `model/weights.bin`: a TF.js LayersModel (Sequential of Dense layers);
- * - `block-sparse.json` + `block-sparse.bin`: per layer only the kept blocks, with a reader
- *   (`readBlockSparse`) whose block-sparse matmul reproduces the dense outputs.
+ * - `model/model.json` + `model/weights.bin`: a TF.js LayersModel that plain `tf.loadLayersModel`
+ *   loads (no custom class): the user's own topology or the built-in ResNet's for graph models,
+ *   a Sequential of Conv2D / MaxPooling2D / Flatten / Dropout / Dense layers for `mlp` and `cnn`;
+ * - `block-sparse.json` + `block-sparse.bin`: per prunable layer only the kept blocks, with a reader
+ *   (`readBlockSparse`) whose block-sparse matmul reproduces the dense outputs of a stack of dense
+ *   layers; for other models the file holds the kept blocks of each kernel matrix of the
+ *   LayersModel (`layersModel`), rebuilt by `blockSparseKernels`.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +16,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { BlockGrid } from '../experiment/pruningPlan';
 import type { ActivationName } from '../experiment/schema';
-import type { MaskedModel } from './maskedModel';
+import { GraphModel } from './graphModel';
+import { MaskedModel } from './maskedModel';
+import type { TrainableModel } from './trainableModel';
 import { WasmBlockSparseNetwork } from './wasmBlockSparseMatmul';
 
 /** A layer of the block-sparse format: its block grid (as the pruning plan computes it) and the stored blocks. */
@@ -30,86 +36,186 @@ export interface BlockSparseManifest {
   format: 'sparsity-studio/block-sparse@1';
   inputSize: number;
   layers: BlockSparseLayer[];
+  /**
+   * Set when the model is not a stack of dense layers: the layers are the kernel matrices of this
+   * LayersModel (relative path), which computes the network; `predict` is then unavailable.
+   */
+  layersModel?: string;
 }
 
-/** Folded kernels and biases of every layer, as plain arrays. */
-export function foldedWeights(model: MaskedModel): {
+/** Folded kernel matrix and bias of every prunable layer, as plain arrays. */
+export function foldedWeights(model: TrainableModel): {
   name: string;
   kernel: Float32Array;
   bias: Float32Array;
   rows: number;
   cols: number;
+  grid: BlockGrid;
+  mask: Uint8Array | null;
   activation: ActivationName;
 }[] {
-  return model.layers.map((l) => ({
-    name: l.name,
-    rows: l.grid.rows,
-    cols: l.grid.cols,
-    kernel: tf.tidy(() => model.effectiveKernel(l).dataSync() as Float32Array).slice(),
-    bias: l.bias ? (l.bias.dataSync().slice() as Float32Array) : new Float32Array(l.grid.cols),
-    activation: l.spec.activation,
-  }));
+  return model.layers.map((l) => {
+    const chain = model instanceof MaskedModel ? model.layers.find((k) => k.name === l.name) : undefined;
+    return {
+      name: l.name,
+      rows: l.grid.rows,
+      cols: l.grid.cols,
+      grid: l.grid,
+      mask: l.mask,
+      kernel: tf.tidy(() => model.effectiveKernel(l).dataSync() as Float32Array).slice(),
+      bias: chain?.bias ? (chain.bias.dataSync().slice() as Float32Array) : new Float32Array(l.grid.cols),
+      activation: chain?.spec.activation ?? 'linear',
+    };
+  });
 }
 
-/** Writes both formats; returns what could not be written (a LayersModel has no gelu of ours). */
-export async function exportModel(model: MaskedModel, dir: string): Promise<string[]> {
-  const others = model.spec.layers.filter((l) => l.kind !== 'dense' && l.kind !== 'dropout');
-  if (others.length > 0)
-    return [
-      `export: only stacks of dense layers are exported in this version; this model has ${others.map((l) => `${l.kind} \`${l.name}\``).join(', ')}`,
-    ];
-  const folded = foldedWeights(model);
+/** A weight of a LayersModel as export writes it: the tfjs name (`conv_1/kernel`), shape and values. */
+interface NamedWeight {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Writes both formats; returns what could not be written. */
+export function exportModel(model: TrainableModel, dir: string): string[] {
   mkdirSync(dir, { recursive: true });
-  writeBlockSparse(model, folded, dir);
-  if (folded.some((f) => f.activation === 'gelu'))
+  const folded = foldedWeights(model);
+  if (model instanceof GraphModel) {
+    writeLayersModel(join(dir, 'model'), model.topology, model.foldedWeights());
+    writeBlockSparse(folded, dir, 'model/model.json');
+    return [];
+  }
+  if (!(model instanceof MaskedModel)) throw new Error('export: unknown model engine');
+  const unsupported = model.spec.layers.filter((l) => l.kind === 'embedding' || l.kind === 'batchnorm');
+  const dense = model.spec.layers.every((l) => l.kind === 'dense' || l.kind === 'dropout');
+  if (unsupported.length > 0) {
+    writeBlockSparse(folded, dir, dense ? null : 'model/model.json');
     return [
-      'export/model: TF.js Dense layers have no gelu matching ours (x·sigmoid(1.702x)); only the block-sparse model was written',
+      `export/model: ${unsupported.map((l) => `${l.kind} \`${l.name}\``).join(', ')} has no plain Keras layer here; only the block-sparse kernels were written`,
     ];
-  mkdirSync(join(dir, 'model'), { recursive: true });
-  // A fixed name: tfjs would number it per process, and the same run must export the same bytes.
-  const layers = tfl.sequential({ name: 'folded' });
-  folded.forEach((f, i) => {
-    const last = i === folded.length - 1;
-    layers.add(
-      tfl.layers.dense({
-        units: f.cols,
-        activation: last ? 'linear' : f.activation,
-        name: f.name,
-        ...(i === 0 ? { inputShape: [f.rows] } : {}),
-      }),
-    );
-  });
-  folded.forEach((f, i) => {
-    const kernel = tf.tensor2d(f.kernel, [f.rows, f.cols]);
-    const bias = tf.tensor1d(f.bias);
-    layers.layers[i]!.setWeights([kernel, bias]);
-    tf.dispose([kernel, bias]);
-  });
-  await layers.save(
-    tf.io.withSaveHandler((artifacts) => {
-      const weightsPath = 'weights.bin';
-      writeFileSync(join(dir, 'model', weightsPath), Buffer.from(artifacts.weightData as ArrayBuffer));
-      const json = {
-        format: 'layers-model',
-        generatedBy: 'sparsity-studio',
-        modelTopology: artifacts.modelTopology,
-        weightsManifest: [{ paths: [weightsPath], weights: artifacts.weightSpecs }],
-      };
-      writeFileSync(join(dir, 'model', 'model.json'), JSON.stringify(json));
-      return Promise.resolve({ modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } });
-    }),
-  );
-  layers.dispose();
+  }
+  if (
+    folded.some((f) => f.activation === 'gelu') ||
+    model.spec.layers.some((l) => l.kind === 'activation' && l.activation === 'gelu')
+  ) {
+    writeBlockSparse(folded, dir, dense ? null : 'model/model.json');
+    return [
+      'export/model: TF.js layers have no gelu matching ours (x·sigmoid(1.702x)); only the block-sparse model was written',
+    ];
+  }
+  const { topology, weights } = chainLayersModel(model, folded);
+  writeLayersModel(join(dir, 'model'), topology, weights);
+  writeBlockSparse(folded, dir, dense ? null : 'model/model.json');
   return [];
 }
 
-function writeBlockSparse(model: MaskedModel, folded: ReturnType<typeof foldedWeights>, dir: string): void {
+/** The built-in chain (`mlp`, `cnn`) as a Sequential LayersModel with folded kernels. */
+function chainLayersModel(
+  model: MaskedModel,
+  folded: ReturnType<typeof foldedWeights>,
+): { topology: Record<string, unknown>; weights: NamedWeight[] } {
+  // A fixed name: tfjs would number it per process, and the same run must export the same bytes.
+  const sequential = tfl.sequential({ name: 'folded' });
+  const weights: NamedWeight[] = [];
+  const byName = new Map(folded.map((f) => [f.name, f]));
+  const lastKernel = folded[folded.length - 1]?.name;
+  model.spec.layers.forEach((spec, i) => {
+    const first = i === 0 ? { inputShape: model.spec.inputShape } : {};
+    switch (spec.kind) {
+      case 'dense': {
+        const f = byName.get(spec.name)!;
+        sequential.add(
+          tfl.layers.dense({
+            units: spec.cols,
+            activation: spec.name === lastKernel ? 'linear' : spec.activation,
+            useBias: spec.useBias,
+            name: spec.name,
+            ...first,
+          }),
+        );
+        weights.push({ name: `${spec.name}/kernel`, shape: [spec.rows, spec.cols], data: f.kernel });
+        if (spec.useBias) weights.push({ name: `${spec.name}/bias`, shape: [spec.cols], data: f.bias });
+        break;
+      }
+      case 'conv2d': {
+        const f = byName.get(spec.name)!;
+        sequential.add(
+          tfl.layers.conv2d({
+            filters: spec.filters,
+            kernelSize: [spec.kernelHeight, spec.kernelWidth],
+            strides: spec.strides,
+            padding: spec.padding,
+            activation: spec.activation,
+            useBias: spec.useBias,
+            name: spec.name,
+            ...first,
+          }),
+        );
+        // The (kh·kw·cin) x cout matrix is the [kh, kw, cin, cout] kernel read row-major.
+        weights.push({
+          name: `${spec.name}/kernel`,
+          shape: [spec.kernelHeight, spec.kernelWidth, spec.inChannels, spec.filters],
+          data: f.kernel,
+        });
+        if (spec.useBias) weights.push({ name: `${spec.name}/bias`, shape: [spec.filters], data: f.bias });
+        break;
+      }
+      case 'maxpool':
+        sequential.add(
+          tfl.layers.maxPooling2d({
+            poolSize: spec.pool,
+            strides: spec.strides,
+            padding: spec.padding,
+            name: spec.name,
+            ...first,
+          }),
+        );
+        break;
+      case 'flatten':
+        sequential.add(tfl.layers.flatten({ name: spec.name, ...first }));
+        break;
+      case 'dropout':
+        sequential.add(tfl.layers.dropout({ rate: spec.rate, name: spec.name, ...first }));
+        break;
+      case 'activation':
+        sequential.add(tfl.layers.activation({ activation: spec.activation, name: spec.name, ...first }));
+        break;
+      case 'batchnorm':
+      case 'embedding':
+        throw new Error(`unreachable: ${spec.kind} is refused before`);
+    }
+  });
+  const topology = sequential.toJSON(undefined, false) as unknown as Record<string, unknown>;
+  sequential.dispose();
+  return { topology, weights };
+}
+
+/** model.json (format `layers-model`) and one weights.bin, as `tf.loadLayersModel` reads them. */
+function writeLayersModel(dir: string, topology: Record<string, unknown>, weights: NamedWeight[]): void {
+  mkdirSync(dir, { recursive: true });
+  const weightsPath = 'weights.bin';
+  const json = {
+    format: 'layers-model',
+    generatedBy: 'sparsity-studio',
+    convertedBy: null,
+    modelTopology: topology,
+    weightsManifest: [
+      { paths: [weightsPath], weights: weights.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' })) },
+    ],
+  };
+  writeFileSync(
+    join(dir, weightsPath),
+    Buffer.concat(weights.map((w) => Buffer.from(w.data.buffer, w.data.byteOffset, w.data.byteLength))),
+  );
+  writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+}
+
+function writeBlockSparse(folded: ReturnType<typeof foldedWeights>, dir: string, layersModel: string | null): void {
   const parts: Buffer[] = [];
   let offset = 0;
-  const layers: BlockSparseLayer[] = model.layers.map((l, i) => {
-    const g = l.grid;
-    const f = folded[i]!;
-    const kept = l.mask ? [...l.mask.keys()].filter((b) => l.mask![b] === 1) : [...Array(g.blocks).keys()];
+  const layers: BlockSparseLayer[] = folded.map((f, i) => {
+    const g = f.grid;
+    const kept = f.mask ? [...f.mask.keys()].filter((b) => f.mask![b] === 1) : [...Array(g.blocks).keys()];
     const data = new Float32Array(kept.length * g.blockRows * g.blockCols + g.cols);
     kept.forEach((b, k) => {
       const br = Math.floor(b / g.gridCols);
@@ -124,7 +230,7 @@ function writeBlockSparse(model: MaskedModel, folded: ReturnType<typeof foldedWe
     });
     data.set(f.bias, kept.length * g.blockRows * g.blockCols);
     const layer: BlockSparseLayer = {
-      name: l.name,
+      name: f.name,
       rows: g.rows,
       cols: g.cols,
       blockRows: g.blockRows,
@@ -133,7 +239,7 @@ function writeBlockSparse(model: MaskedModel, folded: ReturnType<typeof foldedWe
       gridCols: g.gridCols,
       kept,
       offset,
-      activation: i === model.layers.length - 1 ? 'softmax-logits' : f.activation,
+      activation: i === folded.length - 1 && !layersModel ? 'softmax-logits' : f.activation,
     };
     parts.push(Buffer.from(data.buffer));
     offset += data.byteLength;
@@ -141,8 +247,9 @@ function writeBlockSparse(model: MaskedModel, folded: ReturnType<typeof foldedWe
   });
   const manifest: BlockSparseManifest = {
     format: 'sparsity-studio/block-sparse@1',
-    inputSize: layers[0]!.rows,
+    inputSize: layers[0]?.rows ?? 0,
     layers,
+    ...(layersModel && { layersModel }),
   };
   writeFileSync(join(dir, 'block-sparse.bin'), Buffer.concat(parts));
   writeFileSync(join(dir, 'block-sparse.json'), `${JSON.stringify(manifest)}\n`);
@@ -176,10 +283,16 @@ export function readBlockSparse(dir: string, options: { simd?: boolean } = {}): 
     };
   });
   const network =
-    (options.simd ?? true) && WasmBlockSparseNetwork.supports(layers) ? new WasmBlockSparseNetwork(layers) : null;
+    !manifest.layersModel && (options.simd ?? true) && WasmBlockSparseNetwork.supports(layers)
+      ? new WasmBlockSparseNetwork(layers)
+      : null;
   return {
     manifest,
     predict(x, batch) {
+      if (manifest.layersModel)
+        throw new Error(
+          `${dir}/block-sparse.json holds the kernels of a model that is not a stack of dense layers: run ${manifest.layersModel}`,
+        );
       if (network)
         return network.forward(
           x,
@@ -203,6 +316,28 @@ export function readBlockSparse(dir: string, options: { simd?: boolean } = {}): 
       return h;
     },
   };
+}
+
+/** Every layer's kernel matrix `[rows, cols]` rebuilt from its kept blocks (zeros elsewhere), and its bias. */
+export function blockSparseKernels(dir: string): Map<string, { kernel: Float32Array; bias: Float32Array }> {
+  const manifest = JSON.parse(readFileSync(join(dir, 'block-sparse.json'), 'utf8')) as BlockSparseManifest;
+  const bin = readFileSync(join(dir, 'block-sparse.bin'));
+  const floats = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
+  const out = new Map<string, { kernel: Float32Array; bias: Float32Array }>();
+  for (const l of manifest.layers) {
+    const kernel = new Float32Array(l.rows * l.cols);
+    const start = l.offset / 4;
+    l.kept.forEach((b, k) => {
+      const r0 = Math.floor(b / l.gridCols) * l.blockRows;
+      const c0 = (b % l.gridCols) * l.blockCols;
+      for (let r = 0; r < l.blockRows && r0 + r < l.rows; r++)
+        for (let c = 0; c < l.blockCols && c0 + c < l.cols; c++)
+          kernel[(r0 + r) * l.cols + c0 + c] = floats[start + (k * l.blockRows + r) * l.blockCols + c]!;
+    });
+    const biasStart = start + l.kept.length * l.blockRows * l.blockCols;
+    out.set(l.name, { kernel, bias: floats.slice(biasStart, biasStart + l.cols) });
+  }
+  return out;
 }
 
 /** `out += x · W` where W is given by its kept blocks; loops only over stored blocks (the reference kernel). */
