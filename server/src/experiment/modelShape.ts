@@ -55,6 +55,7 @@ export function describeInput(data: DataConfig, probe: DataProbe = {}): InputDes
         trainExamples: cap(probe.trainExamples ?? null),
       };
     case 'csv':
+    case 'npz':
       return {
         task: 'classification',
         shape: probe.shape ?? null,

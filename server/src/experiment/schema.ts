@@ -99,6 +99,20 @@ export const CsvData = z.strictObject({
   ...dataCommon,
 });
 
+export const NpzData = z.strictObject({
+  source: tag(
+    'npz',
+    'NumPy arrays `x_train`, `y_train` and optionally `x_test`, `y_test` (the Keras `load_data()` convention): one `.npz` file (`np.savez` or `np.savez_compressed`) or a folder of `.npy` files with those names. Images `[n, h, w]` get a channel axis (`[h, w, 1]`). **uint8 features are scaled to [0, 1]** (divided by 255); other dtypes are used as they are. Labels are integer class ids, `[n]` or `[n, 1]`.',
+  ),
+  path: doc(
+    z.string().min(1),
+    'The `.npz` file, or a folder holding `x_train.npy`, `y_train.npy` (and `x_test.npy`, `y_test.npy`). Relative paths start at the experiment file.',
+  ),
+  test_split: testSplit,
+  classes: doc(int(2, 100_000), 'Number of label classes; labels must be integers in `[0, classes)`.').default(10),
+  ...dataCommon,
+});
+
 export const CriteoData = z.strictObject({
   source: tag(
     'criteo',
@@ -165,6 +179,7 @@ export const DataSchema = z.discriminatedUnion('source', [
   FashionMnistData,
   IdxData,
   CsvData,
+  NpzData,
   CriteoData,
   TeacherData,
   SyntheticCtrData,
