@@ -213,6 +213,7 @@ export async function train(
       const saved = resume.optimizer.map((w) => ({ name: w.name, tensor: tf.tensor(w.data, w.shape) }));
       await optimizer.setWeights(saved);
       tf.dispose(saved.map((w) => w.tensor)); // the optimizer keeps variables of its own
+      replayAdamPowers(optimizer);
     }
   }
   const snapshotEvery = options.snapshot
@@ -344,6 +345,33 @@ export async function train(
 
 const YIELD_EVERY_MS = 50;
 
+/**
+ * tfjs' `AdamOptimizer.setWeights` sets `β^(t+1)` with one `pow`, while a running optimizer got
+ * there by `t` multiplications, which rounds differently in the last bit: redo the
+ * multiplications, so that a resumed run computes exactly what the uninterrupted one did.
+ */
+function replayAdamPowers(optimizer: tf.Optimizer): void {
+  if (!(optimizer instanceof tf.AdamOptimizer)) return;
+  const adam = optimizer as unknown as {
+    iterations_: number;
+    beta1: number;
+    beta2: number;
+    accBeta1: tf.Variable;
+    accBeta2: tf.Variable;
+  };
+  tf.tidy(() => {
+    const steps = Math.round(adam.iterations_);
+    let power1: tf.Tensor = tf.scalar(adam.beta1);
+    let power2: tf.Tensor = tf.scalar(adam.beta2);
+    for (let i = 0; i < steps; i++) {
+      power1 = tf.mul(power1, adam.beta1);
+      power2 = tf.mul(power2, adam.beta2);
+    }
+    adam.accBeta1.assign(power1);
+    adam.accBeta2.assign(power2);
+  });
+}
+
 /** Block scores for snapshots: the attention `A`, or block norms over their mean (the method's `score`). */
 function blockScores(model: TrainableModel, layer: PrunableLayer, score: SnapshotScoreKind): Float32Array {
   if (score === 'attention') return model.attentionValues(layer)!;
@@ -367,7 +395,9 @@ async function captureState(
   const optimizerState: TrainState['optimizer'] = [];
   if (optimizer) {
     for (const w of await optimizer.getWeights()) {
-      optimizerState.push({ name: w.name, shape: w.tensor.shape, data: (await w.tensor.data()) as Float32Array });
+      // The step count is an int32 scalar: stored as float32 like the rest (its bytes read back as
+      // a float would be a denormal, and Adam's bias correction would restart).
+      optimizerState.push({ name: w.name, shape: w.tensor.shape, data: Float32Array.from(await w.tensor.data()) });
       // The step count comes back as a fresh scalar; the moments are the optimizer's own variables.
       if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose();
     }
