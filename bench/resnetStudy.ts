@@ -3,12 +3,13 @@
  * magnitude pruning of the built-in `resnet` at 90% of its blocks on the full Fashion-MNIST
  * (Debian's dataset-fashion-mnist: 60k train, all 10k test), several seeds, plus a dense
  * reference. Every finished run is appended to `<out>/results.jsonl` as it ends, so a long study
- * can be read (and resumed by skipping what is there) while it runs.
+ * can be read (and resumed by skipping what is there) while it runs. Each run is claimed by a file
+ * under `<out>/claims/` first, so two studies on the same folder (one per core) share the work.
  *
  *   node --import tsx bench/resnetStudy.ts [steps] [seeds] [variants] [depth] [width] [block] [out]
  *   e.g. nohup node --import tsx bench/resnetStudy.ts 938 3 sapp,acdc,magnitude,dense 8 16 4 bench/results/resnet &
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runExperiment } from '../server/src/runs/runExperiment';
 import { FASHION_VARIANTS, fashionDataDir } from './fashionExperiment';
@@ -70,16 +71,28 @@ async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const dataDir = fashionDataDir();
   const resultsFile = join(OUT, 'results.jsonl');
-  const done: Result[] = existsSync(resultsFile)
-    ? readFileSync(resultsFile, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Result)
-    : [];
+  const results = (): Result[] =>
+    existsSync(resultsFile)
+      ? readFileSync(resultsFile, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Result)
+      : [];
+  const done = results();
+  mkdirSync(join(OUT, 'claims'), { recursive: true });
+  /** True when this process may run the pair (nobody else claimed it). */
+  const claim = (variant: string, seed: number): boolean => {
+    try {
+      closeSync(openSync(join(OUT, 'claims', `${variant}-${seed}`), 'wx'));
+      return true;
+    } catch {
+      return false;
+    }
+  };
   console.log(`resnet${DEPTH} width ${WIDTH}, ${STEPS} steps, ${BLOCK}x${BLOCK} blocks, data ${dataDir}`);
   for (const seed of SEEDS)
     for (const variant of VARIANTS) {
-      if (done.some((r) => r.variant === variant && r.seed === seed)) continue;
+      if (done.some((r) => r.variant === variant && r.seed === seed) || !claim(variant, seed)) continue;
       const started = Date.now();
       const { info, dir } = await runExperiment(experiment(variant, seed, dataDir), {
         onEvent: (event) => {
@@ -107,8 +120,9 @@ async function main(): Promise<void> {
       );
     }
   console.log('\n| method | accuracy % (mean ± sd) | per seed | global sparsity |\n| --- | --- | --- | --- |');
+  const all = results();
   for (const variant of VARIANTS) {
-    const rows = done.filter((r) => r.variant === variant);
+    const rows = all.filter((r) => r.variant === variant);
     if (rows.length === 0) continue;
     const accs = rows.map((r) => 100 * r.accuracy);
     const mean = accs.reduce((a, b) => a + b, 0) / accs.length;

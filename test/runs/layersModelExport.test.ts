@@ -133,7 +133,6 @@ describe('export as a plain LayersModel', () => {
     const pooled = tfl.layers.globalAveragePooling2d({ name: 'gap' }).apply(sum) as tfl.SymbolicTensor;
     const out = tfl.layers.dense({ units: 3, activation: 'softmax', name: 'probs' }).apply(pooled) as tfl.SymbolicTensor;
     const user = tfl.model({ inputs: input, outputs: out, name: 'user' });
-    const folder = join(dir, 'user-model');
     await user.save(
       tf.io.withSaveHandler((artifacts) => {
         writeFileSync(join(dir, 'user-weights.bin'), Buffer.from(artifacts.weightData as ArrayBuffer));
@@ -148,7 +147,6 @@ describe('export as a plain LayersModel', () => {
       }),
     );
     user.dispose();
-    void folder;
     const file = experiment(
       'user',
       `  source: npz\n  path: ${BLOBS}\n  classes: 3\n  batch_size: 16`,
@@ -161,9 +159,7 @@ describe('export as a plain LayersModel', () => {
     const x = tf.randomNormal([2, 8, 8, 1], 0, 1, 'float32', 1);
     const probabilities = loaded.predict(x) as tf.Tensor;
     // The softmax is back: rows sum to 1.
-    tf.sum(probabilities, 1)
-      .arraySync()
-      .forEach((s: number) => assert.ok(Math.abs(s - 1) < 1e-5));
+    for (const rowSum of tf.sum(probabilities, 1).dataSync()) assert.ok(Math.abs(rowSum - 1) < 1e-5);
     tf.dispose([x, probabilities]);
     assert.equal(await exportedAccuracy(file, loaded), info.final!.metrics.accuracy);
     loaded.dispose();
