@@ -13,6 +13,9 @@
  * - `MaxPoolGrad` (wasm's own sends the gradient to the wrong inputs when the pool moves by more
  *   than one, tested against cpu) is one pass over the heap: each output's gradient goes to the
  *   first maximum of its window, as the cpu backend and TensorFlow do.
+ * - `Slice` of a 4-D tensor copies one row of its last axis at a time (16 floats per call for 16
+ *   channels); axes the slice keeps whole are merged first, so each copy is as long as the data
+ *   is contiguous (im2col and the windows above are such slices).
  * - `Tile` (wasm's own walks every output index; the batch-norm gradient tiles whole activations)
  *   is a concatenation of copies along each repeated axis.
  * - `DepthwiseConv2dNativeBackpropFilter` and `...BackpropInput` sum, for every kernel position, a
@@ -425,6 +428,41 @@ function maxPoolGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   return heap.makeOutput(x.shape, 'float32', undefined, dx);
 }
 
+/**
+ * `Slice` with the trailing axes it keeps whole merged into the last one it cuts: the same bytes,
+ * copied in longer runs by wasm's own kernel.
+ */
+function mergedSlice(original: (args: KernelArgs) => tf.TensorInfo) {
+  return (args: KernelArgs): tf.TensorInfo => {
+    const x = args.inputs['x']!;
+    const rank = x.shape.length;
+    if (rank < 3) return original(args);
+    const [begin, size] = tf.slice_util.parseSliceParams(
+      x as tf.Tensor,
+      args.attrs['begin'] as number[],
+      args.attrs['size'] as number[],
+    ) as [number[], number[]];
+    let whole = rank;
+    while (whole > 1 && begin[whole - 1] === 0 && size[whole - 1] === x.shape[whole - 1]) whole--;
+    // Axes `whole..rank-1` are kept whole: fold them into axis `whole - 1`.
+    if (whole === rank || whole === 0) return original(args);
+    const inner = x.shape.slice(whole).reduce((a, b) => a * b, 1);
+    const { run, done } = kernelRunner(args.backend);
+    const flat = run('Reshape', { x }, { shape: [...x.shape.slice(0, whole - 1), x.shape[whole - 1]! * inner] });
+    const cut = original({
+      inputs: { x: flat },
+      backend: args.backend,
+      attrs: {
+        begin: [...begin.slice(0, whole - 1), begin[whole - 1]! * inner],
+        size: [...size.slice(0, whole - 1), size[whole - 1]! * inner],
+      },
+    });
+    const out = run('Reshape', { x: cut }, { shape: size });
+    args.backend.disposeData(cut.dataId); // `out` holds its own reference
+    return done(out);
+  };
+}
+
 const KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
   MaxPoolGrad: maxPoolGrad,
   Conv2DBackpropFilter: conv2dBackpropFilter,
@@ -438,7 +476,7 @@ const KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
 const REPLACED = new Set(['Conv2DBackpropInput', 'MaxPoolGrad', 'Tile']);
 
 /** The kernel names this module supplies for wasm. */
-export const WASM_GRADIENT_KERNELS = [...Object.keys(KERNELS), 'Sum', 'Mean'];
+export const WASM_GRADIENT_KERNELS = [...Object.keys(KERNELS), 'Sum', 'Mean', 'Slice'];
 
 let registered = false;
 
@@ -452,17 +490,22 @@ export function registerWasmConvGradients(): void {
     }
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
   }
-  for (const kernelName of ['Sum', 'Mean'] as const) {
+  const wrap = (
+    kernelName: string,
+    wrapper: (original: (args: KernelArgs) => tf.TensorInfo) => (args: KernelArgs) => tf.TensorInfo,
+  ) => {
     const original = tf.getKernel(kernelName, 'wasm');
-    if (!original) continue;
+    if (!original) return;
     tf.unregisterKernel(kernelName, 'wasm');
     tf.registerKernel({
       ...original,
-      kernelFunc: leadingReduction(
-        kernelName,
+      kernelFunc: wrapper(
         original.kernelFunc as unknown as (args: KernelArgs) => tf.TensorInfo,
       ) as unknown as tf.KernelFunc,
     });
-  }
+  };
+  wrap('Sum', (original) => leadingReduction('Sum', original));
+  wrap('Mean', (original) => leadingReduction('Mean', original));
+  wrap('Slice', mergedSlice);
   registered = true;
 }
