@@ -66,7 +66,7 @@ const CNN: ModelConfig = { kind: 'cnn', filters: [16, 32], kernel_size: 3, dense
 function build(model: ModelConfig, pruning: Record<string, unknown>): MaskedModel {
   const input = describeInput(FashionMnistData.parse({ source: 'fashion-mnist' }));
   const config = ModelSchema.parse(model);
-  if (config.kind === 'tfjs') throw new Error('built-in models only');
+  if (config.kind === 'tfjs' || config.kind === 'resnet') throw new Error('built-in chains only');
   const shape = describeModel(config, input);
   if (!shape.ok) throw new Error(shape.error.message);
   const parsed = PruningSchema.parse(pruning);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { openDataset } from '../../server/src/data/openDataset';
+import { probeDataSync } from '../../server/src/data/probe';
 import { describeInput } from '../../server/src/experiment/modelShape';
 import { DataSchema, type ExperimentConfig } from '../../server/src/experiment/schema';
 import { assertDataError, collect } from './dataTestUtils';
@@ -27,6 +28,7 @@ describe('openDataset', () => {
         train_examples: 300,
       },
     ],
+    ['npz', { source: 'npz', path: 'test/fixtures/npz/blobs.npz', classes: 3 }],
     ['criteo', { source: 'criteo', path: 'samples/data/criteo-sample.tsv', train_examples: 500, test_examples: 100 }],
     ['teacher', { source: 'teacher', train_examples: 500, test_examples: 100 }],
     ['synthetic-ctr', { source: 'synthetic-ctr', train_examples: 500, test_examples: 100 }],
@@ -35,7 +37,7 @@ describe('openDataset', () => {
     it(`opens ${source} from the experiment folder, agreeing with describeInput`, async () => {
       const config = experiment(data);
       const dataset = await openDataset(config, repo);
-      const described = describeInput(config.data);
+      const described = describeInput(config.data, probeDataSync(config.data, repo).probe);
       assert.equal(dataset.task, described.task);
       if (described.shape) assert.deepEqual(dataset.inputShape, described.shape);
       assert.equal(dataset.classes, described.classes);

@@ -161,7 +161,8 @@ pruning:
     const model = tfl.sequential({
       layers: [
         tfl.layers.dense({ inputShape: [32], units: 8, name: 'hidden' }),
-        tfl.layers.layerNormalization({ name: 'norm' }),
+        tfl.layers.repeatVector({ n: 2, name: 'norm' }),
+        tfl.layers.flatten({ name: 'flat' }),
         tfl.layers.dense({ units: 4, name: 'out' }),
       ],
     });
@@ -184,7 +185,7 @@ pruning:
     await assert.rejects(runExperiment(file), (error: unknown) => {
       assert.ok(error instanceof ExperimentFileError);
       assert.ok(
-        error.diagnostics.some((d) => /`norm` is a LayerNormalization/.test(d.message)),
+        error.diagnostics.some((d) => /`norm` is a RepeatVector/.test(d.message)),
         error.diagnostics.map((d) => d.message).join('\n'),
       );
       return true;

@@ -14,7 +14,8 @@ import { conv2dByMatmul } from '../../server/src/engine/im2col';
 import { MaskedModel } from '../../server/src/engine/maskedModel';
 import { builtInNetworkSpec, isKernelSpec, kernelMatrix } from '../../server/src/engine/networkSpec';
 import { Rng } from '../../server/src/data/random';
-import { loadTfjsModel, tfjsNetworkSpec } from '../../server/src/engine/tfjsModel';
+import { loadTfjsModel } from '../../server/src/engine/tfjsModel';
+import { GraphModel } from '../../server/src/engine/graphModel';
 
 const dir = mkdtempSync(join(tmpdir(), 'sparsity-networks-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,7 +29,7 @@ function builtIn(
 ) {
   const input = describeInput(DataSchema.parse(data));
   const config = ModelSchema.parse(model);
-  if (config.kind === 'tfjs') throw new Error('built-in models only');
+  if (config.kind === 'tfjs' || config.kind === 'resnet') throw new Error('built-in chains only');
   const shape = describeModel(config, input);
   assert.ok(shape.ok);
   const plan = planPruning(shape.shape, PruningSchema.parse(pruning));
@@ -237,29 +238,31 @@ describe('networks: built-in models, convolutions, embeddings, user tfjs models'
     const json: unknown = JSON.parse(readFileSync(file, 'utf8'));
     const described = describeTfjsModel(json);
     assert.ok(described.ok);
-    const { spec, weights } = loadTfjsModel(file);
     assert.deepEqual(
-      spec.layers.map((l) => l.name),
+      described.shape.layers.map((l) => l.name),
       ['c1', 'bn', 'pool', 'flat', 'drop', 'd1', 'out'],
     );
+    const loaded = loadTfjsModel(file);
     const plan = planPruning(
       described.shape,
       PruningSchema.parse({ method: 'sapp', sparsity: 0.5, block: 2, min_blocks: 1 }),
     );
-    const model = new MaskedModel(
-      spec,
-      plan.layers,
-      { attention: true, clipDensity: 0.5, logitInit: 'zeros' },
-      new Rng(1),
-      0,
-      weights,
-    );
+    const model = await GraphModel.build({
+      topology: loaded.json['modelTopology'] as Record<string, unknown>,
+      shape: described.shape,
+      plan: plan.layers,
+      options: { attention: true, clipDensity: 0.5, logitInit: 'zeros' },
+      rng: new Rng(1),
+      dropoutSeed: 0,
+      stored: loaded.weights,
+    });
     assert.deepEqual(
-      model.layers.map((l) => [l.name, l.kernel.shape]),
+      model.layers.map((l) => [l.name, [l.grid.rows, l.grid.cols]]),
       described.shape.layers.filter((l) => l.matrix).map((l) => [l.name, l.matrix]),
     );
     const x = tf.randomNormal([5, 10, 10, 2], 0, 1, 'float32', 9);
     const expected = layers.predict(x) as tf.Tensor;
+    // Our forward stops before the final softmax (the loss takes logits).
     const ours = tf.tidy(() => tf.softmax(model.forward(x)));
     assert.ok(maxAbsDiff(ours, expected) < 1e-5, String(maxAbsDiff(ours, expected)));
     tf.dispose([gamma, beta, mean, variance, x, expected, ours]);
@@ -272,20 +275,26 @@ describe('networks: built-in models, convolutions, embeddings, user tfjs models'
     const layers = tfl.sequential({
       layers: [
         tfl.layers.dense({ inputShape: [6], units: 8, name: 'd1' }),
-        tfl.layers.reshape({ targetShape: [2, 4], name: 'odd_reshape' }),
+        tfl.layers.reshape({ targetShape: [2, 2, 2], name: 'grid' }),
+        tfl.layers.conv2dTranspose({ filters: 2, kernelSize: 2, name: 'up' }),
         tfl.layers.flatten({ name: 'flat' }),
         tfl.layers.dense({ units: 3, name: 'out' }),
       ],
     });
     const file = await saveLayersModel(layers, folder);
     layers.dispose();
-    assert.throws(() => loadTfjsModel(file), /layer `odd_reshape` is a Reshape, which cannot be trained here/);
     const json = JSON.parse(readFileSync(file, 'utf8')) as {
-      modelTopology: { config: { layers: { config: Record<string, unknown> }[] } };
+      modelTopology: { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
     };
-    // An activation we do not train is refused too, naming the layer.
-    json.modelTopology.config.layers = json.modelTopology.config.layers.filter((_, i) => i !== 1 && i !== 2);
-    json.modelTopology.config.layers[0]!.config['activation'] = 'selu';
-    assert.throws(() => tfjsNetworkSpec(json), /layer `d1` uses the activation "selu"/);
+    const refused = describeTfjsModel(json);
+    assert.ok(!refused.ok);
+    assert.match(refused.error.message, /layer `up` is a Conv2DTranspose, which cannot be trained here/);
+    assert.deepEqual(refused.error.path, ['model', 'path']);
+    // An activation TF.js does not have is refused too, naming the layer.
+    json.modelTopology.config.layers = json.modelTopology.config.layers.filter((l) => l.class_name === 'Dense');
+    json.modelTopology.config.layers[0]!.config['activation'] = 'crelu';
+    const activation = describeTfjsModel(json);
+    assert.ok(!activation.ok);
+    assert.match(activation.error.message, /layer `d1` \(Dense\) uses the activation "crelu"/);
   });
 });

@@ -104,7 +104,56 @@ async function killedRun(experiment: string, out: string, mode: 'step' | 'write'
   return runs[0] === undefined ? null : join(out, runs[0]);
 }
 
+// A residual network (the built-in resnet: Add, batch norm, global pooling, executed by tfjs-layers).
+const residual = join(dir, 'residual.prune.yaml');
+writeFileSync(
+  residual,
+  `version: 1
+name: residual
+seed: 2
+backend: wasm
+data:
+  source: npz
+  path: ${join(ROOT, 'test/fixtures/npz/blobs.npz')}
+  classes: 3
+  batch_size: 16
+model:
+  kind: resnet
+  depth: 8
+  width: 4
+training:
+  steps: 160
+  eval_every: 0
+pruning:
+  method: sapp
+  sparsity: 0.75
+  block: 4
+  min_blocks: 8
+  layers: ['stage*/conv?']
+output:
+  dir: runs
+  checkpoint_every: 20
+  snapshots: 8
+`,
+);
+
 describe('resume after SIGKILL', () => {
+  it('a residual network killed mid-way resumes to the same final masks, scores and metrics', async () => {
+    const reference = await runExperiment(residual, { outputDir: join(dir, 'residual-reference') });
+    assert.equal(reference.info.status, 'completed', reference.info.error?.message);
+    const runDir = await killedRun(residual, join(dir, 'residual-killed'), 'step', 70);
+    assert.ok(runDir);
+    const killed = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunInfo;
+    assert.ok(killed.status === 'running' && killed.step < 160);
+    const tensorsBefore = tf.memory().numTensors;
+    const resumed = await resumeRun(runDir);
+    assert.equal(tf.memory().numTensors, tensorsBefore, 'resuming leaks no tensors');
+    assert.equal(resumed.info.status, 'completed', resumed.info.error?.message);
+    assert.deepEqual(finalSnapshot(resumed.dir), finalSnapshot(reference.dir), 'identical final scores and masks');
+    assert.deepEqual(resumed.info.final, reference.info.final);
+    assert.ok(resumed.info.final!.sparsity.layers.some((l) => l.name === 'stage3/block1/conv2' && l.pruned));
+  });
+
   it(`killed at ${TRIALS} seeded random steps and writes (mid-phase included), every run resumes to the uninterrupted run's masks, metrics, losses and exported weights`, async () => {
     let writes = 0;
     onDurableWrite(() => void writes++);

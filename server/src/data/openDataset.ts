@@ -11,6 +11,7 @@ import { openCsvDataset } from './csv';
 import type { Dataset } from './dataset';
 import { openFashionMnist, type FashionMnistOpenOptions } from './fashionMnist';
 import { openIdxDataset } from './idxDataset';
+import { openNpzDataset } from './npz';
 import { openSyntheticCtrDataset } from './syntheticCtr';
 import { openTeacherDataset } from './teacher';
 
@@ -30,6 +31,8 @@ export function openDataset(
       return openIdxDataset(data, baseDir, seed);
     case 'csv':
       return openCsvDataset(data, baseDir, seed);
+    case 'npz':
+      return openNpzDataset(data, baseDir, seed);
     case 'criteo':
       return openCriteoDataset(data, baseDir);
     case 'teacher':

@@ -23,6 +23,7 @@ import {
 import type { ConfigPath } from '../experiment/yamlDocument';
 import { idxInputShape, readIdxHeaderSync } from './idx';
 import { describeKind, pathKind, readRegularHead } from './regularFile';
+import { probeNpz as probeNpzHeaders } from './npz';
 
 class ProbeCollector {
   readonly probe: DataProbe = {};
@@ -242,6 +243,16 @@ function probeCsv(data: Extract<DataConfig, { source: 'csv' }>, baseDir: string,
   }
 }
 
+function probeNpz(data: Extract<DataConfig, { source: 'npz' }>, baseDir: string, c: ProbeCollector): void {
+  const path = resolve(baseDir, data.path);
+  if (!c.exists(path, ['data', 'path'], 'NumPy arrays')) return;
+  const headers = c.attempt(['data', 'path'], () => probeNpzHeaders(path));
+  if (!headers) return;
+  c.probe.shape = headers.inputShape;
+  const count = headers.train.x.shape[0]!;
+  c.probe.trainExamples = headers.test ? count : trainCountAfterSplit(count, data.test_split);
+}
+
 function probeCriteo(data: Extract<DataConfig, { source: 'criteo' }>, baseDir: string, c: ProbeCollector): void {
   c.probe.shape = [CRITEO_FIELDS - 1];
   for (const name of ['path', 'test_path'] as const) {
@@ -280,6 +291,9 @@ export function probeDataSync(
       break;
     case 'csv':
       probeCsv(data, baseDir, c);
+      break;
+    case 'npz':
+      probeNpz(data, baseDir, c);
       break;
     case 'criteo':
       probeCriteo(data, baseDir, c);

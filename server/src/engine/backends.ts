@@ -22,6 +22,7 @@ import { registerWasmBlockScale } from './wasmBlockScale';
 import { registerWasmBlockSparseTrain } from './wasmBlockSparseTrain';
 import { resolveThreads, startWasmBackend, type ThreadsRequest } from './wasmThreads';
 import { registerWasmSegmentSum } from './wasmSegmentSum';
+import { registerWasmConvGradients } from './wasmConvGradients';
 
 export type BackendRequest = BackendNameDto | 'auto';
 
@@ -183,6 +184,7 @@ async function tryBackend(
       registerWasmSegmentSum();
       registerWasmBlockScale();
       registerWasmBlockSparseTrain();
+      registerWasmConvGradients();
       return true;
     }
     case 'cpu':

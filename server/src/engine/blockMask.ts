@@ -48,11 +48,11 @@ export function blockAttention(logits: tf.Tensor2D, clipDensity: number | null):
   });
 }
 
-/** Frobenius norm of every block, row-major over the grid. */
-export function blockNorms(kernel: tf.Tensor2D, grid: BlockGrid): Float32Array {
+/** Frobenius norm of every block, row-major over the grid (a conv kernel read as its matrix). */
+export function blockNorms(kernel: tf.Tensor, grid: BlockGrid): Float32Array {
   const { blockRows: br, blockCols: bc, gridRows: R, gridCols: C } = grid;
   return tf.tidy(() => {
-    const padded = kernel.pad([
+    const padded = kernel.reshape([grid.rows, grid.cols]).pad([
       [0, R * br - grid.rows],
       [0, C * bc - grid.cols],
     ]);

@@ -2,9 +2,13 @@
  * Export of a trained model (spec §1.2 "Export"): the attention folded into
  * the weights, `W ⊙ A ⊙ mask`, so pruned blocks are exact zeros and the logits can be dropped.
  * Two formats under `export/`:
- * - `model/model.json` + `model/weights.bin`: a TF.js LayersModel (Sequential of Dense layers);
- * - `block-sparse.json` + `block-sparse.bin`: per layer only the kept blocks, with a reader
- *   (`readBlockSparse`) whose block-sparse matmul reproduces the dense outputs.
+ * - `model/model.json` + `model/weights.bin`: a TF.js LayersModel that plain `tf.loadLayersModel`
+ *   loads (no custom class): the user's own topology or the built-in ResNet's for graph models,
+ *   a Sequential of Conv2D / MaxPooling2D / Flatten / Dropout / Dense layers for `mlp` and `cnn`;
+ * - `block-sparse.json` + `block-sparse.bin`: per prunable layer only the kept blocks, with a reader
+ *   (`readBlockSparse`) whose block-sparse matmul reproduces the dense outputs of a stack of dense
+ *   layers; for other models the file holds the kept blocks of each kernel matrix of the
+ *   LayersModel (`layersModel`), rebuilt by `blockSparseKernels`.
  */
 import { createHash } from 'node:crypto';
 import { makeFolder, writeFileAtomic } from '../data/durableFile';
@@ -14,7 +18,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { BlockGrid } from '../experiment/pruningPlan';
 import { ACTIVATIONS, type ActivationName } from '../experiment/schema';
-import type { MaskedModel } from './maskedModel';
+import { GraphModel } from './graphModel';
+import { MaskedModel } from './maskedModel';
+import type { TrainableModel } from './trainableModel';
 import { WasmBlockSparseNetwork } from './wasmBlockSparseMatmul';
 
 /** A layer of the block-sparse format: its block grid (as the pruning plan computes it) and the stored blocks. */
@@ -39,86 +45,186 @@ export interface BlockSparseManifest {
    * manifest always names the bin it goes with, and a bin from another export is refused.
    */
   bin: { bytes: number; sha256: string };
+  /**
+   * Set when the model is not a stack of dense layers: the layers are the kernel matrices of this
+   * LayersModel (relative path), which computes the network; `predict` is then unavailable.
+   */
+  layersModel?: string;
 }
 
-/** Folded kernels and biases of every layer, as plain arrays. */
-export function foldedWeights(model: MaskedModel): {
+/** Folded kernel matrix and bias of every prunable layer, as plain arrays. */
+export function foldedWeights(model: TrainableModel): {
   name: string;
   kernel: Float32Array;
   bias: Float32Array;
   rows: number;
   cols: number;
+  grid: BlockGrid;
+  mask: Uint8Array | null;
   activation: ActivationName;
 }[] {
-  return model.layers.map((l) => ({
-    name: l.name,
-    rows: l.grid.rows,
-    cols: l.grid.cols,
-    kernel: tf.tidy(() => model.effectiveKernel(l).dataSync() as Float32Array).slice(),
-    bias: l.bias ? (l.bias.dataSync().slice() as Float32Array) : new Float32Array(l.grid.cols),
-    activation: l.spec.activation,
-  }));
+  return model.layers.map((l) => {
+    const chain = model instanceof MaskedModel ? model.layers.find((k) => k.name === l.name) : undefined;
+    return {
+      name: l.name,
+      rows: l.grid.rows,
+      cols: l.grid.cols,
+      grid: l.grid,
+      mask: l.mask,
+      kernel: tf.tidy(() => model.effectiveKernel(l).dataSync() as Float32Array).slice(),
+      bias: chain?.bias ? (chain.bias.dataSync().slice() as Float32Array) : new Float32Array(l.grid.cols),
+      activation: chain?.spec.activation ?? 'linear',
+    };
+  });
 }
 
-/** Writes both formats; returns what could not be written (a LayersModel has no gelu of ours). */
-export async function exportModel(model: MaskedModel, dir: string): Promise<string[]> {
-  const others = model.spec.layers.filter((l) => l.kind !== 'dense' && l.kind !== 'dropout');
-  if (others.length > 0)
-    return [
-      `export: only stacks of dense layers are exported in this version; this model has ${others.map((l) => `${l.kind} \`${l.name}\``).join(', ')}`,
-    ];
-  const folded = foldedWeights(model);
+/** A weight of a LayersModel as export writes it: the tfjs name (`conv_1/kernel`), shape and values. */
+interface NamedWeight {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Writes both formats; returns what could not be written. */
+export function exportModel(model: TrainableModel, dir: string): string[] {
   makeFolder(dir);
-  writeBlockSparse(model, folded, dir);
-  if (folded.some((f) => f.activation === 'gelu'))
+  const folded = foldedWeights(model);
+  if (model instanceof GraphModel) {
+    writeLayersModel(join(dir, 'model'), model.topology, model.foldedWeights());
+    writeBlockSparse(folded, dir, 'model/model.json');
+    return [];
+  }
+  if (!(model instanceof MaskedModel)) throw new Error('export: unknown model engine');
+  const unsupported = model.spec.layers.filter((l) => l.kind === 'embedding' || l.kind === 'batchnorm');
+  const dense = model.spec.layers.every((l) => l.kind === 'dense' || l.kind === 'dropout');
+  if (unsupported.length > 0) {
+    writeBlockSparse(folded, dir, dense ? null : 'model/model.json');
     return [
-      'export/model: TF.js Dense layers have no gelu matching ours (x·sigmoid(1.702x)); only the block-sparse model was written',
+      `export/model: ${unsupported.map((l) => `${l.kind} \`${l.name}\``).join(', ')} has no plain Keras layer here; only the block-sparse kernels were written`,
     ];
-  makeFolder(join(dir, 'model'));
-  // A fixed name: tfjs would number it per process, and the same run must export the same bytes.
-  const layers = tfl.sequential({ name: 'folded' });
-  folded.forEach((f, i) => {
-    const last = i === folded.length - 1;
-    layers.add(
-      tfl.layers.dense({
-        units: f.cols,
-        activation: last ? 'linear' : f.activation,
-        name: f.name,
-        ...(i === 0 ? { inputShape: [f.rows] } : {}),
-      }),
-    );
-  });
-  folded.forEach((f, i) => {
-    const kernel = tf.tensor2d(f.kernel, [f.rows, f.cols]);
-    const bias = tf.tensor1d(f.bias);
-    layers.layers[i]!.setWeights([kernel, bias]);
-    tf.dispose([kernel, bias]);
-  });
-  await layers.save(
-    tf.io.withSaveHandler((artifacts) => {
-      const weightsPath = 'weights.bin';
-      writeFileAtomic(join(dir, 'model', weightsPath), Buffer.from(artifacts.weightData as ArrayBuffer));
-      const json = {
-        format: 'layers-model',
-        generatedBy: 'sparsity-studio',
-        modelTopology: artifacts.modelTopology,
-        weightsManifest: [{ paths: [weightsPath], weights: artifacts.weightSpecs }],
-      };
-      writeFileAtomic(join(dir, 'model', 'model.json'), JSON.stringify(json));
-      return Promise.resolve({ modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } });
-    }),
-  );
-  layers.dispose();
+  }
+  if (
+    folded.some((f) => f.activation === 'gelu') ||
+    model.spec.layers.some((l) => l.kind === 'activation' && l.activation === 'gelu')
+  ) {
+    writeBlockSparse(folded, dir, dense ? null : 'model/model.json');
+    return [
+      'export/model: TF.js layers have no gelu matching ours (x·sigmoid(1.702x)); only the block-sparse model was written',
+    ];
+  }
+  const { topology, weights } = chainLayersModel(model, folded);
+  writeLayersModel(join(dir, 'model'), topology, weights);
+  writeBlockSparse(folded, dir, dense ? null : 'model/model.json');
   return [];
 }
 
-function writeBlockSparse(model: MaskedModel, folded: ReturnType<typeof foldedWeights>, dir: string): void {
+/** The built-in chain (`mlp`, `cnn`) as a Sequential LayersModel with folded kernels. */
+function chainLayersModel(
+  model: MaskedModel,
+  folded: ReturnType<typeof foldedWeights>,
+): { topology: Record<string, unknown>; weights: NamedWeight[] } {
+  // A fixed name: tfjs would number it per process, and the same run must export the same bytes.
+  const sequential = tfl.sequential({ name: 'folded' });
+  const weights: NamedWeight[] = [];
+  const byName = new Map(folded.map((f) => [f.name, f]));
+  const lastKernel = folded[folded.length - 1]?.name;
+  model.spec.layers.forEach((spec, i) => {
+    const first = i === 0 ? { inputShape: model.spec.inputShape } : {};
+    switch (spec.kind) {
+      case 'dense': {
+        const f = byName.get(spec.name)!;
+        sequential.add(
+          tfl.layers.dense({
+            units: spec.cols,
+            activation: spec.name === lastKernel ? 'linear' : spec.activation,
+            useBias: spec.useBias,
+            name: spec.name,
+            ...first,
+          }),
+        );
+        weights.push({ name: `${spec.name}/kernel`, shape: [spec.rows, spec.cols], data: f.kernel });
+        if (spec.useBias) weights.push({ name: `${spec.name}/bias`, shape: [spec.cols], data: f.bias });
+        break;
+      }
+      case 'conv2d': {
+        const f = byName.get(spec.name)!;
+        sequential.add(
+          tfl.layers.conv2d({
+            filters: spec.filters,
+            kernelSize: [spec.kernelHeight, spec.kernelWidth],
+            strides: spec.strides,
+            padding: spec.padding,
+            activation: spec.activation,
+            useBias: spec.useBias,
+            name: spec.name,
+            ...first,
+          }),
+        );
+        // The (kh·kw·cin) x cout matrix is the [kh, kw, cin, cout] kernel read row-major.
+        weights.push({
+          name: `${spec.name}/kernel`,
+          shape: [spec.kernelHeight, spec.kernelWidth, spec.inChannels, spec.filters],
+          data: f.kernel,
+        });
+        if (spec.useBias) weights.push({ name: `${spec.name}/bias`, shape: [spec.filters], data: f.bias });
+        break;
+      }
+      case 'maxpool':
+        sequential.add(
+          tfl.layers.maxPooling2d({
+            poolSize: spec.pool,
+            strides: spec.strides,
+            padding: spec.padding,
+            name: spec.name,
+            ...first,
+          }),
+        );
+        break;
+      case 'flatten':
+        sequential.add(tfl.layers.flatten({ name: spec.name, ...first }));
+        break;
+      case 'dropout':
+        sequential.add(tfl.layers.dropout({ rate: spec.rate, name: spec.name, ...first }));
+        break;
+      case 'activation':
+        sequential.add(tfl.layers.activation({ activation: spec.activation, name: spec.name, ...first }));
+        break;
+      case 'batchnorm':
+      case 'embedding':
+        throw new Error(`unreachable: ${spec.kind} is refused before`);
+    }
+  });
+  const topology = sequential.toJSON(undefined, false) as unknown as Record<string, unknown>;
+  sequential.dispose();
+  return { topology, weights };
+}
+
+/** model.json (format `layers-model`) and one weights.bin, as `tf.loadLayersModel` reads them. */
+function writeLayersModel(dir: string, topology: Record<string, unknown>, weights: NamedWeight[]): void {
+  makeFolder(dir);
+  const weightsPath = 'weights.bin';
+  const json = {
+    format: 'layers-model',
+    generatedBy: 'sparsity-studio',
+    convertedBy: null,
+    modelTopology: topology,
+    weightsManifest: [
+      { paths: [weightsPath], weights: weights.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' })) },
+    ],
+  };
+  writeFileAtomic(
+    join(dir, weightsPath),
+    Buffer.concat(weights.map((w) => Buffer.from(w.data.buffer, w.data.byteOffset, w.data.byteLength))),
+  );
+  writeFileAtomic(join(dir, 'model.json'), JSON.stringify(json));
+}
+
+function writeBlockSparse(folded: ReturnType<typeof foldedWeights>, dir: string, layersModel: string | null): void {
   const parts: Buffer[] = [];
   let offset = 0;
-  const layers: BlockSparseLayer[] = model.layers.map((l, i) => {
-    const g = l.grid;
-    const f = folded[i]!;
-    const kept = l.mask ? [...l.mask.keys()].filter((b) => l.mask![b] === 1) : [...Array(g.blocks).keys()];
+  const layers: BlockSparseLayer[] = folded.map((f, i) => {
+    const g = f.grid;
+    const kept = f.mask ? [...f.mask.keys()].filter((b) => f.mask![b] === 1) : [...Array(g.blocks).keys()];
     const data = new Float32Array(kept.length * g.blockRows * g.blockCols + g.cols);
     kept.forEach((b, k) => {
       const br = Math.floor(b / g.gridCols);
@@ -133,7 +239,7 @@ function writeBlockSparse(model: MaskedModel, folded: ReturnType<typeof foldedWe
     });
     data.set(f.bias, kept.length * g.blockRows * g.blockCols);
     const layer: BlockSparseLayer = {
-      name: l.name,
+      name: f.name,
       rows: g.rows,
       cols: g.cols,
       blockRows: g.blockRows,
@@ -142,7 +248,7 @@ function writeBlockSparse(model: MaskedModel, folded: ReturnType<typeof foldedWe
       gridCols: g.gridCols,
       kept,
       offset,
-      activation: i === model.layers.length - 1 ? 'softmax-logits' : f.activation,
+      activation: i === folded.length - 1 && !layersModel ? 'softmax-logits' : f.activation,
     };
     parts.push(Buffer.from(data.buffer));
     offset += data.byteLength;
@@ -151,9 +257,10 @@ function writeBlockSparse(model: MaskedModel, folded: ReturnType<typeof foldedWe
   const bin = Buffer.concat(parts);
   const manifest: BlockSparseManifest = {
     format: BLOCK_SPARSE_FORMAT,
-    inputSize: layers[0]!.rows,
+    inputSize: layers[0]?.rows ?? 0,
     layers,
     bin: { bytes: bin.length, sha256: createHash('sha256').update(bin).digest('hex') },
+    ...(layersModel && { layersModel }),
   };
   writeFileAtomic(join(dir, 'block-sparse.bin'), bin);
   writeFileAtomic(join(dir, 'block-sparse.json'), `${JSON.stringify(manifest)}\n`);
@@ -165,12 +272,8 @@ export interface BlockSparseModel {
   predict(x: Float32Array, batch: number): Float32Array;
 }
 
-/**
- * Reads `block-sparse.json`/`.bin` and returns a model that computes with the kept blocks only:
- * with the WebAssembly SIMD network (wasmBlockSparseMatmul.ts) where the runtime has SIMD, else
- * with the JS loop below (`simd: false` forces that).
- */
-export function readBlockSparse(dir: string, options: { simd?: boolean } = {}): BlockSparseModel {
+/** `block-sparse.json` and its bin, checked against each other: the floats of a sound export. */
+function readBlockSparseFiles(dir: string): { manifest: BlockSparseManifest; floats: Float32Array } {
   const manifestFile = join(dir, 'block-sparse.json');
   const binFile = join(dir, 'block-sparse.bin');
   const manifest = checkBlockSparseManifest(
@@ -189,6 +292,16 @@ export function readBlockSparse(dir: string, options: { simd?: boolean } = {}): 
   const floats = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
   const bad = floats.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) throw new CorruptFileError(binFile, `float ${bad}`, `is ${floats[bad]}`);
+  return { manifest, floats };
+}
+
+/**
+ * Reads `block-sparse.json`/`.bin` and returns a model that computes with the kept blocks only:
+ * with the WebAssembly SIMD network (wasmBlockSparseMatmul.ts) where the runtime has SIMD, else
+ * with the JS loop below (`simd: false` forces that).
+ */
+export function readBlockSparse(dir: string, options: { simd?: boolean } = {}): BlockSparseModel {
+  const { manifest, floats } = readBlockSparseFiles(dir);
   const layers = manifest.layers.map((l) => {
     const start = l.offset / 4;
     const blockSize = l.blockRows * l.blockCols;
@@ -200,10 +313,16 @@ export function readBlockSparse(dir: string, options: { simd?: boolean } = {}): 
     };
   });
   const network =
-    (options.simd ?? true) && WasmBlockSparseNetwork.supports(layers) ? new WasmBlockSparseNetwork(layers) : null;
+    !manifest.layersModel && (options.simd ?? true) && WasmBlockSparseNetwork.supports(layers)
+      ? new WasmBlockSparseNetwork(layers)
+      : null;
   return {
     manifest,
     predict(x, batch) {
+      if (manifest.layersModel)
+        throw new Error(
+          `${dir}/block-sparse.json holds the kernels of a model that is not a stack of dense layers: run ${manifest.layersModel}`,
+        );
       if (network)
         return network.forward(
           x,
@@ -257,6 +376,9 @@ function checkBlockSparseManifest(text: string, file: string): BlockSparseManife
   if (typeof bin['sha256'] !== 'string' || !/^[0-9a-f]{64}$/.test(bin['sha256']))
     fail('bin.sha256', 'is not a SHA-256');
   if (!isInt(m['inputSize'], 1)) fail('inputSize', 'is not a positive integer');
+  const layersModel = m['layersModel'];
+  if (layersModel !== undefined && (typeof layersModel !== 'string' || layersModel.startsWith('/')))
+    fail('layersModel', 'is not a relative path');
   if (!Array.isArray(m['layers']) || m['layers'].length === 0) fail('layers', 'is not a non-empty list');
   let inner = m['inputSize'] as number;
   for (const [i, raw] of (m['layers'] as unknown[]).entries()) {
@@ -266,7 +388,9 @@ function checkBlockSparseManifest(text: string, file: string): BlockSparseManife
     for (const key of ['rows', 'cols', 'blockRows', 'blockCols', 'gridRows', 'gridCols'])
       if (!isInt(l[key], 1)) fail(`${at}.${key}`, `is ${JSON.stringify(l[key])}, not a positive integer`);
     const g = l as unknown as BlockSparseLayer;
-    if (g.rows !== inner) fail(`${at}.rows`, `is ${g.rows}, but the layer before gives ${inner} inputs`);
+    // The kernels of a LayersModel (`layersModel`) need not chain: its topology connects them.
+    if (layersModel === undefined && g.rows !== inner)
+      fail(`${at}.rows`, `is ${g.rows}, but the layer before gives ${inner} inputs`);
     if (g.gridRows !== Math.ceil(g.rows / g.blockRows))
       fail(`${at}.gridRows`, `is ${g.gridRows}, not ceil(rows / blockRows)`);
     if (g.gridCols !== Math.ceil(g.cols / g.blockCols))
@@ -289,6 +413,26 @@ function checkBlockSparseManifest(text: string, file: string): BlockSparseManife
     inner = g.cols;
   }
   return json as BlockSparseManifest;
+}
+
+/** Every layer's kernel matrix `[rows, cols]` rebuilt from its kept blocks (zeros elsewhere), and its bias. */
+export function blockSparseKernels(dir: string): Map<string, { kernel: Float32Array; bias: Float32Array }> {
+  const { manifest, floats } = readBlockSparseFiles(dir);
+  const out = new Map<string, { kernel: Float32Array; bias: Float32Array }>();
+  for (const l of manifest.layers) {
+    const kernel = new Float32Array(l.rows * l.cols);
+    const start = l.offset / 4;
+    l.kept.forEach((b, k) => {
+      const r0 = Math.floor(b / l.gridCols) * l.blockRows;
+      const c0 = (b % l.gridCols) * l.blockCols;
+      for (let r = 0; r < l.blockRows && r0 + r < l.rows; r++)
+        for (let c = 0; c < l.blockCols && c0 + c < l.cols; c++)
+          kernel[(r0 + r) * l.cols + c0 + c] = floats[start + (k * l.blockRows + r) * l.blockCols + c]!;
+    });
+    const biasStart = start + l.kept.length * l.blockRows * l.blockCols;
+    out.set(l.name, { kernel, bias: floats.slice(biasStart, biasStart + l.cols) });
+  }
+  return out;
 }
 
 /** `out += x · W` where W is given by its kept blocks; loops only over stored blocks (the reference kernel). */

@@ -5,7 +5,7 @@
 import type { PruningConfig } from '../experiment/methods';
 import { keptBlocks, keptBlocksAt, type Phase, type Schedule } from '../experiment/schedule';
 import { blockNorms, countKept, topKMask } from './blockMask';
-import type { KernelLayer, MaskedModel } from './maskedModel';
+import type { PrunableLayer, TrainableModel } from './trainableModel';
 import { methodEngine } from './methods';
 import type { MethodEngine, PrunedMasks } from './methods/methodEngine';
 
@@ -16,7 +16,7 @@ export class MaskPolicy implements PrunedMasks {
   constructor(
     private readonly pruning: PruningConfig,
     private readonly schedule: Schedule,
-    private readonly model: MaskedModel,
+    private readonly model: TrainableModel,
   ) {
     this.method = methodEngine(pruning);
     this.zeroes = this.method.zeroesPruned(pruning);
@@ -55,17 +55,17 @@ export class MaskPolicy implements PrunedMasks {
     }
   }
 
-  private get pruned(): KernelLayer[] {
+  private get pruned(): PrunableLayer[] {
     return this.model.layers.filter((l) => l.pruned);
   }
 
-  private scores(layer: KernelLayer): ArrayLike<number> {
+  private scores(layer: PrunableLayer): ArrayLike<number> {
     return this.method.score === 'attention'
       ? this.model.attentionValues(layer)!
       : blockNorms(layer.kernel, layer.grid);
   }
 
-  private keep(layer: KernelLayer, k: number, amongKept: boolean): void {
+  private keep(layer: PrunableLayer, k: number, amongKept: boolean): void {
     const mask = topKMask(this.scores(layer), k, amongKept ? layer.mask! : undefined);
     this.model.setMask(layer, mask);
     if (this.zeroes) this.model.zeroMaskedWeights(layer);

@@ -35,22 +35,23 @@ import {
   type NetworkSpec,
 } from './networkSpec';
 import { deriveSeed, type Rng } from '../data/random';
+import {
+  INFERENCE,
+  type ForwardContext,
+  type InitialWeights,
+  type MaskedModelOptions,
+  type ModelInput,
+  type PrunableLayer,
+  type TrainableModel,
+} from './trainableModel';
 
 /** A dense or conv layer with its 2-D kernel matrix and, when pruned, its block state. */
-export interface KernelLayer {
-  name: string;
+export interface KernelLayer extends PrunableLayer {
   spec: KernelSpec;
-  grid: LayerPlan;
   /** `[rows, cols]`; conv kernels as `(kh·kw·cin) x cout`. */
   kernel: tf.Variable<tf.Rank.R2>;
   /** Null when the layer has no bias (`use_bias: false` in a user's model). */
   bias: tf.Variable<tf.Rank.R1> | null;
-  /** Block logits `L` (SA++ only). */
-  logits: tf.Variable<tf.Rank.R2> | null;
-  /** Block mask, 1 = kept (pruned layers only); `maskTensor` mirrors it on the backend. */
-  mask: Uint8Array | null;
-  maskTensor: tf.Tensor2D | null;
-  pruned: boolean;
 }
 
 export interface BatchNormLayer {
@@ -71,24 +72,7 @@ export interface EmbeddingLayer {
   offsets: tf.Tensor2D | null;
 }
 
-export interface MaskedModelOptions {
-  attention: boolean;
-  /** Clip `A` to `[density, 1/density]`; null: no clip. */
-  clipDensity: number | null;
-  logitInit: 'zeros' | 'normal';
-}
-
-/** Inputs of one batch: a feature tensor, or numeric and categorical tensors for CTR models. */
-export type ModelInput = tf.Tensor | { numeric: tf.Tensor2D; categorical: tf.Tensor2D };
-
-export interface ForwardContext {
-  /** Dropout active and batch norm on batch statistics. */
-  training: boolean;
-  /** Global step: seeds dropout, so a resumed run drops exactly the same units. */
-  step: number;
-}
-
-const INFERENCE: ForwardContext = { training: false, step: 0 };
+export type { ForwardContext, InitialWeights, MaskedModelOptions, ModelInput } from './trainableModel';
 
 /**
  * How pruned layers multiply: `auto` runs the kept blocks only (wasmBlockSparseTrain.ts) when the
@@ -97,9 +81,6 @@ const INFERENCE: ForwardContext = { training: false, step: 0 };
  * Results agree either way (to float rounding of the block values' gradient).
  */
 export type KernelMode = 'auto' | 'dense' | 'block-sparse';
-
-/** Initial values by variable name (`dense_1/kernel`, ...), e.g. a user's trained weights. */
-export type InitialWeights = Map<string, Float32Array>;
 
 export function activate<T extends tf.Tensor>(x: T, activation: ActivationName): T {
   switch (activation) {
@@ -118,7 +99,7 @@ export function activate<T extends tf.Tensor>(x: T, activation: ActivationName):
   }
 }
 
-export class MaskedModel {
+export class MaskedModel implements TrainableModel {
   /** Kernel layers (dense and conv) in network order. */
   readonly layers: KernelLayer[] = [];
   readonly batchNorms = new Map<string, BatchNormLayer>();
@@ -178,6 +159,7 @@ export class MaskedModel {
         const mask = pruned ? new Uint8Array(grid.blocks).fill(1) : null;
         this.layers.push({
           name: spec.name,
+          kernelKind: spec.kind === 'dense' ? 'dense' : 'conv',
           spec,
           grid,
           kernel: variable<tf.Rank.R2>(w, [rows, cols]),

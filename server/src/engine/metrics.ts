@@ -5,7 +5,7 @@
  */
 import type { GroundTruthSupport } from '../data/dataset';
 import type { BlockGrid } from '../experiment/pruningPlan';
-import type { MaskedModel } from './maskedModel';
+import type { TrainableModel } from './trainableModel';
 
 /**
  * Area under the ROC curve: the probability that a random positive scores above a random
@@ -127,7 +127,7 @@ export function maxAssignment(gain: number[][]): number[] {
 }
 
 /** Support F1 of the model layer the teacher mirrors. */
-export function modelSupportF1(model: MaskedModel, truth: GroundTruthSupport): number | undefined {
+export function modelSupportF1(model: TrainableModel, truth: GroundTruthSupport): number | undefined {
   const layer = model.layers.find((l) => l.name === truth.layer);
   if (!layer?.mask) return undefined;
   return supportF1(layer.mask, layer.grid.gridRows, layer.grid.gridCols, truth);
@@ -146,7 +146,7 @@ export function maskedEntries(grid: BlockGrid, mask: Uint8Array): number {
 }
 
 /** Fraction of zero kernel entries over all kernel layers, and masked-block fraction per pruned layer. */
-export function maskSparsity(model: MaskedModel): { global: number; layers: Record<string, number> } {
+export function maskSparsity(model: TrainableModel): { global: number; layers: Record<string, number> } {
   let zeros = 0;
   let total = 0;
   const layers: Record<string, number> = {};

@@ -99,7 +99,7 @@ export function kernelMatrix(layer: KernelSpec): [number, number] {
  * activation and (when `dropout > 0`) a dropout after it; the output layer is linear (logits).
  */
 export function builtInNetworkSpec(
-  model: Exclude<ModelConfig, { kind: 'tfjs' }>,
+  model: Exclude<ModelConfig, { kind: 'tfjs' | 'resnet' }>,
   shape: ModelShape,
   input: InputDescription,
 ): NetworkSpec {

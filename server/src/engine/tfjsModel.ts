@@ -1,18 +1,12 @@
 /**
- * Loads a user's TF.js LayersModel (`model.json` + weight files) into the engine's network spec
- * and initial weights, so it trains with block masks like the built-in models. Supported layers
- * are `SUPPORTED_TFJS_LAYERS` (Dense, Conv2D, Flatten, Dropout, Activation, MaxPooling2D,
- * BatchNormalization); anything else, and any option we would silently get wrong (channels-first
- * data, dilations, unknown activations), is an error naming the layer.
+ * Reads a user's TF.js LayersModel from disk: `model.json` (topology and weight manifest) and its
+ * weight files, decoded by weight name. What the topology means is graphShape.ts's job (the same
+ * description the editor shows); graphModel.ts then builds it with tfjs-layers.
  */
 import { dirname, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { MODEL_JSON_MAX_BYTES } from '../experiment/analysis';
-import { describeTfjsModel, tfjsLayerConfigs } from '../experiment/modelShape';
 import { formatBytes, readRegularFile } from '../data/regularFile';
-import type { ActivationName } from '../experiment/schema';
-import type { InitialWeights } from './maskedModel';
-import { isKernelSpec, kernelMatrix, type LayerSpec, type NetworkSpec, type Padding } from './networkSpec';
 
 export class TfjsModelError extends Error {
   constructor(
@@ -24,153 +18,17 @@ export class TfjsModelError extends Error {
   }
 }
 
+/** A stored weight: its values and shape. */
+export interface StoredWeight {
+  data: Float32Array;
+  shape: number[];
+}
+
 export interface LoadedTfjsModel {
-  spec: NetworkSpec;
-  weights: InitialWeights;
-}
-
-const ACTIVATIONS: Record<string, ActivationName> = {
-  relu: 'relu',
-  tanh: 'tanh',
-  sigmoid: 'sigmoid',
-  elu: 'elu',
-  linear: 'linear',
-  // Softmax only as the last activation: the loss takes logits.
-  softmax: 'linear',
-};
-
-type Config = Record<string, unknown>;
-
-function pick(config: Config, ...keys: string[]): unknown {
-  for (const k of keys) if (config[k] !== undefined) return config[k];
-  return undefined;
-}
-
-function pair(value: unknown, fallback: [number, number]): [number, number] {
-  if (typeof value === 'number') return [value, value];
-  if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'number'))
-    return [value[0] as number, value[1] as number];
-  return fallback;
-}
-
-/** Parses `model.json`'s topology (no weights) into a network spec. */
-export function tfjsNetworkSpec(modelJson: unknown, file = 'model.json'): NetworkSpec {
-  const shape = describeTfjsModel(modelJson);
-  if (!shape.ok) throw new TfjsModelError(`${file}: ${shape.error.message}`, file);
-  const configs = tfjsLayerConfigs(modelJson);
-  if (typeof configs === 'string') throw new TfjsModelError(`${file}: ${configs}`, file);
-  const byName = new Map(shape.shape.layers.map((l) => [l.name, l]));
-  const fail = (layer: string, what: string) => new TfjsModelError(`${file}: layer \`${layer}\` ${what}`, file);
-  const activation = (layer: string, config: Config, isLast: boolean, units: number): ActivationName => {
-    const raw = pick(config, 'activation') ?? 'linear';
-    if (typeof raw !== 'string' || !(raw in ACTIVATIONS))
-      throw fail(
-        layer,
-        `uses the activation ${JSON.stringify(raw)}, which cannot be trained here (supported: ${Object.keys(ACTIVATIONS).join(', ')})`,
-      );
-    if (raw === 'softmax' && !isLast) throw fail(layer, 'uses softmax before the last layer');
-    // The loss takes logits: a final sigmoid on one unit is the click probability's logistic.
-    if (raw === 'sigmoid' && isLast && units === 1) return 'linear';
-    return ACTIVATIONS[raw]!;
-  };
-  const layers: LayerSpec[] = [];
-  const trainable = configs.filter((c) => c.className !== 'InputLayer');
-  let previousShape = shape.shape.inputShape;
-  trainable.forEach((c, i) => {
-    const described = byName.get(c.name);
-    if (!described) throw fail(c.name, 'is missing from the described model');
-    const isLast = trainable.slice(i + 1).every((n) => n.className === 'Dropout');
-    const cfg = c.config;
-    switch (c.className) {
-      case 'Dense': {
-        const [rows, cols] = described.matrix!;
-        layers.push({
-          kind: 'dense',
-          name: c.name,
-          rows,
-          cols,
-          activation: activation(c.name, cfg, isLast, cols),
-          useBias: pick(cfg, 'use_bias', 'useBias') !== false,
-        });
-        break;
-      }
-      case 'Conv2D': {
-        if ((pick(cfg, 'data_format', 'dataFormat') ?? 'channels_last') !== 'channels_last')
-          throw fail(c.name, 'uses channels_first data; only channels_last is supported');
-        const dilation = pair(pick(cfg, 'dilation_rate', 'dilationRate'), [1, 1]);
-        if (dilation[0] !== 1 || dilation[1] !== 1) throw fail(c.name, 'uses a dilation rate; only 1 is supported');
-        const [kh, kw] = pair(pick(cfg, 'kernel_size', 'kernelSize'), [1, 1]);
-        const [rows, filters] = described.matrix!;
-        layers.push({
-          kind: 'conv2d',
-          name: c.name,
-          kernelHeight: kh,
-          kernelWidth: kw,
-          inChannels: rows / (kh * kw),
-          filters,
-          strides: pair(pick(cfg, 'strides'), [1, 1]),
-          padding: (pick(cfg, 'padding') === 'same' ? 'same' : 'valid') as Padding,
-          activation: activation(c.name, cfg, isLast, filters),
-          useBias: pick(cfg, 'use_bias', 'useBias') !== false,
-        });
-        break;
-      }
-      case 'MaxPooling2D': {
-        const pool = pair(pick(cfg, 'pool_size', 'poolSize'), [2, 2]);
-        layers.push({
-          kind: 'maxpool',
-          name: c.name,
-          pool,
-          strides: pair(pick(cfg, 'strides'), pool),
-          padding: pick(cfg, 'padding') === 'same' ? 'same' : 'valid',
-        });
-        break;
-      }
-      case 'Flatten':
-        layers.push({ kind: 'flatten', name: c.name });
-        break;
-      case 'Dropout': {
-        const rate = pick(cfg, 'rate');
-        layers.push({ kind: 'dropout', name: c.name, rate: typeof rate === 'number' ? rate : 0 });
-        break;
-      }
-      case 'Activation':
-        layers.push({
-          kind: 'activation',
-          name: c.name,
-          activation: activation(c.name, cfg, isLast, previousShape[previousShape.length - 1] ?? 0),
-        });
-        break;
-      case 'BatchNormalization': {
-        const axis = pick(cfg, 'axis');
-        const rank = previousShape.length + 1;
-        if (
-          axis !== undefined &&
-          axis !== -1 &&
-          axis !== rank - 1 &&
-          !(Array.isArray(axis) && axis.length === 1 && (axis[0] === -1 || axis[0] === rank - 1))
-        )
-          throw fail(c.name, 'normalises an axis other than the last; only the last (channels) axis is supported');
-        const num = (v: unknown, d: number) => (typeof v === 'number' ? v : d);
-        layers.push({
-          kind: 'batchnorm',
-          name: c.name,
-          channels: previousShape[previousShape.length - 1]!,
-          epsilon: num(pick(cfg, 'epsilon'), 1e-3),
-          momentum: num(pick(cfg, 'momentum'), 0.99),
-          center: pick(cfg, 'center') !== false,
-          scale: pick(cfg, 'scale') !== false,
-        });
-        break;
-      }
-      default:
-        throw fail(c.name, `is a ${c.className}, which cannot be trained here`);
-    }
-    previousShape = described.outputShape;
-  });
-  const kernels = layers.filter(isKernelSpec);
-  if (kernels.length === 0) throw new TfjsModelError(`${file}: the model has no Dense or Conv2D layer to train`, file);
-  return { inputShape: shape.shape.inputShape, layers, outputUnits: kernelMatrix(kernels[kernels.length - 1]!)[1] };
+  /** The parsed `model.json`. */
+  json: Record<string, unknown>;
+  /** Weights by their manifest name (`conv/kernel`, possibly with a model prefix); empty without a manifest. */
+  weights: Map<string, StoredWeight>;
 }
 
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
@@ -188,7 +46,7 @@ function manifestBytes(weights: tf.io.WeightsManifestEntry[], file: string): num
   return total;
 }
 
-/** Reads `model.json` and its weight files; weights come back by engine name (`dense_1/kernel`). */
+/** Reads `model.json` and its weight files. */
 export function loadTfjsModel(file: string): LoadedTfjsModel {
   let text: string;
   try {
@@ -202,10 +60,11 @@ export function loadTfjsModel(file: string): LoadedTfjsModel {
   } catch (error) {
     throw new TfjsModelError(`${file} cannot be read as JSON: ${(error as Error).message}`, file);
   }
-  const spec = tfjsNetworkSpec(json, file);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new TfjsModelError(`${file} is not a JSON object`, file);
   const manifest = (json as { weightsManifest?: tf.io.WeightsManifestConfig }).weightsManifest ?? [];
-  const weights: InitialWeights = new Map();
-  const stored = new Map<string, Float32Array>();
+  if (!Array.isArray(manifest)) throw new TfjsModelError(`${file}: \`weightsManifest\` is not a list`, file);
+  const weights = new Map<string, StoredWeight>();
   for (const group of manifest) {
     // The manifest says how many bytes its weights take: no weight file is read beyond that.
     const expected = manifestBytes(group.weights, file);
@@ -225,33 +84,31 @@ export function loadTfjsModel(file: string): LoadedTfjsModel {
         `${file}: the weight files ${group.paths.join(', ')} hold ${formatBytes(all.length)}, the manifest declares ${formatBytes(expected)}`,
         file,
       );
-    const decoded = tf.io.decodeWeights(
-      all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
-      group.weights,
-    );
+    let decoded: tf.NamedTensorMap;
+    try {
+      decoded = tf.io.decodeWeights(all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength), group.weights);
+    } catch (error) {
+      throw new TfjsModelError(
+        `${file}: the weight files do not match the manifest: ${(error as Error).message}`,
+        file,
+      );
+    }
     for (const [name, tensor] of Object.entries(decoded)) {
-      stored.set(name, Float32Array.from(tensor.dataSync()));
+      weights.set(name, { data: Float32Array.from(tensor.dataSync()), shape: tensor.shape });
       tensor.dispose();
     }
   }
-  const find = (layer: string, weight: string): Float32Array | undefined => {
-    const exact = stored.get(`${layer}/${weight}`);
-    if (exact) return exact;
-    for (const [name, data] of stored) if (name.endsWith(`/${layer}/${weight}`)) return data;
-    return undefined;
-  };
-  const wanted: Record<string, string[]> = {
-    dense: ['kernel', 'bias'],
-    conv2d: ['kernel', 'bias'],
-    batchnorm: ['gamma', 'beta', 'moving_mean', 'moving_variance'],
-  };
-  for (const layer of spec.layers) {
-    for (const weight of wanted[layer.kind] ?? []) {
-      const data = find(layer.name, weight);
-      if (data) weights.set(`${layer.name}/${weight}`, data);
-      else if (weight === 'kernel')
-        throw new TfjsModelError(`${file}: layer \`${layer.name}\` has no stored kernel`, file);
-    }
-  }
-  return { spec, weights };
+  return { json: json as Record<string, unknown>, weights };
+}
+
+/** A layer's stored weight whatever prefix the converter gave it (`conv/kernel`, `model/conv/kernel`). */
+export function storedWeight(
+  weights: Map<string, StoredWeight>,
+  layer: string,
+  weight: string,
+): StoredWeight | undefined {
+  const exact = weights.get(`${layer}/${weight}`);
+  if (exact) return exact;
+  for (const [name, value] of weights) if (name.endsWith(`/${layer}/${weight}`)) return value;
+  return undefined;
 }

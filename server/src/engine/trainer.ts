@@ -11,7 +11,7 @@ import type { ExperimentConfig } from '../experiment/schema';
 import { learningRateAt, phaseAt, targetSparsityAt, type Phase, type Schedule } from '../experiment/schedule';
 import { blockNorms } from './blockMask';
 import type { Dataset, ExampleBatch } from '../data/dataset';
-import type { MaskedModel, ModelInput } from './maskedModel';
+import type { ModelInput, PrunableLayer, TrainableModel } from './trainableModel';
 import { auc, logLoss, maskSparsity, modelSupportF1 } from './metrics';
 import { MaskPolicy } from './maskPolicy';
 import { methodEngine } from './methods';
@@ -175,7 +175,7 @@ function labelTensor(dataset: Dataset, batch: ExampleBatch): tf.Tensor {
 }
 
 /** Held-out metrics: loss and accuracy (classification) or log-loss and AUC (CTR); support F1 on teacher data. */
-export async function evaluate(model: MaskedModel, dataset: Dataset): Promise<FinalMetrics> {
+export async function evaluate(model: TrainableModel, dataset: Dataset): Promise<FinalMetrics> {
   let lossSum = 0;
   let correct = 0;
   let n = 0;
@@ -257,7 +257,7 @@ async function* trainingBatches(
 export async function train(
   config: ExperimentConfig,
   dataset: Dataset,
-  model: MaskedModel,
+  model: TrainableModel,
   schedule: Schedule,
   options: TrainOptions,
 ): Promise<TrainResult> {
@@ -295,7 +295,7 @@ export async function train(
         gridRows: l.grid.gridRows,
         gridCols: l.grid.gridCols,
         kernel: {
-          kind: l.spec.kind === 'dense' ? ('dense' as const) : ('conv' as const),
+          kind: l.kernelKind,
           rows: l.grid.rows,
           cols: l.grid.cols,
           blockRows: l.grid.blockRows,
@@ -413,7 +413,7 @@ export async function train(
 const YIELD_EVERY_MS = 50;
 
 /** Block scores for snapshots: the attention `A`, or block norms over their mean (the method's `score`). */
-function blockScores(model: MaskedModel, layer: MaskedModel['layers'][number], score: SnapshotScoreKind): Float32Array {
+function blockScores(model: TrainableModel, layer: PrunableLayer, score: SnapshotScoreKind): Float32Array {
   if (score === 'attention') return model.attentionValues(layer)!;
   const norms = blockNorms(layer.kernel, layer.grid);
   const mean = norms.reduce((a, b) => a + b, 0) / Math.max(1, norms.length);
@@ -421,7 +421,7 @@ function blockScores(model: MaskedModel, layer: MaskedModel['layers'][number], s
 }
 
 async function captureState(
-  model: MaskedModel,
+  model: TrainableModel,
   optimizer: tf.Optimizer | null,
   step: number,
   phaseIndex: number,
@@ -436,7 +436,7 @@ async function captureState(
 }
 
 /** Loads a checkpoint's variables and masks into a model built from the same config. */
-export function restoreModel(model: MaskedModel, state: TrainState): void {
+export function restoreModel(model: TrainableModel, state: TrainState): void {
   for (const [name, v] of model.namedVariables()) {
     const saved = state.variables[name];
     if (!saved) throw new Error(`the checkpoint has no value for ${name}: it belongs to another model`);

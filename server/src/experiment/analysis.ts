@@ -94,5 +94,5 @@ function describeConfiguredModel(
       error: { message: `${abs} is not valid JSON: ${(error as Error).message}`, path: ['model', 'path'] },
     };
   }
-  return describeTfjsModel(json);
+  return describeTfjsModel(json, input);
 }

@@ -72,6 +72,7 @@ export function estimateMemory(analysis: MemoryEstimateInput): MemoryEstimate | 
     mlp: 'hidden',
     ctr: 'hidden',
     cnn: 'dense',
+    resnet: 'width',
     tfjs: 'path',
   };
   const key: Record<typeof part, (string | number)[]> = {
@@ -100,6 +101,7 @@ function datasetBytes(analysis: MemoryEstimateInput): number {
     case 'idx':
       return train * (features + 4); // one byte per pixel, a label
     case 'csv':
+    case 'npz':
       return train * (features + 1) * FLOAT;
   }
 }

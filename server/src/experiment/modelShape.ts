@@ -4,36 +4,12 @@
  * inlay hints and the engine's model builders all name and size layers through this module, so a
  * layer called `dense_2` in a diagnostic is the `dense_2` that trains.
  */
+import { describeGraph, manifestShapes, parseTopology, type GraphShapeResult } from './graphShape';
+import type { LayerShape, ModelShapeResult } from './layerShape';
+import { resnetTopology } from './resnet';
 import type { DataConfig, ModelConfig } from './schema';
 
-export type LayerKind =
-  | 'dense'
-  | 'conv2d'
-  | 'embedding'
-  | 'flatten'
-  | 'dropout'
-  | 'activation'
-  | 'maxpool'
-  | 'batchnorm';
-
-export interface LayerShape {
-  name: string;
-  kind: LayerKind;
-  /**
-   * The 2-D matrix that blocks tile, `[rows, cols]`: a dense kernel `[in, out]`, a conv kernel
-   * reshaped to `[kh*kw*cin, cout]`. Null for layers without a prunable kernel.
-   */
-  matrix: [number, number] | null;
-  /** Shape of one example after this layer (no batch dimension). */
-  outputShape: number[];
-  /** Trainable and non-trainable parameters of the layer. */
-  params: number;
-}
-
-export interface ModelShape {
-  inputShape: number[];
-  layers: LayerShape[];
-}
+export type { LayerKind, LayerShape, ModelShape, ModelShapeError, ModelShapeResult } from './layerShape';
 
 export type Task = 'classification' | 'ctr';
 
@@ -79,6 +55,7 @@ export function describeInput(data: DataConfig, probe: DataProbe = {}): InputDes
         trainExamples: cap(probe.trainExamples ?? null),
       };
     case 'csv':
+    case 'npz':
       return {
         task: 'classification',
         shape: probe.shape ?? null,
@@ -111,14 +88,6 @@ export function describeInput(data: DataConfig, probe: DataProbe = {}): InputDes
   }
 }
 
-/** A model that cannot be described; `path` is the config key the problem belongs to. */
-export interface ModelShapeError {
-  message: string;
-  path: (string | number)[];
-}
-
-export type ModelShapeResult = { ok: true; shape: ModelShape } | { ok: false; error: ModelShapeError };
-
 const product = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
 
 function dense(name: string, inputs: number, units: number): LayerShape {
@@ -126,7 +95,7 @@ function dense(name: string, inputs: number, units: number): LayerShape {
 }
 
 /**
- * Layer shapes of a built-in model (`mlp`, `cnn`, `ctr`). `tfjs` models go through
+ * Layer shapes of a built-in model (`mlp`, `cnn`, `ctr`, `resnet`). `tfjs` models go through
  * `describeTfjsModel` with their parsed `model.json`.
  */
 export function describeModel(
@@ -216,164 +185,60 @@ export function describeModel(
       layers.push(dense('output', width, 1));
       return { ok: true, shape: { inputShape: input.shape, layers } };
     }
+    case 'resnet': {
+      if (input.task === 'ctr' || input.shape.length !== 3)
+        return fail('`resnet` needs image data `[height, width, channels]` (`fashion-mnist`, `idx` or `npz` images)', [
+          'model',
+          'kind',
+        ]);
+      return describeResnet(model, input.shape, outputUnits);
+    }
   }
+}
+
+/** The built-in ResNet's graph (resnet.ts), described like any LayersModel topology. */
+export function describeResnet(
+  model: Extract<ModelConfig, { kind: 'resnet' }>,
+  inputShape: readonly number[],
+  classes: number,
+): GraphShapeResult {
+  const topology = parseTopology({ modelTopology: resnetTopology(model, inputShape, classes) });
+  if (typeof topology === 'string') throw new Error(`the built-in resnet topology is malformed: ${topology}`);
+  return describeGraph(topology, ['model']);
 }
 
 // ---------------------------------------------------------------------------------------------
 // tfjs LayersModel (model.json)
 // ---------------------------------------------------------------------------------------------
 
-/** Keras class names the engine can train, mapped to our layer kinds. */
-export const SUPPORTED_TFJS_LAYERS: Readonly<Record<string, LayerKind | 'input'>> = {
-  InputLayer: 'input',
-  Dense: 'dense',
-  Conv2D: 'conv2d',
-  Flatten: 'flatten',
-  Dropout: 'dropout',
-  Activation: 'activation',
-  MaxPooling2D: 'maxpool',
-  BatchNormalization: 'batchnorm',
-};
-
-export interface TfjsLayerConfig {
-  className: string;
-  name: string;
-  config: Record<string, unknown>;
-}
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** The layer list of a Sequential (or linear functional) model.json topology. */
-export function tfjsLayerConfigs(modelJson: unknown): TfjsLayerConfig[] | string {
-  if (!isRecord(modelJson)) return 'model.json is not a JSON object';
-  const topology = modelJson['modelTopology'];
-  if (!isRecord(topology)) return 'model.json has no `modelTopology` (is it a LayersModel, not a GraphModel?)';
-  const modelConfig = isRecord(topology['model_config']) ? topology['model_config'] : topology;
-  const config = modelConfig['config'];
-  const rawLayers = Array.isArray(config) ? config : isRecord(config) ? config['layers'] : undefined;
-  if (!Array.isArray(rawLayers)) return 'model.json topology lists no layers';
-  const layers: TfjsLayerConfig[] = [];
-  for (const raw of rawLayers) {
-    if (!isRecord(raw) || typeof raw['class_name'] !== 'string') return 'a layer in model.json has no `class_name`';
-    const cfg = isRecord(raw['config']) ? raw['config'] : {};
-    const name =
-      typeof cfg['name'] === 'string' ? cfg['name'] : typeof raw['name'] === 'string' ? raw['name'] : raw['class_name'];
-    layers.push({ className: raw['class_name'], name, config: cfg });
-  }
-  return layers;
-}
-
-/** Weight shapes from the manifest, by weight name (`dense_1/kernel`). */
-export function tfjsWeightShapes(modelJson: unknown): Map<string, number[]> {
-  const shapes = new Map<string, number[]>();
-  if (!isRecord(modelJson) || !Array.isArray(modelJson['weightsManifest'])) return shapes;
-  for (const group of modelJson['weightsManifest']) {
-    if (!isRecord(group) || !Array.isArray(group['weights'])) continue;
-    for (const w of group['weights']) {
-      if (isRecord(w) && typeof w['name'] === 'string' && Array.isArray(w['shape']))
-        shapes.set(w['name'], w['shape'] as number[]);
-    }
-  }
-  return shapes;
-}
-
-function inputShapeOf(first: TfjsLayerConfig | undefined): number[] | null {
-  const shape = first?.config['batch_input_shape'] ?? first?.config['batchInputShape'] ?? first?.config['batch_shape'];
-  if (!Array.isArray(shape)) return null;
-  const dims = shape.slice(1);
-  return dims.every((d): d is number => typeof d === 'number') ? dims : null;
-}
-
-/** Finds the manifest entry of a layer's weight whatever prefix the converter used. */
-function weightShape(shapes: Map<string, number[]>, layer: string, weight: string): number[] | undefined {
-  const exact = shapes.get(`${layer}/${weight}`);
-  if (exact) return exact;
-  for (const [name, shape] of shapes) if (name.endsWith(`/${layer}/${weight}`)) return shape;
-  return undefined;
-}
-
 /**
- * Layer shapes of a user's LayersModel from its parsed `model.json` (topology and weight
- * manifest). Unsupported layers are an error naming the layer and its class.
+ * Layer shapes of a user's LayersModel from its parsed `model.json` (topology and weight manifest;
+ * graphShape.ts), checked against what the data feeds it when that is known. Unsupported layers
+ * and shape mismatches are errors naming the layer and its class, at `model.path`.
  */
-export function describeTfjsModel(modelJson: unknown): ModelShapeResult {
-  const fail = (message: string): ModelShapeResult => ({ ok: false, error: { message, path: ['model', 'path'] } });
-  const configs = tfjsLayerConfigs(modelJson);
-  if (typeof configs === 'string') return fail(configs);
-  const unsupported = configs.find((l) => !(l.className in SUPPORTED_TFJS_LAYERS));
-  if (unsupported) {
+export function describeTfjsModel(modelJson: unknown, input?: InputDescription): GraphShapeResult {
+  const path = ['model', 'path'];
+  const fail = (message: string): GraphShapeResult => ({ ok: false, error: { message, path } });
+  const topology = parseTopology(modelJson);
+  if (typeof topology === 'string') return fail(topology);
+  const described = describeGraph(topology, path, {
+    weightShapes: manifestShapes(modelJson),
+    inputShape: input?.shape ?? null,
+  });
+  if (!described.ok || !input) return described;
+  const { inputShape, outputShape, outputLayer } = described.shape;
+  if (input.task === 'ctr') return fail('a tfjs model takes one input tensor; click data needs `kind: ctr`');
+  if (input.shape && product(input.shape) !== product(inputShape))
     return fail(
-      `layer \`${unsupported.name}\` is a ${unsupported.className}, which cannot be trained here (supported: ${Object.keys(SUPPORTED_TFJS_LAYERS).join(', ')})`,
+      `the model takes inputs of shape [${inputShape.join(', ')}], but the data has examples of shape [${input.shape.join(', ')}]`,
     );
-  }
-  const shapes = tfjsWeightShapes(modelJson);
-  const inputShape = inputShapeOf(configs[0]);
-  if (!inputShape) return fail('the first layer of model.json declares no `batch_input_shape`');
-  let current = inputShape;
-  const layers: LayerShape[] = [];
-  for (const l of configs) {
-    const kind = SUPPORTED_TFJS_LAYERS[l.className]!;
-    if (kind === 'input') continue;
-    const kernel = weightShape(shapes, l.name, 'kernel');
-    const bias = weightShape(shapes, l.name, 'bias');
-    const biasParams = bias ? product(bias) : 0;
-    switch (kind) {
-      case 'dense': {
-        if (!kernel || kernel.length !== 2)
-          return fail(`Dense layer \`${l.name}\` has no 2-D kernel in the weight manifest`);
-        const [rows, cols] = kernel as [number, number];
-        current = [...current.slice(0, -1), cols];
-        layers.push({
-          name: l.name,
-          kind,
-          matrix: [rows, cols],
-          outputShape: current,
-          params: rows * cols + biasParams,
-        });
-        break;
-      }
-      case 'conv2d': {
-        if (!kernel || kernel.length !== 4)
-          return fail(`Conv2D layer \`${l.name}\` has no 4-D kernel in the weight manifest`);
-        const [kh, kw, cin, cout] = kernel as [number, number, number, number];
-        const strides = Array.isArray(l.config['strides']) ? (l.config['strides'] as number[]) : [1, 1];
-        const same = l.config['padding'] === 'same';
-        const [h = 1, w = 1] = current;
-        const outH = same ? Math.ceil(h / strides[0]!) : Math.floor((h - kh) / strides[0]!) + 1;
-        const outW = same ? Math.ceil(w / strides[1]!) : Math.floor((w - kw) / strides[1]!) + 1;
-        current = [outH, outW, cout];
-        layers.push({
-          name: l.name,
-          kind,
-          matrix: [kh * kw * cin, cout],
-          outputShape: current,
-          params: kh * kw * cin * cout + biasParams,
-        });
-        break;
-      }
-      case 'maxpool': {
-        const pool = Array.isArray(l.config['pool_size']) ? (l.config['pool_size'] as number[]) : [2, 2];
-        const strides = Array.isArray(l.config['strides']) ? (l.config['strides'] as number[]) : pool;
-        const same = l.config['padding'] === 'same';
-        const [h = 1, w = 1, c = 1] = current;
-        const outH = same ? Math.ceil(h / strides[0]!) : Math.floor((h - pool[0]!) / strides[0]!) + 1;
-        const outW = same ? Math.ceil(w / strides[1]!) : Math.floor((w - pool[1]!) / strides[1]!) + 1;
-        current = [outH, outW, c];
-        layers.push({ name: l.name, kind, matrix: null, outputShape: current, params: 0 });
-        break;
-      }
-      case 'flatten':
-        current = [product(current)];
-        layers.push({ name: l.name, kind, matrix: null, outputShape: current, params: 0 });
-        break;
-      case 'batchnorm': {
-        const gamma = weightShape(shapes, l.name, 'gamma') ?? weightShape(shapes, l.name, 'moving_mean');
-        layers.push({ name: l.name, kind, matrix: null, outputShape: current, params: gamma ? 4 * product(gamma) : 0 });
-        break;
-      }
-      default:
-        layers.push({ name: l.name, kind, matrix: null, outputShape: current, params: 0 });
-    }
-  }
-  return { ok: true, shape: { inputShape, layers } };
+  if (outputShape.length !== 1)
+    return fail(
+      `the model's output \`${outputLayer}\` has shape [${outputShape.join(', ')}]; a classifier ends in one vector of class scores`,
+    );
+  if (input.classes !== null && outputShape[0] !== input.classes)
+    return fail(
+      `the model's output \`${outputLayer}\` has ${outputShape[0]} units, but the data has ${input.classes} classes`,
+    );
+  return described;
 }

@@ -99,6 +99,20 @@ export const CsvData = z.strictObject({
   ...dataCommon,
 });
 
+export const NpzData = z.strictObject({
+  source: tag(
+    'npz',
+    'NumPy arrays `x_train`, `y_train` and optionally `x_test`, `y_test` (the Keras `load_data()` convention): one `.npz` file (`np.savez` or `np.savez_compressed`) or a folder of `.npy` files with those names. Images `[n, h, w]` get a channel axis (`[h, w, 1]`). **uint8 features are scaled to [0, 1]** (divided by 255); other dtypes are used as they are. Labels are integer class ids, `[n]` or `[n, 1]`.',
+  ),
+  path: doc(
+    z.string().min(1),
+    'The `.npz` file, or a folder holding `x_train.npy`, `y_train.npy` (and `x_test.npy`, `y_test.npy`). Relative paths start at the experiment file.',
+  ),
+  test_split: testSplit,
+  classes: doc(int(2, 100_000), 'Number of label classes; labels must be integers in `[0, classes)`.').default(10),
+  ...dataCommon,
+});
+
 export const CriteoData = z.strictObject({
   source: tag(
     'criteo',
@@ -165,6 +179,7 @@ export const DataSchema = z.discriminatedUnion('source', [
   FashionMnistData,
   IdxData,
   CsvData,
+  NpzData,
   CriteoData,
   TeacherData,
   SyntheticCtrData,
@@ -217,15 +232,30 @@ export const CtrModel = z.strictObject({
   dropout,
 });
 
+export const ResnetModel = z.strictObject({
+  kind: tag(
+    'resnet',
+    'Residual network for small images (ResNet-v1 with basic blocks, as He et al. train on CIFAR): `stem/conv`, then three stages of `(depth - 2) / 6` blocks (`stage2/block1/conv1`, `.../conv2`, and a 1x1 `.../shortcut` where the shape changes; batch norm after every convolution), global average `pool` and the dense `output`. Conv kernels are pruned as `(kh*kw*cin) x cout` matrices; globs such as `stage3/*` select a stage.',
+  ),
+  depth: doc(
+    z.literal([8, 14, 20]),
+    'Layers with weights: `6n + 2` for `n` blocks per stage (8: 1 block, 14: 2, 20: 3).',
+  ).default(14),
+  width: doc(
+    int(1, 1024),
+    'Channels of the first stage; the second and third have twice and four times as many.',
+  ).default(16),
+});
+
 export const TfjsModel = z.strictObject({
   kind: tag(
     'tfjs',
-    "Your own TensorFlow.js LayersModel (`model.json` plus weight files). Supported layers: Dense, Conv2D, Flatten, Dropout, Activation, MaxPooling2D, BatchNormalization, InputLayer. Layer names are the model's own.",
+    "Your own TensorFlow.js LayersModel (`model.json` plus weight files; `tensorflowjs_converter` makes one from Keras), sequential or functional with branches, trained by tfjs-layers itself with the block masks injected into its kernels. Supported layers: InputLayer, Dense, Conv2D, Conv1D, DepthwiseConv2D, SeparableConv2D (its pointwise kernel is pruned), MaxPooling1D/2D, AveragePooling1D/2D, GlobalAveragePooling1D/2D, GlobalMaxPooling1D/2D, Flatten, Reshape, Dropout, Activation, ReLU, Softmax, BatchNormalization, LayerNormalization, Add, Concatenate, Multiply, ZeroPadding2D, Embedding. Layer names are the model's own; Dense, Conv1D, Conv2D and SeparableConv2D kernels can be pruned. A final softmax (or a sigmoid on one unit) is left out while training, since the loss takes logits.",
   ),
   path: doc(z.string().min(1), 'Path of `model.json`, relative to the experiment file.'),
 });
 
-export const ModelSchema = z.discriminatedUnion('kind', [MlpModel, CnnModel, CtrModel, TfjsModel]);
+export const ModelSchema = z.discriminatedUnion('kind', [MlpModel, CnnModel, CtrModel, ResnetModel, TfjsModel]);
 export type ModelConfig = z.output<typeof ModelSchema>;
 export type ModelKind = ModelConfig['kind'];
 

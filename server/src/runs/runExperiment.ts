@@ -32,11 +32,16 @@ import type { ThreadsRequest } from '../engine/wasmThreads';
 import { DataError } from '../data/dataset';
 import { openDataset } from '../data/openDataset';
 import { megabytes, type DownloadOptions, type FashionMnistPlaces } from '../data/fashionMnistStore';
-import { MaskedModel, type InitialWeights } from '../engine/maskedModel';
+import { MaskedModel } from '../engine/maskedModel';
+import { GraphModel } from '../engine/graphModel';
+import type { TrainableModel } from '../engine/trainableModel';
 import { maskSparsity, maskedEntries } from '../engine/metrics';
-import { builtInNetworkSpec, type NetworkSpec } from '../engine/networkSpec';
+import { builtInNetworkSpec } from '../engine/networkSpec';
+import { describeResnet, describeTfjsModel } from '../experiment/modelShape';
+import type { GraphShape } from '../experiment/graphShape';
+import { resnetTopology } from '../experiment/resnet';
 import { methodEngine } from '../engine/methods';
-import { loadTfjsModel } from '../engine/tfjsModel';
+import { loadTfjsModel, TfjsModelError, type StoredWeight } from '../engine/tfjsModel';
 import { deriveSeed, Rng } from '../data/random';
 import { exportModel } from '../engine/export';
 import { restoreModel, train, TrainingError, type TrainState } from '../engine/trainer';
@@ -269,16 +274,16 @@ export async function exportRun(
 ): Promise<{ files: string[]; warnings: string[]; step: number }> {
   readRunInfo(runDir);
   lockRunFolder(runDir);
-  let model: MaskedModel | undefined;
+  let model: TrainableModel | undefined;
   try {
     const { store, info, config, baseDir, analysis } = openRunFolder(runDir);
     const state = store.readCheckpoint(checkpointOwner(info));
     if (!state) throw new Error(`${runDir} has no checkpoint to export (the run stopped before its first one)`);
     await selectBackend(options.backend ?? config.backend, backendFolders(baseDir));
-    model = buildMaskedModel(config, analysis, baseDir, buildSchedule(config.pruning, info.totalSteps));
+    model = await buildModel(config, analysis, baseDir, buildSchedule(config.pruning, info.totalSteps));
     restoreModel(model, state);
     const outDir = resolve(options.outDir ?? join(store.dir, 'export'));
-    const warnings = await exportModel(model, outDir);
+    const warnings = exportModel(model, outDir);
     const files = existsSync(outDir) ? listFiles(outDir) : [];
     return { files, warnings, step: state.step };
   } finally {
@@ -317,7 +322,7 @@ async function execute(
   const schedule = buildSchedule(config.pruning, info.totalSteps);
   const started = performance.now();
   const previousSeconds = info.timing.total_s;
-  let model: MaskedModel | undefined;
+  let model: TrainableModel | undefined;
   const finish = (status: RunInfo['status']) => {
     info.status = status;
     info.updatedAt = new Date().toISOString();
@@ -332,7 +337,7 @@ async function execute(
       ...(options.fashionMnistPlaces && { places: options.fashionMnistPlaces }),
     });
     if (!analysis.model.ok || !analysis.plan) throw new Error('unreachable: checked before');
-    model = buildMaskedModel(config, analysis, baseDir, schedule);
+    model = await buildModel(config, analysis, baseDir, schedule);
     const result = await train(config, dataset, model, schedule, {
       signal: options.signal,
       resume,
@@ -383,7 +388,7 @@ async function execute(
     };
     await dataset.close();
     if (config.output.export && result.status === 'completed') {
-      const warnings = await exportModel(model, join(store.dir, 'export'));
+      const warnings = exportModel(model, join(store.dir, 'export'));
       for (const message of warnings) store.append({ type: 'status', step: info.step, status: 'running', message });
     }
     store.releaseReserve();
@@ -450,32 +455,50 @@ export function stepMsByPhaseKind(
 }
 
 /** The model a config trains, freshly initialised (seeded); resume and export then load a checkpoint into it. */
-export function buildMaskedModel(
+export async function buildModel(
   config: ExperimentConfig,
   analysis: ExperimentAnalysis,
   baseDir: string,
   schedule: Schedule,
-): MaskedModel {
-  if (!analysis.plan) throw new Error('unreachable: checked before');
-  const network = networkOf(config, analysis, baseDir);
+): Promise<TrainableModel> {
+  if (!analysis.plan || !analysis.model.ok) throw new Error('unreachable: checked before');
+  const options = methodEngine(config.pruning).layerOptions(config.pruning, schedule);
+  const rng = Rng.from(config.seed, 'init');
+  const dropoutSeed = deriveSeed(config.seed, 'dropout');
+  const model = config.model;
+  if (model.kind === 'tfjs' || model.kind === 'resnet') {
+    const graph = graphOf(config, analysis, baseDir);
+    return GraphModel.build({ ...graph, plan: analysis.plan.layers, options, rng, dropoutSeed });
+  }
   return new MaskedModel(
-    network.spec,
+    builtInNetworkSpec(model, analysis.model.shape, analysis.input),
     analysis.plan.layers,
-    methodEngine(config.pruning).layerOptions(config.pruning, schedule),
-    Rng.from(config.seed, 'init'),
-    deriveSeed(config.seed, 'dropout'),
-    network.weights,
+    options,
+    rng,
+    dropoutSeed,
   );
 }
 
-/** The network to train: a built-in model from the shapes the editor shows, or the user's LayersModel. */
-function networkOf(
+/** The LayersModel of a `tfjs` or `resnet` config: its topology, its description and the user's weights. */
+function graphOf(
   config: ExperimentConfig,
   analysis: ExperimentAnalysis,
   baseDir: string,
-): { spec: NetworkSpec; weights: InitialWeights } {
-  if (!analysis.model.ok) throw new Error('unreachable: checked before');
+): { topology: Record<string, unknown>; shape: GraphShape; stored?: Map<string, StoredWeight> } {
   const model = config.model;
-  if (model.kind === 'tfjs') return loadTfjsModel(resolve(baseDir, model.path));
-  return { spec: builtInNetworkSpec(model, analysis.model.shape, analysis.input), weights: new Map() };
+  if (model.kind === 'resnet') {
+    const { shape, classes } = analysis.input;
+    if (!shape || classes === null) throw new Error('unreachable: checked before');
+    const described = describeResnet(model, shape, classes);
+    if (!described.ok) throw new Error(described.error.message);
+    return { topology: resnetTopology(model, shape, classes), shape: described.shape };
+  }
+  if (model.kind !== 'tfjs') throw new Error('unreachable: a built-in chain');
+  const file = resolve(baseDir, model.path);
+  const loaded = loadTfjsModel(file);
+  // Described again from the file that trains (the editor's analysis may be older than it).
+  const described = describeTfjsModel(loaded.json, analysis.input);
+  if (!described.ok) throw new TfjsModelError(`${file}: ${described.error.message}`, file);
+  const topology = loaded.json['modelTopology'] as Record<string, unknown>;
+  return { topology, shape: described.shape, stored: loaded.weights };
 }

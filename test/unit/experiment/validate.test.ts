@@ -234,7 +234,7 @@ describe('validation: data and tfjs model files', () => {
     write(
       'good.json',
       model(
-        [dense('hidden', { batch_input_shape: [null, 20] }), dense('logits')],
+        [dense('hidden', { batch_input_shape: [null, 20] }), dense('logits', { units: 10 })],
         [
           { name: 'hidden/kernel', shape: [20, 8], dtype: 'float32' },
           { name: 'hidden/bias', shape: [8], dtype: 'float32' },
