@@ -245,7 +245,8 @@ function probeCsv(data: Extract<DataConfig, { source: 'csv' }>, baseDir: string,
 
 function probeNpz(data: Extract<DataConfig, { source: 'npz' }>, baseDir: string, c: ProbeCollector): void {
   const path = resolve(baseDir, data.path);
-  if (!c.exists(path, ['data', 'path'], 'NumPy arrays')) return;
+  // An archive, or a folder of .npy files (each read as a regular file when opened).
+  if (pathKind(path) !== 'folder' && !c.exists(path, ['data', 'path'], 'NumPy arrays')) return;
   const headers = c.attempt(['data', 'path'], () => probeNpzHeaders(path));
   if (!headers) return;
   c.probe.shape = headers.inputShape;
