@@ -1,6 +1,7 @@
 /**
  * Inlay hints: after `block`, the blocks and kept blocks of each pruned layer; after `sparsity`,
- * the resulting global sparsity; after each schedule fraction, the steps it becomes.
+ * the resulting global sparsity; after each schedule fraction, the steps it becomes (for
+ * `sparse_share`, the sparse steps of each cycle).
  */
 import { isRecord } from './jsonSchema';
 import { methodFormat } from './methods';
@@ -41,9 +42,20 @@ export function inlayHints(result: ValidationResult, fromLine = 0, toLine = Numb
   const written =
     doc.value && isRecord(doc.value) && isRecord(doc.value['pruning']) ? doc.value['pruning']['schedule'] : undefined;
   if (schedule && isRecord(written)) {
+    const pruning = analysis.config.pruning;
+    const cycle = 'schedule' in pruning && 'cycle' in pruning.schedule ? pruning.schedule.cycle : undefined;
     for (const key of Object.keys(written)) {
       const value = written[key];
       if (typeof value !== 'number' || key === 'cycles') continue;
+      // `sparse_share` is a share of each cycle, not of all steps.
+      if (key === 'sparse_share') {
+        if (cycle !== undefined)
+          after(
+            ['pruning', 'schedule', key],
+            ` ${Math.round(value * cycle * schedule.totalSteps)} steps of each cycle`,
+          );
+        continue;
+      }
       const steps = Math.round(value * schedule.totalSteps);
       after(['pruning', 'schedule', key], ` ${key === 'cycle' ? `${steps} steps each` : `${steps} steps`}`);
     }
