@@ -108,11 +108,11 @@ async function main(): Promise<void> {
     if (info.status !== 'completed') throw new Error(`${key}: ${info.status} ${info.error?.message ?? ''}`);
     const entry = results.get(key) ?? { acc: [], f1: [], ms: [] };
     entry.acc.push(info.final!.metrics.accuracy!);
-    entry.f1.push(info.final!.metrics.support_f1 ?? NaN);
+    entry.f1.push(info.final!.metrics.support_precision ?? NaN);
     entry.ms.push(info.timing.step_ms_median!);
     results.set(key, entry);
     console.log(
-      `${key} seed ${entry.acc.length}: accuracy ${(100 * info.final!.metrics.accuracy!).toFixed(1)}%, support F1 ${(info.final!.metrics.support_f1 ?? NaN).toFixed(3)}`,
+      `${key} seed ${entry.acc.length}: accuracy ${(100 * info.final!.metrics.accuracy!).toFixed(1)}%, support F1 ${(info.final!.metrics.support_precision ?? NaN).toFixed(3)}`,
     );
   };
   for (const seed of SEEDS) await record('dense', file(`dense-${seed}`, seed, 'method: none', 0.5));

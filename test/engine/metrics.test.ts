@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { auc, logLoss, maxAssignment, supportF1 } from '../../server/src/engine/metrics';
+import { auc, logLoss, matchBlockColumns, maxAssignment, supportRecovery } from '../../server/src/engine/metrics';
 import { Rng } from '../../server/src/data/random';
 import type { GroundTruthSupport } from '../../server/src/data/dataset';
 
@@ -24,9 +24,37 @@ function bruteForceBest(gain: number[][]): number {
   return best;
 }
 
+/** A planted support on a grid of 8x8 blocks with a teacher kernel that is zero outside it. */
 function plantedSupport(rng: Rng, gridRows: number, gridCols: number, density: number): GroundTruthSupport {
   const support = new Uint8Array(gridRows * gridCols).map(() => (rng.next() < density ? 1 : 0));
-  return { layer: 'dense_1', block: [8, 8], gridRows, gridCols, support };
+  const [rows, cols] = [8 * gridRows, 8 * gridCols];
+  const kernel = new Float32Array(rows * cols).map((_, i) =>
+    support[Math.floor(i / cols / 8) * gridCols + Math.floor((i % cols) / 8)] ? rng.normal() : 0,
+  );
+  return {
+    layer: 'dense_1',
+    block: [8, 8],
+    gridRows,
+    gridCols,
+    support,
+    kernel,
+    inputScales: new Float32Array(rows).fill(1),
+  };
+}
+
+/** A student that computes the teacher's units with its block columns permuted (`order[c]` is where column `c` goes) and scaled. */
+function permutedStudent(truth: GroundTruthSupport, order: number[]): { kernel: Float32Array; mask: Uint8Array } {
+  const { gridRows, gridCols } = truth;
+  const cols = 8 * gridCols;
+  const kernel = new Float32Array(truth.kernel.length);
+  for (let i = 0; i < truth.kernel.length; i++) {
+    const [r, c] = [Math.floor(i / cols), i % cols];
+    kernel[r * cols + 8 * order[Math.floor(c / 8)]! + (c % 8)] = 2.5 * truth.kernel[i]!;
+  }
+  const mask = new Uint8Array(gridRows * gridCols);
+  for (let r = 0; r < gridRows; r++)
+    for (let c = 0; c < gridCols; c++) mask[r * gridCols + order[c]!] = truth.support[r * gridCols + c]!;
+  return { kernel, mask };
 }
 
 describe('metrics', () => {
@@ -72,37 +100,49 @@ describe('metrics', () => {
     }
   });
 
-  it('support F1 is 1 for the planted support with its block columns in any order', () => {
+  it('support precision@k is 1 for the planted blocks with the block columns in any order, k below the planted count included', () => {
     for (const seed of [1, 2, 3]) {
       const rng = new Rng(seed);
       const truth = plantedSupport(rng, 8, 16, 0.25);
       const order = [...Array(16).keys()].sort(() => rng.next() - 0.5);
-      const permuted = new Uint8Array(8 * 16);
-      for (let r = 0; r < 8; r++)
-        for (let c = 0; c < 16; c++) permuted[r * 16 + order[c]!] = truth.support[r * 16 + c]!;
-      assert.equal(supportF1(truth.support, 8, 16, truth), 1);
-      assert.equal(supportF1(permuted, 8, 16, truth), 1);
+      const student = permutedStudent(truth, order);
+      const matching = matchBlockColumns(student.kernel, truth);
+      const recovery = supportRecovery(student.mask, matching, 8, 16, truth)!;
+      assert.equal(recovery.precision, 1);
+      assert.equal(recovery.chance, truth.support.reduce((a, b) => a + b, 0) / 128, 'chance is the planted share');
+      // Keeping only some of the planted blocks (k below the planted count): still all hits, which F1 could not say.
+      const subset = student.mask.slice();
+      const planted = [...subset.keys()].filter((i) => subset[i] === 1);
+      for (const i of planted.slice(0, 10)) subset[i] = 0;
+      assert.equal(supportRecovery(subset, matching, 8, 16, truth)!.precision, 1);
     }
   });
 
-  it('support F1 of random masks stays well below 1, and wrong rows cost what they should', () => {
+  it('matching is by what the units compute, not by the mask: random masks score near the planted share', () => {
     const rng = new Rng(7);
     const truth = plantedSupport(rng, 8, 16, 0.25);
-    const planted = truth.support.reduce((a, b) => a + b, 0);
-    const scores = Array.from({ length: 20 }, () => {
-      const random = new Uint8Array(8 * 16).map(() => (rng.next() < 0.25 ? 1 : 0));
-      return supportF1(random, 8, 16, truth)!;
+    const order = [...Array(16).keys()].sort(() => rng.next() - 0.5);
+    const { kernel, mask } = permutedStudent(truth, order);
+    const matching = matchBlockColumns(kernel, truth);
+    for (let c = 0; c < 16; c++)
+      if (truth.support.some((t, i) => t && i % 16 === c)) assert.equal(matching[order[c]!], c, 'columns matched back');
+    const k = 13;
+    const precisions = Array.from({ length: 300 }, () => {
+      const random = new Uint8Array(128);
+      const picked = rng.permutation(128);
+      for (let i = 0; i < k; i++) random[picked[i]!] = 1;
+      return supportRecovery(random, matching, 8, 16, truth)!.precision;
     });
-    const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
-    assert.ok(mean > 0.2 && mean < 0.75, `chance level ${mean}`);
-    // Dropping one planted cell and keeping one wrong one instead: tp = planted - 1.
-    const oneWrong = truth.support.slice();
-    const on = oneWrong.indexOf(1);
-    const off = oneWrong.indexOf(0);
+    const mean = precisions.reduce((a, b) => a + b, 0) / precisions.length;
+    const chance = supportRecovery(mask, matching, 8, 16, truth)!.chance;
+    assert.ok(Math.abs(mean - chance) < 0.05, `random masks ${mean}, chance ${chance}`);
+    // Dropping one planted block and keeping a wrong one instead: one hit fewer.
+    const oneWrong = mask.slice();
+    const [on, off] = [mask.indexOf(1), mask.indexOf(0)];
     oneWrong[on] = 0;
     oneWrong[off] = 1;
-    const f1 = supportF1(oneWrong, 8, 16, truth)!;
-    assert.ok(f1 < 1 && f1 >= (2 * (planted - 1)) / (2 * planted) - 1e-12, `one wrong cell: ${f1}`);
-    assert.equal(supportF1(truth.support, 4, 32, truth), undefined, 'grids differ');
+    const planted = mask.reduce((a, b) => a + b, 0);
+    assert.equal(supportRecovery(oneWrong, matching, 8, 16, truth)!.precision, (planted - 1) / planted);
+    assert.equal(supportRecovery(mask, matching, 4, 32, truth), undefined, 'grids differ');
   });
 });

@@ -1,6 +1,7 @@
 /**
- * Sparsity panel: global and per-layer sparsity against the schedule's target, loss, accuracy
- * (or log-loss for CTR) at each evaluation, and step time, with the schedule's phases as shaded
+ * Sparsity panel: global sparsity (zero kernel entries), per-layer block sparsity and the fraction
+ * of blocks whose attention is clipped, against the schedule's target; loss, accuracy (or log-loss
+ * for CTR) at each evaluation, and step time, with the schedule's phases as shaded
  * bands; a CSV export of the step events and a PNG export of the sparsity chart. The view only:
  * what it shows comes from `SparsityState`.
  */
@@ -47,7 +48,14 @@ const grid = el('div', { className: 'charts' });
 document.body.append(el('header', { className: 'toolbar' }, header, csvButton, pngButton), summary, grid);
 
 const cards: Record<SparsityChart, ChartCard> = {
-  sparsity: makeCard(grid, 'sparsity', 'Sparsity vs schedule', 'fraction of blocks', true, plugins),
+  sparsity: makeCard(
+    grid,
+    'sparsity',
+    'Sparsity vs schedule (global: zero weights; layers: masked blocks; dotted: blocks with A clipped)',
+    'fraction',
+    true,
+    plugins,
+  ),
   loss: makeCard(grid, 'loss', 'Training loss', 'loss', false, plugins),
   quality: makeCard(grid, 'quality', 'Accuracy', 'accuracy', false, plugins),
   time: makeCard(grid, 'time', 'Step time', 'ms', false, plugins),

@@ -363,10 +363,23 @@ export class MaskedModel {
     tf.tidy(() => layer.kernel.assign(scaleBlocks(layer.kernel, layer.maskTensor!, layer.grid)));
   }
 
-  /** The attention `A` of a layer as a plain array (row-major over the grid). */
+  /**
+   * The attention `A = N·softmax(L)` of a layer as a plain array (row-major over the grid), before
+   * the clip: the order top-k ranks by, which the clip would flatten at its bounds.
+   */
   attentionValues(layer: KernelLayer): Float32Array | null {
     if (!layer.logits) return null;
-    return tf.tidy(() => blockAttention(layer.logits!, this.options.clipDensity).dataSync() as Float32Array);
+    return tf.tidy(() => blockAttention(layer.logits!, null).dataSync() as Float32Array);
+  }
+
+  /** Fraction of a layer's blocks whose attention lies outside the clip range (0 without a clip or attention). */
+  clippedFraction(layer: KernelLayer): number {
+    const density = this.options.clipDensity;
+    const a = this.attentionValues(layer);
+    if (!a || density === null || density <= 0 || density >= 1) return 0;
+    let clipped = 0;
+    for (const v of a) if (v < density || v > 1 / density) clipped++;
+    return clipped / a.length;
   }
 
   /**

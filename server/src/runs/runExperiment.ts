@@ -24,7 +24,7 @@ import { DataError } from '../data/dataset';
 import { openDataset } from '../data/openDataset';
 import { megabytes, type DownloadOptions, type FashionMnistPlaces } from '../data/fashionMnistStore';
 import { MaskedModel, type InitialWeights } from '../engine/maskedModel';
-import { maskSparsity, maskedEntries } from '../engine/metrics';
+import { maskSparsity } from '../engine/metrics';
 import { builtInNetworkSpec, type NetworkSpec } from '../engine/networkSpec';
 import { methodEngine } from '../engine/methods';
 import { loadTfjsModel } from '../engine/tfjsModel';
@@ -292,7 +292,8 @@ async function execute(
         global: sparsity.global,
         layers: model.layers.map((l) => ({
           name: l.name,
-          sparsity: l.mask ? maskedEntries(l.grid, l.mask) / (l.grid.rows * l.grid.cols) : 0,
+          blockSparsity: sparsity.blockSparsity[l.name] ?? 0,
+          entrySparsity: sparsity.entrySparsity[l.name] ?? 0,
           blocks: l.grid.blocks,
           keptBlocks: l.mask ? l.mask.reduce((a, b) => a + b, 0) : l.grid.blocks,
           pruned: l.pruned,

@@ -10,7 +10,7 @@ import { csvField, points, type SeriesLine } from './series';
 export type CompareChart = 'sparsity' | 'loss' | 'quality' | 'time';
 
 /** Metrics where the largest value is best, and where the smallest is. */
-const HIGHER_BETTER = new Set(['accuracy', 'auc', 'support_f1']);
+const HIGHER_BETTER = new Set(['accuracy', 'auc', 'support_precision']);
 const LOWER_BETTER = new Set(['log_loss']);
 
 const byStep = (e: { step: number }) => e.step;

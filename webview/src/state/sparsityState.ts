@@ -68,10 +68,17 @@ export class SparsityState {
     return this.ctr ? 'Log-loss' : 'Accuracy';
   }
 
-  /** The pruned layers, in the order their sparsity first appears. */
+  /** The pruned layers, in the order their block sparsity first appears. */
   layerNames(): string[] {
     const names = new Set<string>();
-    for (const e of this.steps) for (const n of Object.keys(e.layerSparsity)) names.add(n);
+    for (const e of this.steps) for (const n of Object.keys(e.layerBlockSparsity)) names.add(n);
+    return [...names];
+  }
+
+  /** The pruned layers whose attention is clipped (SA++ with a clip), in order of appearance. */
+  clippedLayerNames(): string[] {
+    const names = new Set<string>();
+    for (const e of this.steps) for (const n of Object.keys(e.layerClippedFraction ?? {})) names.add(n);
     return [...names];
   }
 
@@ -83,9 +90,15 @@ export class SparsityState {
       sparsity: [
         { label: 'global', data: points(steps, byStep, (e) => e.globalSparsity), color: 0 },
         ...this.layerNames().map((name, i) => ({
-          label: `layer ${name}`,
-          data: points(steps, byStep, (e) => e.layerSparsity[name]),
+          label: `layer ${name} (blocks)`,
+          data: points(steps, byStep, (e) => e.layerBlockSparsity[name]),
           color: i + 2,
+        })),
+        ...this.clippedLayerNames().map((name) => ({
+          label: `clipped ${name}`,
+          data: points(steps, byStep, (e) => e.layerClippedFraction?.[name]),
+          color: this.layerNames().indexOf(name) + 2,
+          style: { borderDash: [2, 3], borderWidth: 1 },
         })),
         {
           label: 'target',
@@ -133,6 +146,7 @@ export class SparsityState {
   /** The step events, one row each, with the evaluation at that step when there was one. */
   toCsv(): string {
     const names = this.layerNames();
+    const clipped = this.clippedLayerNames();
     const evalAt = new Map(this.evals.map((e) => [e.step, e.metrics]));
     const head = [
       'step',
@@ -141,7 +155,8 @@ export class SparsityState {
       'learning_rate',
       'target_sparsity',
       'global_sparsity',
-      ...names.map((n) => `sparsity_${n}`),
+      ...names.map((n) => `block_sparsity_${n}`),
+      ...clipped.map((n) => `clipped_fraction_${n}`),
       'step_ms',
       'eval_loss',
       'eval_accuracy',
@@ -156,7 +171,8 @@ export class SparsityState {
         csvCell(e.learningRate),
         csvCell(e.targetSparsity),
         csvCell(e.globalSparsity),
-        ...names.map((n) => csvCell(e.layerSparsity[n])),
+        ...names.map((n) => csvCell(e.layerBlockSparsity[n])),
+        ...clipped.map((n) => csvCell(e.layerClippedFraction?.[n])),
         csvCell(e.stepMs),
         csvCell(m?.loss),
         csvCell(m?.accuracy),
