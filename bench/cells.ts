@@ -15,6 +15,8 @@ export interface CellResult {
   /** Median step time (ms) and the run's wall time (s). */
   stepMs: number | null;
   seconds: number;
+  /** What `inspect` read from the run folder, when the cell was run with one. */
+  extra?: Record<string, number>;
 }
 
 export class CellCache {
@@ -34,14 +36,22 @@ export class CellCache {
     return this.done.get(key);
   }
 
-  /** The cell's result: from the cache, else from running the experiment `text` (written to `dir`). */
-  async run(key: string, text: string, dir: string): Promise<CellResult> {
+  /**
+   * The cell's result: from the cache, else from running the experiment `text` (written to `dir`);
+   * `inspect` reads what else the study needs from the finished run folder.
+   */
+  async run(
+    key: string,
+    text: string,
+    dir: string,
+    inspect?: (runDir: string) => Record<string, number>,
+  ): Promise<CellResult> {
     const cached = this.done.get(key);
     if (cached) return cached;
     const path = join(dir, `${key.replace(/[^A-Za-z0-9._-]+/g, '_')}.prune.yaml`);
     writeFileSync(path, text);
     const started = performance.now();
-    const { info } = await runExperiment(path);
+    const { info, dir: runDir } = await runExperiment(path);
     if (info.status !== 'completed' || !info.final)
       throw new Error(`${key}: ${info.status} ${info.error?.message ?? ''}`);
     const cell: CellResult = {
@@ -49,6 +59,7 @@ export class CellCache {
       metrics: info.final.metrics,
       stepMs: info.timing.step_ms_median,
       seconds: (performance.now() - started) / 1000,
+      ...(inspect && { extra: inspect(runDir) }),
     };
     appendFileSync(this.file, `${JSON.stringify(cell)}\n`);
     this.done.set(key, cell);

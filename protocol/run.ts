@@ -72,7 +72,7 @@ export interface FinalMetrics {
   auc?: number;
   /** Precision@k: the share of the kept blocks that are planted, after matching hidden units to the teacher's. */
   support_precision?: number;
-  /** The same precision for random masks with as many kept blocks (matching lifts it above the planted density). */
+  /** The same precision for random masks with as many kept blocks (matching lifts it well above the planted share). */
   support_precision_chance?: number;
 }
 

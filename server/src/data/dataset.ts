@@ -46,10 +46,6 @@ export interface GroundTruthSupport {
   gridCols: number;
   /** Row-major `gridRows x gridCols`, 1 where the teacher's block is non-zero. */
   support: Uint8Array;
-  /** The teacher's layer, `rows x cols` row-major like the student's kernel: what its hidden units compute. */
-  kernel: Float32Array;
-  /** Standard deviation of each input feature (the teacher's inputs are independent, zero-mean). */
-  inputScales: Float32Array;
 }
 
 export interface Dataset {

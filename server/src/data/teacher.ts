@@ -26,7 +26,6 @@ export interface Teacher {
   w2: Float32Array;
   /** Standard deviation of each input feature. */
   inputScales: Float32Array;
-  /** The kept blocks, with `w1` and `inputScales` (the student's metrics match hidden units by them). */
   support: GroundTruthSupport;
   logitScale: number;
   noise: number;
@@ -69,15 +68,7 @@ export function makeTeacher(data: TeacherDataConfig, seed: number): Teacher {
     w1,
     w2,
     inputScales,
-    support: {
-      layer: TEACHER_SPARSE_LAYER,
-      block: [block, block],
-      gridRows,
-      gridCols,
-      support,
-      kernel: w1,
-      inputScales,
-    },
+    support: { layer: TEACHER_SPARSE_LAYER, block: [block, block], gridRows, gridCols, support },
     logitScale: data.logit_scale,
     noise: data.noise,
   };
