@@ -3,7 +3,7 @@
  * 64→128→10, the teacher's first layer block-sparse with `block`×`block` blocks and 25% of them
  * kept, the student's `dense_1` pruned at the same block size; Adam 2e-3 at batch 256. Shared by
  * bench/reproduction.ts, bench/weightDecaySettings.ts and the engine test that keeps one small
- * cell of the reproduction (test/runs/reproductionCell.test.ts), so all run exactly the same file.
+ * cell of the reproduction (test/engine/reproductionCell.test.ts), so all run exactly the same file.
  */
 
 export interface TeacherCell {
