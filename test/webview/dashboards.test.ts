@@ -132,7 +132,10 @@ describe('dashboards in Chromium under the webview CSP', () => {
       (m): m is Extract<WebviewToHost, { type: 'exportCsv' }> => m.type === 'exportCsv',
     );
     const lines = csv.csv.trim().split('\n');
-    assert.match(lines[0]!, /^step,phase,loss,learning_rate,target_sparsity,global_sparsity,sparsity_dense_1,step_ms/);
+    assert.match(
+      lines[0]!,
+      /^step,phase,loss,learning_rate,target_sparsity,global_sparsity,block_sparsity_dense_1,clipped_fraction_dense_1,step_ms/,
+    );
     const stepEvents = runMessage.type === 'run' ? runMessage.events.filter((e) => e.type === 'step') : [];
     assert.equal(lines.length, stepEvents.length + 1);
     assert.match(csv.name, /\.csv$/);

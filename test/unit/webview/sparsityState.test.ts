@@ -29,14 +29,24 @@ describe('sparsity panel state', () => {
       lines.sparsity.map((l) => [l.label, l.color, l.data.length]),
       [
         ['global', 0, stepEvents.length],
-        ['layer dense_1', 2, stepEvents.length],
+        ['layer dense_1 (blocks)', 2, stepEvents.length],
+        ['clipped dense_1', 2, stepEvents.length],
         ['target', 'target', stepEvents.length],
       ],
     );
-    assert.deepEqual(lines.sparsity[2]!.style, { borderDash: [6, 4], borderWidth: 1.5 });
+    assert.deepEqual(lines.sparsity[3]!.style, { borderDash: [6, 4], borderWidth: 1.5 });
     assert.deepEqual(
       lines.sparsity[0]!.data,
       stepEvents.map((e) => ({ x: e.step, y: e.globalSparsity })),
+    );
+    assert.deepEqual(
+      lines.sparsity[1]!.data,
+      stepEvents.map((e) => ({ x: e.step, y: e.layerBlockSparsity['dense_1'] })),
+    );
+    assert.deepEqual(
+      lines.sparsity[2]!.data,
+      stepEvents.map((e) => ({ x: e.step, y: e.layerClippedFraction!['dense_1'] })),
+      'the fraction of blocks whose attention is clipped',
     );
     assert.deepEqual(
       lines.quality.map((l) => [l.label, l.data.length, l.style?.hidden ?? false]),
@@ -109,7 +119,7 @@ describe('sparsity panel state', () => {
     const csv = state.toCsv().trimEnd().split('\n');
     assert.equal(
       csv[0],
-      'step,phase,loss,learning_rate,target_sparsity,global_sparsity,sparsity_dense_1,step_ms,eval_loss,eval_accuracy,eval_log_loss',
+      'step,phase,loss,learning_rate,target_sparsity,global_sparsity,block_sparsity_dense_1,clipped_fraction_dense_1,step_ms,eval_loss,eval_accuracy,eval_log_loss',
     );
     const head = csv[0].split(',');
     assert.equal(csv.length, stepEvents.length + 1);
