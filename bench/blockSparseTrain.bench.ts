@@ -49,6 +49,7 @@ function model(block: [number, number], kept: number, mode: KernelMode): MaskedM
         topKMask(
           Float32Array.from({ length: l.grid.blocks }, () => rng.next()),
           Math.max(1, Math.round(kept * l.grid.blocks)),
+          new Rng(1),
         ),
       );
   m.kernelMode = mode;
@@ -120,6 +121,7 @@ async function main(): Promise<void> {
     const mask = topKMask(
       Float32Array.from({ length: grid.blocks }, () => rng.next()),
       Math.round(0.1 * grid.blocks),
+      new Rng(1),
     );
     const layout = blockSparseLayout(grid, mask);
     const w = tf.randomNormal([784, 512]) as tf.Tensor2D;

@@ -89,6 +89,7 @@ function fixMasks(model: MaskedModel, sparsity: number): void {
         topKMask(
           Float32Array.from({ length: l.grid.blocks }, () => rng.next()),
           Math.max(1, Math.round((1 - sparsity) * l.grid.blocks)),
+          new Rng(1),
         ),
       );
 }
@@ -215,7 +216,7 @@ async function child(part: string, threads: number): Promise<unknown> {
     const schedule = buildSchedule(pruning, total);
     const sapp = new Stepper(build(MLP, pruning), 128);
     const dense = new Stepper(build(MLP, { method: 'none' }), 128);
-    const policy = new MaskPolicy(pruning, schedule, sapp.model);
+    const policy = new MaskPolicy(pruning, schedule, sapp.model, 1);
     const byKind: Record<string, number[]> = {};
     let phase: Phase | null = null;
     for (let i = 0; i < 3; i++) dense.step(false);

@@ -65,19 +65,28 @@ export interface BackendInfo {
   search?: BackendSearchDto;
 }
 
-/** Final metrics: `accuracy` for classification, `log_loss` and `auc` for CTR, `support_f1` on teacher data. */
+/**
+ * Final metrics: `accuracy` for classification, `log_loss` and `auc` for CTR; on teacher data the
+ * support recovery of the layer the teacher mirrors, beside its chance level.
+ */
 export interface FinalMetrics {
   loss: number;
   accuracy?: number;
   log_loss?: number;
   auc?: number;
-  support_f1?: number;
+  /** Precision@k: the share of the kept blocks that are planted, after matching hidden units to the teacher's. */
+  support_precision?: number;
+  /** The same precision for random masks with as many kept blocks (matching lifts it well above the planted share). */
+  support_precision_chance?: number;
 }
 
+/** One layer's sparsity at the end of a run: its block fraction and its entry fraction, named apart. */
 export interface LayerSparsity {
   name: string;
-  /** Fraction of the layer's kernel entries that are zero in the folded model. */
-  sparsity: number;
+  /** Fraction of the layer's blocks that are masked (what `pruning.sparsity` asks for). */
+  blockSparsity: number;
+  /** Fraction of the layer's kernel entries that are zero in the folded model (edge blocks at their size). */
+  entrySparsity: number;
   blocks: number;
   keptBlocks: number;
   /** Whether the plan prunes the layer at all. */
@@ -104,7 +113,7 @@ export interface RunInfo {
   totalSteps: number;
   /** Steps completed so far. */
   step: number;
-  /** Target sparsity per pruned layer (fraction of blocks). */
+  /** Target block sparsity of every pruned layer (fraction of its blocks). */
   targetSparsity: number;
   startedAt: string;
   updatedAt: string;
@@ -179,8 +188,13 @@ export interface StepEvent {
   targetSparsity: number;
   /** Fraction of zero kernel entries over all layers with a kernel. */
   globalSparsity: number;
-  /** Fraction of masked blocks per pruned layer, by layer name. */
-  layerSparsity: Record<string, number>;
+  /** Fraction of masked blocks per pruned layer, by layer name (the entry fraction is in `run.json` at the end). */
+  layerBlockSparsity: Record<string, number>;
+  /**
+   * Fraction of the blocks whose attention `A` lies outside the clip range `[1 − s, 1/(1 − s)]`,
+   * per pruned layer with a clip (SA++ with `clip_attention`), by layer name; absent otherwise.
+   */
+  layerClippedFraction?: Record<string, number>;
   /** Wall time of this step, in milliseconds. */
   stepMs: number;
 }
@@ -240,8 +254,9 @@ export interface SnapshotLayerInFile extends SnapshotLayerGrid {
 }
 
 /**
- * Block scores and masks of every pruned layer at one step. Scores are the attention
- * `A = N·softmax(L)` for `sapp`, block Frobenius norms divided by their mean otherwise.
+ * Block scores and masks of every pruned layer at one step. Scores are what top-k ranks: the
+ * attention `A = N·softmax(L)` before the clip for `sapp`, block Frobenius norms divided by their
+ * mean otherwise.
  */
 export interface SnapshotEvent {
   type: 'snapshot';

@@ -64,12 +64,14 @@ export function betterEvaluation(a: Evaluation | undefined, b: Evaluation): Eval
 const KNOWN_METRICS = new Set(['loss', 'accuracy', 'log_loss', 'auc']);
 
 /**
- * Support-recovery metrics of a planted teacher (`support_f1` today; whatever else the engine
- * reports beside the loss, accuracy, log-loss and AUC), in the order the run wrote them.
+ * Support-recovery metrics of a planted teacher (`support_precision` and its chance level; whatever else the engine
+ * reports beside the loss, accuracy, log-loss and AUC), in the order the run wrote them; a
+ * `<name>_chance` is the chance level of `<name>`, shown beside it rather than as a metric.
  */
 export function supportMetrics(metrics: FinalMetrics): [string, number][] {
   return Object.entries(metrics).filter(
-    (entry): entry is [string, number] => !KNOWN_METRICS.has(entry[0]) && typeof entry[1] === 'number',
+    (entry): entry is [string, number] =>
+      !KNOWN_METRICS.has(entry[0]) && !entry[0].endsWith('_chance') && typeof entry[1] === 'number',
   );
 }
 
@@ -78,10 +80,12 @@ const METRIC_NAMES: Record<string, string> = {
   accuracy: 'accuracy',
   log_loss: 'log-loss',
   auc: 'AUC',
-  support_f1: 'support F1',
+  support_precision: 'support precision@k',
+  support_precision_chance: 'chance precision@k',
+  support_f1: 'support F1', // runs from before precision@k
 };
 
-/** A metric key as people read it: `support_f1` → `support F1`, `precision_at_k` → `precision at k`. */
+/** A metric key as people read it: `support_precision` → `support precision@k`, `log_loss` → `log-loss`. */
 export function metricName(key: string): string {
   return METRIC_NAMES[key] ?? key.replace(/_/g, ' ');
 }
@@ -246,13 +250,16 @@ export function headlineItems(h: HeadlineInput): HeadlineItem[] {
         value: formatMetric(key, value),
         ...(details.length > 0 && { detail: details.join(' · ') }),
       });
-    for (const [name, v] of supportMetrics(now))
+    for (const [name, v] of supportMetrics(now)) {
+      const chance = (now as unknown as Record<string, number | undefined>)[`${name}_chance`];
       items.push({
         key: 'support',
         label: metricName(name).replace(/^./, (c) => c.toUpperCase()),
         value: v.toFixed(3),
+        ...(chance !== undefined && { detail: `chance ${chance.toFixed(3)}` }),
         hint: `How well the kept blocks recover the planted teacher's support (${name}).`,
       });
+    }
   }
   const sparsity = h.finalSparsity ?? h.progress.globalSparsity;
   if (sparsity !== undefined) {

@@ -67,7 +67,7 @@ export interface SweepInfo {
   runs: SweepRunEntry[];
 }
 
-/** Final metrics a sweep summarises; `accuracy`/`support_f1`/`auc` are better higher, the losses lower. */
+/** Final metrics a sweep summarises; `accuracy`/`support_precision`/`auc` are better higher, the losses lower. */
 export type SweepMetric = keyof FinalMetrics;
 
 /** Mean, sample standard deviation (null with one value) and count of one metric over a cell's runs. */

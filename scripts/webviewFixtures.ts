@@ -25,7 +25,9 @@ function readEvents(runDir: string): RunEvent[] {
 /** A run record without the absolute paths of the machine that made it. */
 function portable(info: RunInfo): RunInfo {
   const inside = relative(process.cwd(), info.experimentFile);
-  return { ...info, experimentFile: inside.startsWith('..') ? basename(inside) : inside };
+  // Other absolute paths (the folders the backend search looked in) relative to the checkout too.
+  const rest = JSON.parse(JSON.stringify(info).replaceAll(JSON.stringify(process.cwd()).slice(1, -1), '.')) as RunInfo;
+  return { ...rest, experimentFile: inside.startsWith('..') ? basename(inside) : inside };
 }
 
 export function compareMessage(runDirs: string[]): HostToWebview {

@@ -43,7 +43,7 @@ export const TEMPLATE_DESCRIPTIONS = {
   sapp: 'SequentialAttention++ on a Fashion-MNIST MLP',
   acdc: 'ACDC baseline on a Fashion-MNIST MLP',
   magnitude: 'Block magnitude pruning on a Fashion-MNIST MLP',
-  teacher: 'SA++ on a planted block-sparse teacher (support F1)',
+  teacher: 'SA++ on a planted block-sparse teacher (support recovery)',
   ctr: 'SA++ on a click-through-rate model (Criteo layout)',
 } as const satisfies Record<ExperimentTemplateKind, string>;
 

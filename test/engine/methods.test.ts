@@ -68,7 +68,7 @@ describe('every pruning method through its table rows (format, schedule, engine)
       const engine = methodEngine(pruning);
       const model = new MaskedModel(SPEC, plan.layers, engine.layerOptions(pruning, schedule), new Rng(1));
       const layer = model.layers[0]!;
-      const policy = new MaskPolicy(pruning, schedule, model);
+      const policy = new MaskPolicy(pruning, schedule, model, 1);
       const rng = new Rng(2);
       let previous: (typeof schedule.phases)[number] | null = null;
       for (const phase of schedule.phases) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { auc, logLoss, maxAssignment, supportF1 } from '../../server/src/engine/metrics';
+import { auc, logLoss, matchedHits, maxAssignment, supportRecovery } from '../../server/src/engine/metrics';
 import { Rng } from '../../server/src/data/random';
 import type { GroundTruthSupport } from '../../server/src/data/dataset';
 
@@ -72,7 +72,7 @@ describe('metrics', () => {
     }
   });
 
-  it('support F1 is 1 for the planted support with its block columns in any order', () => {
+  it('support precision@k is 1 for the planted blocks with their block columns in any order, k below the planted count included', () => {
     for (const seed of [1, 2, 3]) {
       const rng = new Rng(seed);
       const truth = plantedSupport(rng, 8, 16, 0.25);
@@ -80,29 +80,41 @@ describe('metrics', () => {
       const permuted = new Uint8Array(8 * 16);
       for (let r = 0; r < 8; r++)
         for (let c = 0; c < 16; c++) permuted[r * 16 + order[c]!] = truth.support[r * 16 + c]!;
-      assert.equal(supportF1(truth.support, 8, 16, truth), 1);
-      assert.equal(supportF1(permuted, 8, 16, truth), 1);
+      assert.equal(supportRecovery(truth.support, 8, 16, truth)!.precision, 1);
+      assert.equal(supportRecovery(permuted, 8, 16, truth)!.precision, 1);
+      // Only some of the planted blocks kept: still all hits, which F1 could not say.
+      const subset = permuted.slice();
+      for (const i of [...subset.keys()].filter((i) => subset[i] === 1).slice(0, 10)) subset[i] = 0;
+      const recovery = supportRecovery(subset, 8, 16, truth)!;
+      assert.equal(recovery.precision, 1);
+      assert.ok(recovery.chance > 0.25 && recovery.chance < 1, `chance ${recovery.chance}`);
     }
   });
 
-  it('support F1 of random masks stays well below 1, and wrong rows cost what they should', () => {
+  it('the chance level is the mean precision of random masks with as many blocks; a wrong block costs 1/k', () => {
     const rng = new Rng(7);
     const truth = plantedSupport(rng, 8, 16, 0.25);
     const planted = truth.support.reduce((a, b) => a + b, 0);
-    const scores = Array.from({ length: 20 }, () => {
-      const random = new Uint8Array(8 * 16).map(() => (rng.next() < 0.25 ? 1 : 0));
-      return supportF1(random, 8, 16, truth)!;
+    const k = 13;
+    const draws = Array.from({ length: 300 }, () => {
+      const random = new Uint8Array(8 * 16);
+      const order = rng.permutation(8 * 16);
+      for (let i = 0; i < k; i++) random[order[i]!] = 1;
+      return matchedHits(random, 8, 16, truth)! / k;
     });
-    const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
-    assert.ok(mean > 0.2 && mean < 0.75, `chance level ${mean}`);
-    // Dropping one planted cell and keeping one wrong one instead: tp = planted - 1.
+    const mean = draws.reduce((a, d) => a + d, 0) / draws.length;
+    const sd = Math.sqrt(draws.reduce((a, d) => a + (d - mean) ** 2, 0) / (draws.length - 1));
+    const some = new Uint8Array(128).fill(1, 0, k);
+    const chance = supportRecovery(some, 8, 16, truth)!.chance;
+    assert.ok(chance > planted / 128 + 0.2, `matching lifts chance (${chance}) above the planted share`);
+    assert.ok(Math.abs(mean - chance) < 4 * (sd / Math.sqrt(draws.length)) + 0.02, `mean ${mean} chance ${chance}`);
+    // Dropping one planted block and keeping a wrong one instead: one hit fewer (at most).
     const oneWrong = truth.support.slice();
-    const on = oneWrong.indexOf(1);
-    const off = oneWrong.indexOf(0);
+    const [on, off] = [oneWrong.indexOf(1), oneWrong.indexOf(0)];
     oneWrong[on] = 0;
     oneWrong[off] = 1;
-    const f1 = supportF1(oneWrong, 8, 16, truth)!;
-    assert.ok(f1 < 1 && f1 >= (2 * (planted - 1)) / (2 * planted) - 1e-12, `one wrong cell: ${f1}`);
-    assert.equal(supportF1(truth.support, 4, 32, truth), undefined, 'grids differ');
+    const precision = supportRecovery(oneWrong, 8, 16, truth)!.precision;
+    assert.ok(precision < 1 && precision >= (planted - 1) / planted - 1e-12, `one wrong block: ${precision}`);
+    assert.equal(supportRecovery(truth.support, 4, 32, truth), undefined, 'grids differ');
   });
 });

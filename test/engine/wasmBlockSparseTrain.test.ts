@@ -153,7 +153,7 @@ describe('block-sparse training kernels (wasm SIMD)', () => {
     const rng = new Rng(seed + 100);
     for (const l of m.layers) {
       const scores = Float32Array.from({ length: l.grid.blocks }, () => rng.next());
-      m.setMask(l, topKMask(scores, Math.max(1, Math.round(0.4 * l.grid.blocks))));
+      m.setMask(l, topKMask(scores, Math.max(1, Math.round(0.4 * l.grid.blocks)), new Rng(1)));
       tf.tidy(() => l.logits!.assign(tf.mul(random(rng, l.logits!.shape), 0.5)));
     }
     m.kernelMode = mode;
@@ -206,6 +206,7 @@ describe('block-sparse training kernels (wasm SIMD)', () => {
         topKMask(
           Array.from({ length: layer.grid.blocks }, (_, i) => -i),
           Math.round(fraction * layer.grid.blocks),
+          new Rng(1),
         ),
       );
     keep(1);

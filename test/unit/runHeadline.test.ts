@@ -48,8 +48,9 @@ describe('run headline', () => {
     assert.equal(byKey['metric']!.label, 'Accuracy');
     assert.equal(byKey['metric']!.value, `${(100 * final.accuracy!).toFixed(1)}%`);
     assert.equal(byKey['metric']!.detail, `best ${(100 * best.metrics.accuracy!).toFixed(1)}% at step ${best.step}`);
-    assert.equal(byKey['support']!.label, 'Support F1');
-    assert.equal(byKey['support']!.value, final.support_f1!.toFixed(3));
+    assert.equal(byKey['support']!.label, 'Support precision@k');
+    assert.equal(byKey['support']!.value, final.support_precision!.toFixed(3));
+    assert.equal(byKey['support']!.detail, `chance ${final.support_precision_chance!.toFixed(3)}`);
     assert.equal(byKey['sparsity']!.value, `${(100 * run.info.final!.sparsity.global).toFixed(1)}%`);
     assert.equal(byKey['sparsity']!.detail, 'target 75% of blocks');
     assert.equal(byKey['backend']!.value, run.info.backend.name);
@@ -130,10 +131,20 @@ describe('run headline', () => {
     assert.equal(metric.label, 'Log-loss');
     assert.equal(metric.value, '0.4500');
     assert.equal(metric.detail, 'AUC 0.7100');
-    assert.deepEqual(supportMetrics({ loss: 1, accuracy: 0.5, support_f1: 0.9, precision_at_k: 0.8 } as never), [
-      ['support_f1', 0.9],
-      ['precision_at_k', 0.8],
-    ]);
+    assert.deepEqual(
+      supportMetrics({
+        loss: 1,
+        accuracy: 0.5,
+        support_f1: 0.9,
+        precision_at_k: 0.8,
+        precision_at_k_chance: 0.2,
+      } as never),
+      [
+        ['support_f1', 0.9],
+        ['precision_at_k', 0.8],
+      ],
+      'a chance level is not a metric of its own',
+    );
     assert.equal(metricName('precision_at_k'), 'precision at k');
     assert.equal(metricName('support_f1'), 'support F1');
   });

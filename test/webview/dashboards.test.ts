@@ -153,11 +153,19 @@ describe('run panel in Chromium under the webview CSP', () => {
       ]),
     );
     const info = run!.info;
+    const best = run!.events
+      .flatMap((e) => (e.type === 'eval' ? [e] : []))
+      .reduce((a, b) => (b.metrics.accuracy! > a.metrics.accuracy! ? b : a));
+    const m = info.final!.metrics;
     assert.deepEqual(facts, [
       ['status', 'completed', ''],
       ['step', '300/300', ''],
-      ['metric', `${(100 * info.final!.metrics.accuracy!).toFixed(1)}%`, 'best 56.6% at step 200'],
-      ['support', info.final!.metrics.support_f1!.toFixed(3), ''],
+      [
+        'metric',
+        `${(100 * m.accuracy!).toFixed(1)}%`,
+        `best ${(100 * best.metrics.accuracy!).toFixed(1)}% at step ${best.step}`,
+      ],
+      ['support', m.support_precision!.toFixed(3), `chance ${m.support_precision_chance!.toFixed(3)}`],
       ['sparsity', `${(100 * info.final!.sparsity.global).toFixed(1)}%`, 'target 75% of blocks'],
       ['backend', info.backend.name, ''],
     ]);
@@ -250,7 +258,10 @@ describe('run panel in Chromium under the webview CSP', () => {
       (m): m is Extract<WebviewToHost, { type: 'exportCsv' }> => m.type === 'exportCsv',
     );
     const lines = csv.csv.trim().split('\n');
-    assert.match(lines[0]!, /^step,phase,loss,learning_rate,target_sparsity,global_sparsity,sparsity_dense_1,step_ms/);
+    assert.match(
+      lines[0]!,
+      /^step,phase,loss,learning_rate,target_sparsity,global_sparsity,block_sparsity_dense_1,clipped_fraction_dense_1,step_ms/,
+    );
     assert.equal(lines.length, run!.events.filter((e) => e.type === 'step').length + 1);
     await page.getByRole('button', { name: 'Save PNG' }).click();
     const png = await panel.waitForPosted(

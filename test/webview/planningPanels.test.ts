@@ -183,7 +183,7 @@ describe('schedule and compare panels in Chromium under the webview CSP', () => 
       assert.ok(near(s.p, x, y, color, 4), `${message.runs[k]!.info.id} at step ${step}: ${mine.get(step)}`);
     }
 
-    // The table: the fixture's rows, the best accuracy and support F1 marked on the right runs.
+    // The table: the fixture's rows, the best accuracy and support precision marked on the right runs.
     const { columns, rows } = message.table;
     const header = await page.locator('#results thead th').allTextContents();
     assert.deepEqual(header, columns);
@@ -199,7 +199,7 @@ describe('schedule and compare panels in Chromium under the webview CSP', () => 
       return marked;
     };
     const value = (r: number, column: string) => Number.parseFloat(rows[r]![columns.indexOf(column)]!);
-    for (const column of ['accuracy', 'support_f1']) {
+    for (const column of ['accuracy', 'support_precision']) {
       const expected = value(0, column) > value(1, column) ? 0 : 1;
       assert.notEqual(value(0, column), value(1, column), `${column} differs in the fixture`);
       assert.deepEqual(await best(column), [expected], column);

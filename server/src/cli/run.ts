@@ -143,7 +143,7 @@ export async function runCommand({ options, positionals }: ParsedCommand, io: Cl
     if (final) {
       const m = final.metrics;
       io.out(
-        `${info.status}: ${info.step} steps on ${describeBackend(info.backend)}, median step ${info.timing.step_ms_median?.toFixed(1)} ms${byPhaseKind(info)}; accuracy ${m.accuracy !== undefined ? `${(100 * m.accuracy).toFixed(2)}%` : 'n/a'}${m.support_f1 !== undefined ? `, support F1 ${m.support_f1.toFixed(3)}` : ''}; global sparsity ${(100 * final.sparsity.global).toFixed(1)}%`,
+        `${info.status}: ${info.step} steps on ${describeBackend(info.backend)}, median step ${info.timing.step_ms_median?.toFixed(1)} ms${byPhaseKind(info)}; accuracy ${m.accuracy !== undefined ? `${(100 * m.accuracy).toFixed(2)}%` : 'n/a'}${m.support_precision !== undefined ? `, support precision@k ${m.support_precision.toFixed(3)} (chance ${m.support_precision_chance?.toFixed(3)})` : ''}; global sparsity ${(100 * final.sparsity.global).toFixed(1)}%`,
       );
     }
     io.out(`run folder: ${dir}`);

@@ -10,6 +10,7 @@ import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
 // Gradients are opt-in with tfjs-core alone (the `@tensorflow/tfjs` umbrella imports them).
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { BlockGrid } from '../experiment/pruningPlan';
+import type { Rng } from '../data/random';
 import { hasWasmBlockScale, wasmScaleBlocks } from './wasmBlockScale';
 
 /**
@@ -60,11 +61,17 @@ export function blockNorms(kernel: tf.Tensor, grid: BlockGrid): Float32Array {
   });
 }
 
-/** A mask keeping the `k` highest scores among the blocks `allowed` marks (all when absent); ties go to the lower index. */
-export function topKMask(scores: ArrayLike<number>, k: number, allowed?: Uint8Array): Uint8Array {
+/**
+ * A mask keeping the `k` highest scores among the blocks `allowed` marks (all when absent). Exact
+ * ties are broken by a random order drawn from `tieOrder`, never by position: blocks that get the
+ * same updates (no input, or all at the clip) stay exactly tied, and a lower-index rule would keep
+ * the top rows of a layer every time.
+ */
+export function topKMask(scores: ArrayLike<number>, k: number, tieOrder: Rng, allowed?: Uint8Array): Uint8Array {
+  const tieKey = Float64Array.from({ length: scores.length }, () => tieOrder.next());
   const order = Array.from({ length: scores.length }, (_, i) => i)
     .filter((i) => !allowed || allowed[i] === 1)
-    .sort((i, j) => scores[j]! - scores[i]! || i - j);
+    .sort((i, j) => scores[j]! - scores[i]! || tieKey[i]! - tieKey[j]!);
   const mask = new Uint8Array(scores.length);
   for (const i of order.slice(0, k)) mask[i] = 1;
   return mask;

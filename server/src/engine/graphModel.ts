@@ -301,7 +301,7 @@ export class GraphModel implements TrainableModel {
 
   attentionValues(layer: PrunableLayer): Float32Array | null {
     if (!layer.logits) return null;
-    return tf.tidy(() => blockAttention(layer.logits!, this.options.clipDensity).dataSync() as Float32Array);
+    return tf.tidy(() => blockAttention(layer.logits!, null).dataSync() as Float32Array);
   }
 
   namedVariables(): [string, tf.Variable][] {

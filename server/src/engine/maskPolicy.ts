@@ -1,10 +1,14 @@
 /**
  * Moves the block masks of the pruned layers through the phases of the one schedule: the method
  * (engine/methods/) says which move each phase makes; the moves themselves are shared here.
+ * SA++ ranks blocks by their logits `L` (the order of `A = N·softmax(L)` before the clip: the
+ * clip would tie every block at its floor), the other methods by block Frobenius norm; exact ties
+ * go in a random order seeded by the run's seed, the layer and the step.
  */
 import type { PruningConfig } from '../experiment/methods';
 import { keptBlocks, keptBlocksAt, type Phase, type Schedule } from '../experiment/schedule';
 import { blockNorms, countKept, topKMask } from './blockMask';
+import { Rng } from '../data/random';
 import type { PrunableLayer, TrainableModel } from './trainableModel';
 import { methodEngine } from './methods';
 import type { MethodEngine, PrunedMasks } from './methods/methodEngine';
@@ -17,6 +21,8 @@ export class MaskPolicy implements PrunedMasks {
     private readonly pruning: PruningConfig,
     private readonly schedule: Schedule,
     private readonly model: TrainableModel,
+    /** The run's seed: the order of exact ties in the top-k. */
+    private readonly seed: number,
   ) {
     this.method = methodEngine(pruning);
     this.zeroes = this.method.zeroesPruned(pruning);
@@ -36,11 +42,11 @@ export class MaskPolicy implements PrunedMasks {
     for (const layer of this.pruned) this.model.setMask(layer, new Uint8Array(layer.grid.blocks).fill(1));
   }
 
-  keepFinal(previous: Phase | null): void {
+  keepFinal(phase: Phase, previous: Phase | null): void {
     const afterSparsify = previous?.kind === 'sparsify';
     for (const layer of this.pruned) {
       const k = keptBlocks(layer.grid.blocks, this.schedule.sparsity);
-      if (!afterSparsify || countKept(layer.mask!) !== k) this.keep(layer, k, afterSparsify);
+      if (!afterSparsify || countKept(layer.mask!) !== k) this.keep(layer, k, afterSparsify, phase.startStep);
     }
   }
 
@@ -51,7 +57,7 @@ export class MaskPolicy implements PrunedMasks {
       const target = last
         ? keptBlocks(layer.grid.blocks, this.schedule.sparsity)
         : keptBlocksAt(this.schedule, step, layer.grid.blocks);
-      if (target < countKept(layer.mask!)) this.keep(layer, target, true);
+      if (target < countKept(layer.mask!)) this.keep(layer, target, true, step);
     }
   }
 
@@ -65,8 +71,9 @@ export class MaskPolicy implements PrunedMasks {
       : blockNorms(layer.kernel, layer.grid);
   }
 
-  private keep(layer: PrunableLayer, k: number, amongKept: boolean): void {
-    const mask = topKMask(this.scores(layer), k, amongKept ? layer.mask! : undefined);
+  private keep(layer: PrunableLayer, k: number, amongKept: boolean, step: number): void {
+    const ties = Rng.from(this.seed, 'top-k ties', layer.name, step);
+    const mask = topKMask(this.scores(layer), k, ties, amongKept ? layer.mask! : undefined);
     this.model.setMask(layer, mask);
     if (this.zeroes) this.model.zeroMaskedWeights(layer);
   }

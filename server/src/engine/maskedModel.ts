@@ -393,10 +393,13 @@ export class MaskedModel implements TrainableModel {
     tf.tidy(() => layer.kernel.assign(scaleBlocks(layer.kernel, layer.maskTensor!, layer.grid)));
   }
 
-  /** The attention `A` of a layer as a plain array (row-major over the grid). */
+  /**
+   * The attention `A = N·softmax(L)` of a layer as a plain array (row-major over the grid), before
+   * the clip: the order top-k ranks by, which the clip would flatten at its bounds.
+   */
   attentionValues(layer: KernelLayer): Float32Array | null {
     if (!layer.logits) return null;
-    return tf.tidy(() => blockAttention(layer.logits!, this.options.clipDensity).dataSync() as Float32Array);
+    return tf.tidy(() => blockAttention(layer.logits!, null).dataSync() as Float32Array);
   }
 
   /**

@@ -48,6 +48,7 @@ export type InitialWeights = Map<string, Float32Array>;
 export interface TrainableModel {
   /** Every layer with a prunable kernel matrix, in network order (pruned or not). */
   readonly layers: PrunableLayer[];
+  readonly options: MaskedModelOptions;
   /** Tensors of one batch (the caller disposes them). */
   inputFromBatch(batch: ExampleBatch): ModelInput;
   /** Logits `[batch, outputs]`. */
@@ -59,7 +60,10 @@ export interface TrainableModel {
   setMask(layer: PrunableLayer, mask: Uint8Array): void;
   /** Sets the weights of the masked-out blocks of a layer to zero (`pruned_weights: zero`). */
   zeroMaskedWeights(layer: PrunableLayer): void;
-  /** The attention `A` of a layer, row-major over its grid; null without logits. */
+  /**
+   * The attention `A = N·softmax(L)` of a layer before the clip, row-major over its grid (the
+   * order top-k ranks by, which the clip would flatten at its bounds); null without logits.
+   */
   attentionValues(layer: PrunableLayer): Float32Array | null;
   /** Every variable under a stable name (`dense_1/kernel`, `dense_1/logits`, `bn/moving_mean`), for checkpoints. */
   namedVariables(): [string, tf.Variable][];

@@ -1,9 +1,10 @@
 /**
  * The training loop: it walks the one phase schedule step by step, re-creates the optimizer at
- * every phase boundary (spec §1.4), lets the method's mask policy move the masks, applies the
- * global learning rate and decoupled weight decay (weights and SA++ logits), and reports events.
- * Only the scalar loss (every `log_every` steps) and the masks (when a policy needs top-k) come
- * back from the backend.
+ * every phase boundary unless `pruning.reset_optimizer` is off (spec §1.4), lets the method's mask
+ * policy move the masks, applies the global learning rate and the weight decay on the weights and
+ * SA++ logits (coupled ℓ2 in the gradient, or decoupled after the step), and reports events. Only
+ * the scalar loss (every `log_every` steps) and the masks (when a policy needs top-k) come back
+ * from the backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { FinalMetrics, RunEvent, SnapshotLayerOf, SnapshotScoreKind } from '@protocol';
@@ -12,7 +13,7 @@ import { learningRateAt, phaseAt, targetSparsityAt, type Phase, type Schedule } 
 import { blockNorms } from './blockMask';
 import type { Dataset, ExampleBatch } from '../data/dataset';
 import type { ModelInput, PrunableLayer, TrainableModel } from './trainableModel';
-import { auc, logLoss, maskSparsity, modelSupportF1 } from './metrics';
+import { auc, clippedFraction, logLoss, maskSparsity, modelSupportRecovery } from './metrics';
 import { MaskPolicy } from './maskPolicy';
 import { methodEngine } from './methods';
 import { deriveSeed } from '../data/random';
@@ -174,7 +175,7 @@ function labelTensor(dataset: Dataset, batch: ExampleBatch): tf.Tensor {
   );
 }
 
-/** Held-out metrics: loss and accuracy (classification) or log-loss and AUC (CTR); support F1 on teacher data. */
+/** Held-out metrics: loss and accuracy (classification) or log-loss and AUC (CTR); support recovery on teacher data. */
 export async function evaluate(model: TrainableModel, dataset: Dataset): Promise<FinalMetrics> {
   let lossSum = 0;
   let correct = 0;
@@ -218,8 +219,11 @@ export async function evaluate(model: TrainableModel, dataset: Dataset): Promise
     metrics = { loss: ll, log_loss: ll, auc: auc(probabilities, clicks) };
   } else metrics = { loss: lossSum / Math.max(1, n), accuracy: correct / Math.max(1, n) };
   if (dataset.groundTruth) {
-    const f1 = modelSupportF1(model, dataset.groundTruth);
-    if (f1 !== undefined) metrics.support_f1 = f1;
+    const recovery = modelSupportRecovery(model, dataset.groundTruth);
+    if (recovery) {
+      metrics.support_precision = recovery.precision;
+      metrics.support_precision_chance = recovery.chance;
+    }
   }
   return metrics;
 }
@@ -261,13 +265,11 @@ export async function train(
   schedule: Schedule,
   options: TrainOptions,
 ): Promise<TrainResult> {
-  const policy = new MaskPolicy(config.pruning, schedule, model);
+  const policy = new MaskPolicy(config.pruning, schedule, model, config.seed);
   const score = methodEngine(config.pruning).score;
-  const weightDecay = config.training.weight_decay;
-  const logitDecay = config.training.logit_weight_decay ?? weightDecay;
-  const decayed = model.decayedWeights();
-  const logits = model.logitVariables();
-  const variables = [...model.weights(), ...logits];
+  const decay = weightDecayTerms(config, model);
+  const variables = [...model.weights(), ...model.logitVariables()];
+  const clipped = model.layers.filter((l) => l.pruned && l.logits && model.options.clipDensity !== null);
   const resume = options.resume;
   const batches = trainingBatches(config, dataset, resume?.step ?? 0);
   const stepMs: number[] = resume ? [...resume.stepMs] : [];
@@ -327,9 +329,11 @@ export async function train(
       const current = phaseAt(schedule, step);
       if (current !== phase) {
         if (phase) await saveCheckpoint(step);
-        // A fresh optimizer (moments and step count) at every phase boundary.
-        optimizer?.dispose();
-        optimizer = null;
+        // A fresh optimizer (moments and step count) at every phase boundary, unless asked to keep it.
+        if (config.pruning.reset_optimizer) {
+          optimizer?.dispose();
+          optimizer = null;
+        }
         policy.enterPhase(current, phase);
         phase = current;
         options.onEvent({
@@ -353,18 +357,17 @@ export async function train(
       const input = model.inputFromBatch(batch);
       const labels = labelTensor(dataset, batch);
       const context = { training: true, step };
-      const lossTensor = optimizer.minimize(
+      const lossTensor = optimizationStep(
+        optimizer,
         () => batchLoss(dataset, labels, model.forward(input, context)),
-        log,
         variables,
+        decay,
+        lr,
+        log,
       );
       disposeInput(input);
       labels.dispose();
       model.commitBatchStats();
-      tf.tidy(() => {
-        if (weightDecay > 0) for (const k of decayed) k.assign(k.mul(1 - lr * weightDecay));
-        if (logitDecay > 0) for (const l of logits) l.assign(l.mul(1 - lr * logitDecay));
-      });
       let loss = NaN;
       if (lossTensor) {
         loss = (await lossTensor.data())[0]!;
@@ -386,7 +389,10 @@ export async function train(
           learningRate: lr,
           targetSparsity: targetSparsityAt(schedule, step),
           globalSparsity: sparsity.global,
-          layerSparsity: sparsity.layers,
+          layerBlockSparsity: sparsity.blockSparsity,
+          ...(clipped.length > 0 && {
+            layerClippedFraction: Object.fromEntries(clipped.map((l) => [l.name, clippedFraction(model.attentionValues(l), model.options.clipDensity)])),
+          }),
           stepMs: stepMs[stepMs.length - 1]!,
         });
       }
@@ -411,6 +417,59 @@ export async function train(
 }
 
 const YIELD_EVERY_MS = 50;
+
+/** Weight decay as the trainer applies it: the variables and coefficient of each term, and how. */
+interface WeightDecayTerms {
+  mode: ExperimentConfig['training']['weight_decay_mode'];
+  terms: { variables: tf.Variable[]; coefficient: number }[];
+}
+
+function weightDecayTerms(config: ExperimentConfig, model: TrainableModel): WeightDecayTerms {
+  const { weight_decay: weights, logit_weight_decay: logits, weight_decay_mode: mode } = config.training;
+  return {
+    mode,
+    terms: [
+      { variables: model.decayedWeights(), coefficient: weights },
+      { variables: model.logitVariables(), coefficient: logits ?? weights },
+    ].filter((t) => t.coefficient > 0 && t.variables.length > 0),
+  };
+}
+
+/**
+ * One optimizer update of `variables` on `loss`, with the weight decay: coupled, `λ·w` joins each
+ * decayed variable's gradient before the optimizer sees it (the gradient of `(λ/2)·‖w‖²`);
+ * decoupled, the variables shrink by `1 − lr·λ` after the update. Returns the loss when asked.
+ */
+function optimizationStep(
+  optimizer: tf.Optimizer,
+  loss: () => tf.Scalar,
+  variables: tf.Variable[],
+  decay: WeightDecayTerms,
+  lr: number,
+  returnLoss: boolean,
+): tf.Scalar | null {
+  if (decay.mode === 'decoupled' || decay.terms.length === 0) {
+    const value = optimizer.minimize(loss, returnLoss, variables);
+    if (decay.mode === 'decoupled')
+      tf.tidy(() => {
+        for (const { variables: decayed, coefficient } of decay.terms)
+          for (const v of decayed) v.assign(v.mul(1 - lr * coefficient));
+      });
+    return value;
+  }
+  const { value, grads } = optimizer.computeGradients(loss, variables);
+  const regularised = tf.tidy(() => {
+    const out: tf.NamedTensorMap = { ...grads };
+    for (const { variables: decayed, coefficient } of decay.terms)
+      for (const v of decayed) out[v.name] = tf.add(grads[v.name]!, tf.mul(v, coefficient));
+    return out;
+  });
+  optimizer.applyGradients(regularised);
+  tf.dispose([grads, regularised]);
+  if (returnLoss) return value;
+  value.dispose();
+  return null;
+}
 
 /** Block scores for snapshots: the attention `A`, or block norms over their mean (the method's `score`). */
 function blockScores(model: TrainableModel, layer: PrunableLayer, score: SnapshotScoreKind): Float32Array {

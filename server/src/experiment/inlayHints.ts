@@ -1,8 +1,8 @@
 /**
  * Inlay hints: after `block`, the blocks and kept blocks of each pruned layer; after `sparsity`,
- * the resulting global sparsity; after each schedule fraction, the steps it becomes, and after
- * `schedule` by how much they miss the run's steps when they do not add up to 1; after `sweep:`,
- * the number of runs.
+ * the resulting global sparsity; after each schedule fraction, the steps it becomes (for
+ * `sparse_share`, the sparse steps of each cycle), and after `schedule` by how much they miss the
+ * run's steps when they do not add up to 1; after `sweep:`, the number of runs.
  */
 import { isRecord } from './jsonSchema';
 import { methodFormat } from './methods';
@@ -58,9 +58,20 @@ export function inlayHints(result: ValidationResult, fromLine = 0, toLine = Numb
     // With fractions that do not add up, the steps are the fractions as written (which is what
     // the hover and the diagnostic say too), and the schedule key says by how much they miss.
     const sumProblem = result.diagnostics.find((d) => d.code === 'schedule-sum');
+    const pruning = analysis.config.pruning;
+    const cycle = 'schedule' in pruning && 'cycle' in pruning.schedule ? pruning.schedule.cycle : undefined;
     for (const key of Object.keys(written)) {
       const value = written[key];
       if (typeof value !== 'number' || key === 'cycles') continue;
+      // `sparse_share` is a share of each cycle, not of all steps.
+      if (key === 'sparse_share') {
+        if (cycle !== undefined)
+          after(
+            ['pruning', 'schedule', key],
+            ` ${Math.round(value * cycle * schedule.totalSteps)} steps of each cycle`,
+          );
+        continue;
+      }
       const steps = Math.round(value * schedule.totalSteps);
       const label = key === 'cycle' ? `${steps} steps each` : `${steps} steps`;
       after(['pruning', 'schedule', key], ` ${label}${sumProblem ? ' as written' : ''}`);

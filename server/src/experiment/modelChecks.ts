@@ -310,7 +310,13 @@ function scheduleDiagnostics(analysis: ExperimentAnalysis, doc: ExperimentDocume
               {
                 title: `Renormalise the ${split.key} to add up to 1`,
                 edits: [
-                  { range: doc.range(span), newText: `[${split.parts.map((x) => round(x / splitSum)).join(', ')}]` },
+                  {
+                    range: doc.range(span),
+                    newText: `[${roundedShares(
+                      split.parts.map((x) => x / splitSum),
+                      split.parts.map(() => 1),
+                    ).join(', ')}]`,
+                  },
                 ],
                 preferred: true,
               },
@@ -359,21 +365,44 @@ function round(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
 
+/**
+ * Shares rounded to 6 decimals whose weighted sum is 1 within `FRACTION_TOLERANCE`: each rounds on
+ * its own and the last one of weight 1 takes the remainder (three thirds become 0.333333,
+ * 0.333333, 0.333334, not three 0.333333 that miss 1 by 1e-6 and keep the warning).
+ */
+function roundedShares(shares: number[], weights: number[]): number[] {
+  const rounded = shares.map(round);
+  const last = weights.lastIndexOf(1);
+  if (last < 0) return rounded;
+  const others = rounded.reduce((sum, v, i) => (i === last ? sum : sum + weights[i]! * v), 0);
+  rounded[last] = round(1 - others);
+  return rounded;
+}
+
 /** Scales every written fraction of the schedule so they add up to 1; adds the defaulted ones. */
 function renormaliseFix(
   doc: ExperimentDocument,
   schedulePath: ConfigPath,
   schedule: Record<string, unknown>,
-  parts: { key: string }[],
+  parts: { key: string; value: number }[],
   sum: number,
 ): Fix | undefined {
   if (sum <= 0) return undefined;
   const edits: TextEdit[] = [];
   const missing: string[] = [];
-  for (const { key } of parts) {
-    const configured = schedule[key];
-    if (typeof configured !== 'number') continue;
-    const newValue = round(configured / sum);
+  // A part's value may stand for several equal lengths (`cycle` counts `cycles` times).
+  const configured = parts.map(({ key }) => schedule[key]);
+  const weights = parts.map((p, i) => {
+    const one = configured[i];
+    return typeof one === 'number' && one > 0 ? p.value / one : 1;
+  });
+  const values = roundedShares(
+    configured.map((v) => (typeof v === 'number' ? v / sum : 0)),
+    weights.map((w) => Math.round(w * 1e9) / 1e9),
+  );
+  for (const [i, { key }] of parts.entries()) {
+    if (typeof configured[i] !== 'number') continue;
+    const newValue = values[i]!;
     const span = doc.locate([...schedulePath, key])?.value;
     if (span) edits.push({ range: doc.range(span), newText: String(newValue) });
     else missing.push(`${key}: ${newValue}`);

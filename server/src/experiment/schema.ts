@@ -132,7 +132,7 @@ export const CriteoData = z.strictObject({
 export const TeacherData = z.strictObject({
   source: tag(
     'teacher',
-    'A planted teacher: a random MLP whose first layer is block-sparse. Its true block support is known, so runs report support-recovery F1.',
+    'A planted teacher: a random MLP whose first layer is block-sparse. Its true block support is known, so runs report support recovery: precision@k of the kept blocks beside its chance level.',
   ),
   input_dim: doc(int(1, 100_000), 'Input features; inputs are `N(0, I)`.').default(64),
   hidden: doc(int(1, 100_000), 'Width of the teacher (and student) hidden layer.').default(128),
@@ -298,11 +298,20 @@ export const TrainingSchema = z.strictObject({
   momentum: doc(z.number().min(0).lt(1), 'Momentum coefficient of the `momentum` optimizer.').default(0.9),
   weight_decay: doc(
     z.number().min(0).lt(1),
-    'Decoupled weight decay on the weights: after each step `w -= learning_rate * weight_decay * w`.',
-  ).default(0.0001),
+    'Weight decay `λ` on the kernels and embedding tables (not biases or batch-norm parameters); how it acts is `weight_decay_mode`. The default (coupled, 1e-3) raised SA++ on the planted teacher by 2.3 and 3.2 pp at 75% and 90% sparsity against no decay (docs/reproduction.md).',
+  ).default(0.001),
+  weight_decay_mode: documentedEnum(
+    {
+      coupled:
+        "An ℓ2 penalty `(λ/2)·‖w‖²` in the loss: `λ·w` is added to the gradient the optimizer sees (Adam normalises it with the rest). This is the penalty of the paper's Lemma 2.1, whose `exp(L_b)·W_b` masks with ℓ2 on `W` and on the logits `L` act as a group log-sum penalty on the blocks; it also pulls logits that get no gradient of their own back to 0.",
+      decoupled:
+        'AdamW-style: after each step `w ← w·(1 − learning_rate·λ)`, outside the optimizer. It shrinks by `learning_rate·λ` per step whatever the gradients are, so `λ` must be near `1/(learning_rate·steps)` to matter; on the planted teacher no `λ` up to 0.1 moved accuracy by more than 0.4 pp.',
+    },
+    'How `weight_decay` and `logit_weight_decay` act.',
+  ).default('coupled'),
   logit_weight_decay: doc(
     z.number().min(0).lt(1),
-    'Weight decay on the attention logits of `sapp` (the paper: it helps a lot). Default: `weight_decay`.',
+    "Weight decay `λ_L` on the block logits `L` of `sapp` (the paper: weight decay helps a lot, even on the attention logits; Lemma 2.1's ℓ2 on `L`), acting as `weight_decay_mode` says. Default: `weight_decay`. On the planted teacher the gain came from the decay on the kernels: `λ_L` from 0 to 1e-2 moved accuracy by less than the seed noise.",
   ).optional(),
   eval_every: doc(
     int(0, MAX_STEPS),

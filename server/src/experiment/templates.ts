@@ -9,7 +9,7 @@ export const TEMPLATE_TITLES = {
   sapp: 'SequentialAttention++ on a Fashion-MNIST MLP (90% of 8x8 blocks)',
   acdc: 'ACDC baseline on a Fashion-MNIST MLP',
   magnitude: 'Block magnitude pruning on a Fashion-MNIST MLP',
-  teacher: 'SA++ on a planted block-sparse teacher (reports support F1)',
+  teacher: 'SA++ on a planted block-sparse teacher (reports support recovery)',
   ctr: "SA++ on a click-through-rate model (the paper's Criteo setup, synthetic data)",
 } as const satisfies Record<ExperimentTemplateKind, string>;
 
@@ -115,6 +115,12 @@ pruning:
   sparsity: 0.9
   block: 8
   layers: [dense_1]
+  schedule: # the paper's Criteo schedule (spec §5.16): 20% dense, 10 cycles, 20% final sparse
+    dense_warmup: 0.2
+    cycles: 10
+    cycle: 0.06
+    extension: 0
+    final_sparse: 0.2
 `,
 };
 

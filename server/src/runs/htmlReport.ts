@@ -138,7 +138,7 @@ export function renderReport(run: LoadedRun): string {
   ];
   const layerRows = (info.final?.sparsity.layers ?? []).map(
     (l) =>
-      markup`<tr><td>${l.name}</td><td>${l.pruned ? 'pruned' : 'dense'}</td><td>${l.keptBlocks}/${l.blocks}</td><td>${pct(l.sparsity)}</td></tr>`,
+      markup`<tr><td>${l.name}</td><td>${l.pruned ? 'pruned' : 'dense'}</td><td>${l.keptBlocks}/${l.blocks}</td><td>${pct(l.blockSparsity)}</td><td>${pct(l.entrySparsity)}</td></tr>`,
   );
   const heatmaps = snapshot
     ? readSnapshot(run.dir, snapshot).map((l) => heatmap(l.name, l.gridRows, l.gridCols, l.scores, l.mask))
@@ -159,7 +159,12 @@ export function renderReport(run: LoadedRun): string {
     ],
     ['steps', `${info.step} / ${info.totalSteps}`],
     ['final accuracy', m?.accuracy !== undefined ? pct(m.accuracy) : 'n/a'],
-    ['support F1', m?.support_f1 !== undefined ? m.support_f1.toFixed(3) : 'n/a'],
+    [
+      'support precision@k',
+      m?.support_precision !== undefined
+        ? `${m.support_precision.toFixed(3)} (chance ${m.support_precision_chance?.toFixed(3) ?? 'n/a'})`
+        : 'n/a',
+    ],
     ['global sparsity', info.final ? pct(info.final.sparsity.global) : 'n/a'],
     ['median step', info.timing.step_ms_median !== null ? `${info.timing.step_ms_median.toFixed(1)} ms` : 'n/a'],
     ['config hash', info.configHash.slice(0, 16)],
@@ -172,7 +177,7 @@ export function renderReport(run: LoadedRun): string {
 <h1>${info.name} <small>(${info.id})</small></h1>
 <table>${facts.map(([k, v]) => markup`<tr><th>${k}</th><td>${v}</td></tr>`)}</table>
 <h2>Curves</h2>${charts}
-<h2>Per-layer sparsity</h2><table><tr><th>layer</th><th>status</th><th>kept blocks</th><th>zero weights</th></tr>${layerRows}</table>
+<h2>Per-layer sparsity</h2><table><tr><th>layer</th><th>status</th><th>kept blocks</th><th>block sparsity (masked blocks)</th><th>entry sparsity (zero weights)</th></tr>${layerRows}</table>
 <h2>Final block importance${snapshot ? markup` (step ${snapshot.step}, ${snapshot.score})` : ''}</h2>${heatmaps}
 </body></html>
 `.text;

@@ -19,7 +19,8 @@ export function comparisonRows(runs: LoadedRun[]): ComparisonRow[] {
       accuracy: m?.accuracy ?? null,
       log_loss: m?.log_loss ?? null,
       auc: m?.auc ?? null,
-      support_f1: m?.support_f1 ?? null,
+      support_precision: m?.support_precision ?? null,
+      support_precision_chance: m?.support_precision_chance ?? null,
       global_sparsity: info.final?.sparsity.global ?? null,
       step_ms: info.timing.step_ms_median,
       backend: info.backend.name,
@@ -27,11 +28,11 @@ export function comparisonRows(runs: LoadedRun[]): ComparisonRow[] {
   });
 }
 
-/** A cell as text: fractions as percentages, losses and F1 to 4 places. */
+/** A cell as text: fractions as percentages, losses, AUC and support precision to 4 places. */
 export function formatCell(key: string, v: string | number | null | undefined): string {
   if (v === null || v === undefined) return '-';
   if (typeof v !== 'number') return String(v);
-  if (key === 'log_loss' || key === 'support_f1' || key === 'auc') return v.toFixed(4);
+  if (key === 'log_loss' || key === 'auc' || key.startsWith('support_precision')) return v.toFixed(4);
   if (key === 'accuracy' || key === 'global_sparsity') return `${(100 * v).toFixed(2)}%`;
   if (key === 'step_ms') return v.toFixed(1);
   return String(v);

@@ -35,7 +35,7 @@ import { megabytes, type DownloadOptions, type FashionMnistPlaces } from '../dat
 import { MaskedModel } from '../engine/maskedModel';
 import { GraphModel } from '../engine/graphModel';
 import type { TrainableModel } from '../engine/trainableModel';
-import { maskSparsity, maskedEntries } from '../engine/metrics';
+import { maskSparsity } from '../engine/metrics';
 import { builtInNetworkSpec } from '../engine/networkSpec';
 import { describeResnet, describeTfjsModel } from '../experiment/modelShape';
 import type { GraphShape } from '../experiment/graphShape';
@@ -379,7 +379,8 @@ async function execute(
         global: sparsity.global,
         layers: model.layers.map((l) => ({
           name: l.name,
-          sparsity: l.mask ? maskedEntries(l.grid, l.mask) / (l.grid.rows * l.grid.cols) : 0,
+          blockSparsity: sparsity.blockSparsity[l.name] ?? 0,
+          entrySparsity: sparsity.entrySparsity[l.name] ?? 0,
           blocks: l.grid.blocks,
           keptBlocks: l.mask ? l.mask.reduce((a, b) => a + b, 0) : l.grid.blocks,
           pruned: l.pruned,

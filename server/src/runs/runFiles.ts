@@ -25,7 +25,8 @@ const finalMetrics = z.looseObject({
   accuracy: fraction.optional(),
   log_loss: z.number().optional(),
   auc: fraction.optional(),
-  support_f1: fraction.optional(),
+  support_precision: fraction.optional(),
+  support_precision_chance: fraction.optional(),
 });
 
 const RunInfoSchema = z.looseObject({
@@ -67,7 +68,8 @@ const RunInfoSchema = z.looseObject({
         layers: z.array(
           z.looseObject({
             name: z.string(),
-            sparsity: fraction,
+            blockSparsity: fraction,
+            entrySparsity: fraction,
             blocks: count,
             keptBlocks: count,
             pruned: z.boolean(),
@@ -102,7 +104,8 @@ const RunEventSchema = z.discriminatedUnion('type', [
     learningRate: z.number(),
     targetSparsity: fraction,
     globalSparsity: fraction,
-    layerSparsity: z.record(z.string(), fraction),
+    layerBlockSparsity: z.record(z.string(), fraction),
+    layerClippedFraction: z.record(z.string(), fraction).optional(),
     stepMs: z.number().min(0),
   }),
   z.looseObject({ type: z.literal('eval'), step: count, metrics: finalMetrics }),
@@ -160,9 +163,40 @@ function parseJson(text: string, file: string): unknown {
   }
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Run folders written before per-layer sparsity was named by what it counts: a layer's `sparsity`
+ * was its entry fraction (the block fraction follows from its kept blocks), a step's
+ * `layerSparsity` its block fractions. Read as today's fields, so old runs still open and compare.
+ */
+function upgradeRunInfo(json: unknown): unknown {
+  const layers =
+    isObject(json) && isObject(json['final']) && isObject(json['final']['sparsity'])
+      ? json['final']['sparsity']['layers']
+      : undefined;
+  if (Array.isArray(layers))
+    for (const l of layers)
+      if (isObject(l) && 'sparsity' in l && !('entrySparsity' in l)) {
+        l['entrySparsity'] = l['sparsity'];
+        if (typeof l['blocks'] === 'number' && typeof l['keptBlocks'] === 'number' && l['blocks'] > 0)
+          l['blockSparsity'] = 1 - l['keptBlocks'] / l['blocks'];
+        delete l['sparsity'];
+      }
+  return json;
+}
+
+function upgradeRunEvent(json: unknown): unknown {
+  if (isObject(json) && json['type'] === 'step' && 'layerSparsity' in json && !('layerBlockSparsity' in json)) {
+    json['layerBlockSparsity'] = json['layerSparsity'];
+    delete json['layerSparsity'];
+  }
+  return json;
+}
+
 /** `run.json`, checked: refused with the file and the field when it does not hold a run. */
 export function parseRunInfo(text: string, file: string): RunInfo {
-  const parsed = RunInfoSchema.safeParse(parseJson(text, file));
+  const parsed = RunInfoSchema.safeParse(upgradeRunInfo(parseJson(text, file)));
   if (!parsed.success) throw refuse(file, parsed.error);
   const info = parsed.data as RunInfo;
   if (info.step > info.totalSteps)
@@ -173,7 +207,7 @@ export function parseRunInfo(text: string, file: string): RunInfo {
 /** One line of `metrics.jsonl` (1-based `line`), checked. */
 export function parseRunEvent(text: string, file: string, line: number): RunEvent {
   const where = `${file}:${line}`;
-  const parsed = RunEventSchema.safeParse(parseJson(text, where));
+  const parsed = RunEventSchema.safeParse(upgradeRunEvent(parseJson(text, where)));
   if (!parsed.success) throw refuse(where, parsed.error);
   return parsed.data as RunEvent;
 }

@@ -14,7 +14,8 @@ const METRIC_LABELS: Record<SweepMetric, string> = {
   accuracy: 'accuracy',
   auc: 'AUC',
   log_loss: 'log-loss',
-  support_f1: 'support F1',
+  support_precision: 'support precision@k',
+  support_precision_chance: 'chance precision@k',
   loss: 'loss',
 };
 

@@ -42,7 +42,7 @@ export function liveStatus(entry: SweepRunEntry, info: RunInfo | undefined): Swe
 }
 
 /** Metrics in the order tables show them; the first present is the default. */
-const METRIC_ORDER: SweepMetric[] = ['accuracy', 'auc', 'log_loss', 'support_f1', 'loss'];
+const METRIC_ORDER: SweepMetric[] = ['accuracy', 'auc', 'log_loss', 'support_precision', 'loss'];
 
 export function higherIsBetter(metric: SweepMetric): boolean {
   return metric !== 'log_loss' && metric !== 'loss';

@@ -55,7 +55,34 @@ describe('quick fixes: applying the fix removes the diagnostic', () => {
     assert.ok(s.method === 'sapp');
     const sum =
       s.schedule.dense_warmup + s.schedule.cycles * s.schedule.cycle + s.schedule.extension + s.schedule.final_sparse;
-    assert.ok(Math.abs(sum - 1) < 1e-5, String(sum));
+    assert.ok(Math.abs(sum - 1) < 1e-6, String(sum));
+    assert.ok(!after.diagnostics.some((d) => d.code === 'schedule-sum'), 'the warning is gone');
+  });
+
+  it('a split or schedule whose shares round to 6 decimals still adds up to 1 after the fix (the remainder goes to the last part)', () => {
+    const host = hostFor('/tmp/x.prune.yaml');
+    const text = (schedule: string) =>
+      `version: 1\nname: x\ndata:\n  source: teacher\nmodel:\n  kind: mlp\npruning:\n  method: sapp\n  sparsity: 0.5\n  layers: [dense_1]\n  schedule:\n${schedule}`;
+    for (const [schedule, written] of [
+      ['    split: [0.5, 0.5, 0.5]\n', /split: \[0\.333333, 0\.333333, 0\.333334\]$/m],
+      [
+        '    dense_warmup: 0.1\n    cycles: 3\n    cycle: 0.1\n    extension: 0\n    final_sparse: 0.2\n',
+        /final_sparse: 0\.333332$/m,
+      ],
+    ] as const) {
+      const before = validateExperiment(text(schedule), host);
+      const fix = before.diagnostics.find((d) => d.code === 'schedule-sum')?.fixes[0];
+      assert.ok(fix, schedule);
+      const lines = new LineIndex(text(schedule));
+      const fixed = applyEdits(text(schedule), fix.edits, (p) => lines.offsetAt(p));
+      assert.match(fixed, written);
+      const after = validateExperiment(fixed, host);
+      assert.deepEqual(
+        after.diagnostics.filter((d) => d.code === 'schedule-sum').map((d) => d.message),
+        [],
+        `${schedule} → ${fixed}`,
+      );
+    }
   });
 
   it('a cycle split that does not add up is flagged on `split` and renormalised; the ablation has no split', () => {

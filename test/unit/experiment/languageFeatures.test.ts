@@ -181,4 +181,13 @@ describe('document symbols and inlay hints', () => {
     assert.equal(hintOn('dense_warmup:'), ' 300 steps');
     assert.equal(hintOn('cycle:'), ' 300 steps each');
   });
+
+  it('says `sparse_share` is a share of each cycle: the sparse steps of one cycle', () => {
+    const acdc = join(SAMPLES_DIR, 'fashion-mlp-acdc.prune.yaml');
+    const text = readFileSync(acdc, 'utf8');
+    const hints = inlayHints(validateExperiment(text, hostFor(acdc)));
+    const lines = text.split('\n');
+    const hint = hints.find((h) => lines[h.position.line]!.trimStart().startsWith('sparse_share:'))?.label;
+    assert.equal(hint, ' 150 steps of each cycle');
+  });
 });

@@ -61,10 +61,11 @@ describe('compare panel state', () => {
   it('the best value of each metric column: highest accuracy, lowest log-loss, none when equal or no metric', () => {
     const best = bestRows(message.table);
     const column = (key: string) => message.table.columns.indexOf(key);
-    // In the fixture the sapp run has the higher accuracy, the magnitude run the higher support F1,
-    // both the same sparsity, and neither a log-loss.
+    // In the fixture the sapp run has the higher accuracy and support precision, both the same
+    // sparsity and chance level, and neither a log-loss.
     assert.equal(best[column('accuracy')], 0);
-    assert.equal(best[column('support_f1')], 1);
+    assert.equal(best[column('support_precision')], 0);
+    assert.equal(best[column('support_precision_chance')], undefined, 'chance is not a result to win');
     assert.equal(best[column('run')], undefined);
     assert.equal(best[column('global_sparsity')], undefined);
     assert.equal(best[column('log_loss')], undefined, "'-' cells are no values");

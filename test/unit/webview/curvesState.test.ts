@@ -33,14 +33,25 @@ describe('run panel curves', () => {
       lines.sparsity.map((l) => [l.label, l.color, l.data.length, l.style?.order, l.style?.borderWidth]),
       [
         ['target', 'target', stepEvents.length, 0, 2],
-        ['layer dense_1', 1, stepEvents.length, 1, 4],
+        ['layer dense_1 (blocks)', 1, stepEvents.length, 1, 4],
+        ['clipped dense_1', 1, stepEvents.length, 0, 1],
         ['global (all kernels)', 0, stepEvents.length, 2, 6],
       ],
     );
     assert.deepEqual(lines.sparsity[0]!.style?.borderDash, [6, 4]);
+    assert.deepEqual(lines.sparsity[2]!.style?.borderDash, [2, 3], 'the clipped fraction dotted');
+    assert.deepEqual(
+      lines.sparsity[3]!.data,
+      stepEvents.map((e) => ({ x: e.step, y: e.globalSparsity })),
+    );
+    assert.deepEqual(
+      lines.sparsity[1]!.data,
+      stepEvents.map((e) => ({ x: e.step, y: e.layerBlockSparsity['dense_1'] })),
+    );
     assert.deepEqual(
       lines.sparsity[2]!.data,
-      stepEvents.map((e) => ({ x: e.step, y: e.globalSparsity })),
+      stepEvents.map((e) => ({ x: e.step, y: e.layerClippedFraction!['dense_1'] })),
+      'the fraction of blocks whose attention is clipped',
     );
     assert.deepEqual(
       lines.loss.map((l) => [l.label, l.data.length, l.style?.hidden ?? false]),
@@ -174,7 +185,7 @@ describe('run panel curves', () => {
     const csv = state.toCsv().trimEnd().split('\n');
     assert.equal(
       csv[0],
-      'step,phase,loss,learning_rate,target_sparsity,global_sparsity,sparsity_dense_1,step_ms,eval_loss,eval_accuracy,eval_log_loss',
+      'step,phase,loss,learning_rate,target_sparsity,global_sparsity,block_sparsity_dense_1,clipped_fraction_dense_1,step_ms,eval_loss,eval_accuracy,eval_log_loss',
     );
     const head = csv[0].split(',');
     assert.equal(csv.length, stepEvents.length + 1);

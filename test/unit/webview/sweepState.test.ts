@@ -61,16 +61,16 @@ describe('sweep panel state', () => {
   });
 
   it('the table and the CSV have every cell; the metric can be picked and falls back when absent', () => {
-    const state = new SweepState('support_f1');
+    const state = new SweepState('support_precision');
     state.receive(message);
-    assert.equal(state.metric, 'support_f1');
+    assert.equal(state.metric, 'support_precision');
     assert.match(state.title, /^Support F1 against sparsity \(higher is better\)/);
     const { columns, rows, pareto } = state.table();
     assert.deepEqual(columns, [
       'pruning.method',
       'pruning.sparsity',
       'n',
-      'support_f1 (mean ± sd)',
+      'support_precision (mean ± sd)',
       'global sparsity',
       'failed',
     ]);
@@ -85,7 +85,7 @@ describe('sweep panel state', () => {
     assert.equal(csv.length, 8);
     assert.equal(
       csv[0],
-      'pruning.method,pruning.sparsity,method,sparsity,runs,completed,failed,global_sparsity_mean,accuracy_mean,accuracy_sd,accuracy_n,support_f1_mean,support_f1_sd,support_f1_n,loss_mean,loss_sd,loss_n,pareto',
+      'pruning.method,pruning.sparsity,method,sparsity,runs,completed,failed,global_sparsity_mean,accuracy_mean,accuracy_sd,accuracy_n,support_precision_mean,support_precision_sd,support_precision_n,loss_mean,loss_sd,loss_n,pareto',
     );
     assert.match(
       state.statusLine(),

@@ -11,7 +11,7 @@ import { accuracyAxis, csvField, points, type AxisRange, type SeriesLine } from 
 export type CompareChart = 'sparsity' | 'loss' | 'quality' | 'time';
 
 /** Metrics where the largest value is best, and where the smallest is. */
-const HIGHER_BETTER = new Set(['accuracy', 'auc', 'support_f1']);
+const HIGHER_BETTER = new Set(['accuracy', 'auc', 'support_precision']);
 const LOWER_BETTER = new Set(['log_loss']);
 
 const byStep = (e: { step: number }) => e.step;

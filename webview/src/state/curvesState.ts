@@ -95,10 +95,17 @@ export class CurvesState {
     return this.ctr ? 'Log-loss (evaluation)' : 'Accuracy (evaluation)';
   }
 
-  /** The pruned layers, in the order their sparsity first appears. */
+  /** The pruned layers, in the order their block sparsity first appears. */
   layerNames(): string[] {
     const names = new Set<string>();
-    for (const e of this.steps) for (const n of Object.keys(e.layerSparsity)) names.add(n);
+    for (const e of this.steps) for (const n of Object.keys(e.layerBlockSparsity)) names.add(n);
+    return [...names];
+  }
+
+  /** The pruned layers whose attention is clipped (SA++ with a clip), in order of appearance. */
+  clippedLayerNames(): string[] {
+    const names = new Set<string>();
+    for (const e of this.steps) for (const n of Object.keys(e.layerClippedFraction ?? {})) names.add(n);
     return [...names];
   }
 
@@ -122,10 +129,17 @@ export class CurvesState {
           style: { borderDash: [6, 4], borderWidth: 2, order: 0 },
         },
         ...layers.map((name, i) => ({
-          label: `layer ${name}`,
-          data: points(steps, byStep, (e) => e.layerSparsity[name]),
+          label: `layer ${name} (blocks)`,
+          data: points(steps, byStep, (e) => e.layerBlockSparsity[name]),
           color: i + 1,
           style: { borderWidth: 4 + 2 * (layers.length - 1 - i), order: 1 + i },
+        })),
+        // Thin dotted lines in the layer's colour: the share of its blocks whose attention is clipped.
+        ...this.clippedLayerNames().map((name) => ({
+          label: `clipped ${name}`,
+          data: points(steps, byStep, (e) => e.layerClippedFraction?.[name]),
+          color: layers.indexOf(name) + 1,
+          style: { borderDash: [2, 3], borderWidth: 1, order: 0 },
         })),
         {
           label: 'global (all kernels)',
@@ -186,6 +200,7 @@ export class CurvesState {
   /** The step events, one row each, with the evaluation at that step when there was one. */
   toCsv(): string {
     const names = this.layerNames();
+    const clipped = this.clippedLayerNames();
     const evalAt = new Map(this.evals.map((e) => [e.step, e.metrics]));
     const head = [
       'step',
@@ -194,7 +209,8 @@ export class CurvesState {
       'learning_rate',
       'target_sparsity',
       'global_sparsity',
-      ...names.map((n) => `sparsity_${n}`),
+      ...names.map((n) => `block_sparsity_${n}`),
+      ...clipped.map((n) => `clipped_fraction_${n}`),
       'step_ms',
       'eval_loss',
       'eval_accuracy',
@@ -209,7 +225,8 @@ export class CurvesState {
         csvCell(e.learningRate),
         csvCell(e.targetSparsity),
         csvCell(e.globalSparsity),
-        ...names.map((n) => csvCell(e.layerSparsity[n])),
+        ...names.map((n) => csvCell(e.layerBlockSparsity[n])),
+        ...clipped.map((n) => csvCell(e.layerClippedFraction?.[n])),
         csvCell(e.stepMs),
         csvCell(m?.loss),
         csvCell(m?.accuracy),

@@ -34,7 +34,8 @@ export const METRIC_LABELS: Record<SweepMetric, string> = {
   accuracy: 'Accuracy',
   auc: 'AUC',
   log_loss: 'Log-loss',
-  support_f1: 'Support F1',
+  support_precision: 'Support precision@k',
+  support_precision_chance: 'Chance precision@k',
   loss: 'Loss',
 };
 

@@ -11,6 +11,6 @@ export const acdcEngine: MethodEngine<MethodConfig<'acdc'>> = {
   layerOptions: () => PLAIN_LAYERS,
   enterPhase(masks, phase, previous) {
     if (phase.kind === 'dense') masks.keepAll();
-    else if (phase.kind === 'sparse') masks.keepFinal(previous);
+    else if (phase.kind === 'sparse') masks.keepFinal(phase, previous);
   },
 };

@@ -10,7 +10,7 @@ export const magnitudeEngine: MethodEngine<MethodConfig<'magnitude'>> = {
   zeroesPruned: () => true,
   layerOptions: () => PLAIN_LAYERS,
   enterPhase(masks, phase, previous) {
-    if (phase.kind === 'sparse') masks.keepFinal(previous);
+    if (phase.kind === 'sparse') masks.keepFinal(phase, previous);
   },
   beforeSparsifyStep: (masks, step, phase, pruning) => masks.shrinkToSchedule(step, phase, pruning.update_every),
 };

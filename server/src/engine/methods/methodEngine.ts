@@ -12,10 +12,10 @@ export interface PrunedMasks {
   /** Every block kept. */
   keepAll(): void;
   /**
-   * At the start of a sparse phase: the final `k` blocks by the method's score. After a sparsify
-   * phase they are chosen among the kept blocks, and only when it did not already end at `k`.
+   * At the start of the sparse `phase`: the final `k` blocks by the method's score. After a
+   * sparsify phase they are chosen among the kept blocks, and only when it did not already end at `k`.
    */
-  keepFinal(previous: Phase | null): void;
+  keepFinal(phase: Phase, previous: Phase | null): void;
   /**
    * Inside a sparsify phase: shrink the kept set (never grow it) to the schedule's `k_t` every
    * `every` steps from the phase start, and to the final `k` on its last step.
@@ -25,7 +25,7 @@ export interface PrunedMasks {
 
 /** A method's row in `METHOD_ENGINES`, for its own variant `C` of the `pruning` section. */
 export interface MethodEngine<C> {
-  /** The block score it ranks blocks by and its snapshots hold: SA++'s attention `A`, or block norms. */
+  /** The block score it ranks blocks by and its snapshots hold: SA++'s attention `A` (before the clip), or block norms. */
   score: SnapshotScoreKind;
   /** Whether pruned blocks are set to zero (else only masked: they come back with their values). */
   zeroesPruned(pruning: C): boolean;

@@ -16,7 +16,7 @@ export const sappEngine: MethodEngine<MethodConfig<'sapp'>> = {
     logitInit: pruning.logit_init,
   }),
   enterPhase(masks, phase, previous) {
-    if (phase.kind === 'sparse') masks.keepFinal(previous);
+    if (phase.kind === 'sparse') masks.keepFinal(phase, previous);
     else masks.keepAll();
   },
   beforeSparsifyStep: (masks, step, phase, pruning) => masks.shrinkToSchedule(step, phase, pruning.mask_update_every),

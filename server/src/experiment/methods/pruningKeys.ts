@@ -29,7 +29,7 @@ const exclude = doc(
 
 const resetOptimizer = doc(
   z.boolean(),
-  'Re-create the optimizer (fresh moments and step count) at every phase boundary. The paper calls this crucial.',
+  'Re-create the optimizer (fresh moments and step count) at every phase boundary, as the paper does (it calls this crucial: each phase is its own optimisation problem). `false` keeps the moments and step count across the boundaries.',
 ).default(true);
 
 export const pruningCommon = {
