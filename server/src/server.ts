@@ -27,6 +27,7 @@ import { ExperimentSchema } from './experiment/schema';
 import { SPARSITY_STUDIO_VERSION } from './experiment/version';
 import { experimentTemplate } from './experiment/templates';
 import { toCodeAction, toCompletionItem, toDiagnostic, toDocumentSymbol } from './lsp/conversions';
+import { LensRefresher } from './lsp/lensRefresher';
 import { experimentValidation, registerSessions, sameFile } from './lsp/sessions';
 import { registerSweeps } from './lsp/sweeps';
 import { ValidationScheduler } from './lsp/validationScheduler';
@@ -140,13 +141,14 @@ connection.onRequest(ExperimentTemplateRequest, (params) => {
 });
 
 const resultFor = (doc: TextDocument) => validation.resultFor(doc);
+const lenses = new LensRefresher(() => {
+  if (codeLensRefresh) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
+});
 const sweeps = registerSweeps({
   connection,
   validationOf: (uri) => experimentValidation(documents, resultFor, uri),
   trusted: () => trusted,
-  refreshLenses: () => {
-    if (codeLensRefresh) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
-  },
+  refreshLenses: () => lenses.refresh(),
   sameFile,
 });
 const sessions = registerSessions({
@@ -154,12 +156,13 @@ const sessions = registerSessions({
   documents,
   resultFor,
   trusted: () => trusted,
-  canRefreshCodeLenses: () => codeLensRefresh,
+  refreshLenses: () => lenses.refresh(),
   workspaceFolders: () => workspaceFolders,
   canReadConfiguration: () => configurationRequests,
   sweepLenses: (uri, result) => sweeps.lenses(uri, result),
 });
 connection.onShutdown(async () => {
+  lenses.dispose();
   await sweeps.dispose();
   await sessions.dispose();
 });
