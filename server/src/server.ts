@@ -28,6 +28,7 @@ import { SPARSITY_STUDIO_VERSION } from './experiment/version';
 import { experimentTemplate } from './experiment/templates';
 import { toCodeAction, toCompletionItem, toDiagnostic, toDocumentSymbol } from './lsp/conversions';
 import { documentUri, paramsOf, positionIn, rangeIn } from './lsp/params';
+import { LensRefresher } from './lsp/lensRefresher';
 import { experimentValidation, registerSessions, sameFile } from './lsp/sessions';
 import { registerSweeps } from './lsp/sweeps';
 import { ValidationScheduler } from './lsp/validationScheduler';
@@ -160,13 +161,14 @@ connection.onRequest(ExperimentTemplateRequest, (raw) => {
 });
 
 const resultFor = (doc: TextDocument) => validation.resultFor(doc);
+const lenses = new LensRefresher(() => {
+  if (codeLensRefresh) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
+});
 const sweeps = registerSweeps({
   connection,
   validationOf: (uri) => experimentValidation(documents, resultFor, uri),
   trusted: () => trusted,
-  refreshLenses: () => {
-    if (codeLensRefresh) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
-  },
+  refreshLenses: () => lenses.refresh(),
   sameFile,
 });
 const sessions = registerSessions({
@@ -174,7 +176,7 @@ const sessions = registerSessions({
   documents,
   resultFor,
   trusted: () => trusted,
-  canRefreshCodeLenses: () => codeLensRefresh,
+  refreshLenses: () => lenses.refresh(),
   workspaceFolders: () => workspaceFolders,
   canReadConfiguration: () => configurationRequests,
   sweepLenses: (uri, result) => sweeps.lenses(uri, result),
@@ -185,6 +187,7 @@ const stopEverything = async () => {
   await sweeps.dispose();
   await sessions.stopAll();
   await sessions.dispose();
+  lenses.dispose(); // last: stopping sessions asks for refreshes
 };
 connection.onShutdown(stopEverything);
 for (const [signal, code] of [

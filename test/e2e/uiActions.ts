@@ -101,12 +101,17 @@ export async function webviewFrame(page: Page, title?: string): Promise<FrameLoc
   return page.frameLocator('iframe.webview.ready:visible').first().frameLocator('#active-frame');
 }
 
-/** Polls `check` every 250 ms until it holds; throws naming `what` after `timeoutMs`. */
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+/** Polls `check` every `pollMs` until it holds; throws naming `what` after `timeoutMs`. */
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 60_000,
+  pollMs = 250,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
 }
 

@@ -65,16 +65,25 @@ output:
   return { path, uri: pathToFileURL(path).href, text };
 }
 
-/** A client that accepts progress tokens and records every session notification with its time. */
+/**
+ * A client that accepts progress tokens and records every session notification with its time, and
+ * in `lensTimeline` the session changes (`sessionId state runDir-known`) and lens refreshes in the
+ * order they arrived.
+ */
 function sessionClient() {
   const client = new LspTestClient();
   const changes: SessionSummary[] = [];
+  const lensTimeline: string[] = [];
   const batches: { at: number; params: SessionEventsParams }[] = [];
   const progress: { token: string; kind: string; message?: string }[] = [];
   client.connection.onRequest('window/workDoneProgress/create', () => null);
-  client.connection.onRequest('workspace/codeLens/refresh', () => null);
+  client.connection.onRequest('workspace/codeLens/refresh', () => {
+    lensTimeline.push('refresh');
+    return null;
+  });
   client.connection.onNotification('sparsity/session/didChange', (s: SessionSummary) => {
     changes.push(s);
+    lensTimeline.push(`${s.sessionId} ${s.state} ${s.runDir === '' ? 'no-dir' : 'dir'}`);
   });
   client.connection.onNotification('sparsity/session/didReportEvents', (p: SessionEventsParams) => {
     batches.push({ at: performance.now(), params: p });
@@ -99,7 +108,7 @@ function sessionClient() {
           : setTimeout(check, 20);
       check();
     });
-  return { client, changes, batches, progress, ended, reached };
+  return { client, changes, lensTimeline, batches, progress, ended, reached };
 }
 
 const capabilities = { window: { workDoneProgress: true }, workspace: { codeLens: { refreshSupport: true } } };
@@ -216,6 +225,53 @@ describe('pruning sessions in the language server', () => {
     const after = JSON.parse(readFileSync(join(stopped.runDir, 'run.json'), 'utf8')) as RunInfo;
     assert.equal(after.resumes, 1);
     assert.ok(after.step > info.step, `continued from ${info.step} to ${after.step}`);
+  });
+
+  it('refreshes code lenses when what they show changes, also when a resumed run starts, and once more once settled', async () => {
+    const exp = experiment('lensed', { steps: 200_000, checkpointEvery: 1000 });
+    await s.client.open(exp.uri, exp.text);
+    const refreshesSince = (from: number) => s.lensTimeline.slice(from).filter((e) => e === 'refresh').length;
+    const beforeStart = s.lensTimeline.length;
+    const { session } = await s.client.request<SessionStartResult>('sparsity/session/start', { uri: exp.uri });
+    const id = session.sessionId;
+    // Queued, then running at once (the device is free): both before the answer.
+    assert.equal(refreshesSince(beforeStart), 2);
+    await s.reached(id, 60);
+    // The run folder known (its Open dashboard lens): a refresh right after that change, then one
+    // more once nothing changed for a while (VS Code may drop a refresh that comes while the editor
+    // loses focus), and none per step.
+    const sinceDir = () => s.lensTimeline.slice(s.lensTimeline.indexOf(`${id} running dir`));
+    assert.equal(sinceDir()[1], 'refresh', s.lensTimeline.join(', '));
+    const deadline = performance.now() + 15_000;
+    await new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (refreshesSince(s.lensTimeline.indexOf(`${id} running dir`)) >= 2) resolve();
+        else if (performance.now() > deadline) reject(new Error(`no settled refresh: ${sinceDir().join(', ')}`));
+        else setTimeout(check, 20);
+      };
+      check();
+    });
+    const settled = sinceDir();
+    assert.equal(settled.filter((e) => e === 'refresh').length, 2, settled.join(', '));
+    const between = settled.slice(2, settled.indexOf('refresh', 2));
+    assert.ok(
+      between.length >= 2 && between.every((e) => e === `${id} running dir`),
+      `step changes between the two refreshes, no refresh per step: ${settled.join(', ')}`,
+    );
+
+    const stopped = await s.client.request<SessionSummary>('sparsity/session/stop', { sessionId: id });
+    assert.equal(stopped.state, 'cancelled');
+    assert.equal(s.lensTimeline[s.lensTimeline.indexOf(`${id} cancelled dir`) + 1], 'refresh');
+
+    // A resumed run starts at its checkpoint's step, and its lens still flips from queued to running.
+    const beforeResume = s.lensTimeline.length;
+    const resumed = await s.client.request<SessionStartResult>('sparsity/session/resume', { runDir: stopped.runDir });
+    assert.equal(refreshesSince(beforeResume), 2, s.lensTimeline.slice(beforeResume).join(', '));
+    await s.reached(resumed.session.sessionId, stopped.step + 5);
+    const again = await s.client.request<SessionSummary>('sparsity/session/stop', {
+      sessionId: resumed.session.sessionId,
+    });
+    assert.equal(again.state, 'cancelled');
   });
 
   it('a resumed run keeps its Stop lens when the path has a space and characters VS Code encodes', async () => {

@@ -6,7 +6,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  CodeLensRefreshRequest,
   LSPErrorCodes,
   ResponseError,
   type CodeLens,
@@ -56,8 +55,8 @@ export interface SessionsOptions {
   resultFor(document: TextDocument): ValidationResult;
   /** False in an untrusted workspace: sessions are refused, validation goes on. */
   trusted(): boolean;
-  /** Whether the client can refresh code lenses on request. */
-  canRefreshCodeLenses(): boolean;
+  /** Asks the client to fetch code lenses again (a session's lenses changed). */
+  refreshLenses(): void;
   /** The workspace folders the client opened (paths); empty without any. */
   workspaceFolders(): string[];
   /** Whether the client answers `workspace/configuration`. */
@@ -100,6 +99,12 @@ export function sameFile(a: string, b: string): boolean {
 export function registerSessions(options: SessionsOptions): SessionManager {
   const { connection, documents } = options;
   const progress = new Map<string, WorkDoneProgressServerReporter>();
+  /**
+   * What the lenses show of each session (its state, and whether its run folder is known): a
+   * refresh goes out when that changes, not per step. A resumed run starts at its checkpoint's
+   * step, so "step 0" could not tell when it began to run.
+   */
+  const shownInLenses = new Map<string, string>();
 
   const manager = new SessionManager({
     // This bundle itself: started as a worker with SESSION_WORKER_DATA it runs a session (main.ts).
@@ -107,14 +112,14 @@ export function registerSessions(options: SessionsOptions): SessionManager {
     onChange: (summary) => {
       void connection.sendNotification(SessionDidChangeNotification, summary);
       reportProgress(summary);
-      if (summary.state !== 'running' || summary.step === 0) refreshLenses();
+      const shown = `${summary.state} ${summary.runDir}`;
+      if (shownInLenses.get(summary.sessionId) !== shown) {
+        shownInLenses.set(summary.sessionId, shown);
+        options.refreshLenses();
+      }
     },
     onEvents: (params) => void connection.sendNotification(SessionDidReportEventsNotification, params),
   });
-
-  const refreshLenses = () => {
-    if (options.canRefreshCodeLenses()) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
-  };
 
   /** `cycle 2 · sparsify · step 640/3000 · sparsity 52.1% · accuracy 84.2% · ETA 1 min 5 s`, or what it does before training. */
   const progressMessage = (s: SessionSummary) => {

@@ -27,6 +27,13 @@ export const tests: UiTest[] = [
       const lens = (text: string) => page.locator('.codelens-decoration a', { hasText: text }).first();
       await lens('Run').waitFor({ timeout: 60_000 });
       await lens('Run').click();
+      // Focus leaves the editor (for the notification centre) just as the run folder is known. VS
+      // Code drops a code lens refresh that is still waiting for its debounce when the editor loses
+      // focus; the server's settled refresh must still bring the Open dashboard lens (below).
+      const runs = join(workspace, 'runs');
+      const runFolderKnown = () =>
+        existsSync(runs) && readdirSync(runs).some((d) => existsSync(join(runs, d, 'run.json')));
+      await waitFor('the run folder', () => Promise.resolve(runFolderKnown()), 60_000, 20);
 
       // The server's work-done progress, as a cancellable notification.
       const progress = page.locator('.notifications-center .monaco-list-row', { hasText: 'Pruning e2e-long' }).first();
@@ -87,7 +94,6 @@ export const tests: UiTest[] = [
       if (!(await lens('Stop').isVisible())) throw new Error('no Stop code lens while the session runs');
       await progress.hover();
       await progress.getByRole('button', { name: 'Cancel' }).click();
-      const runs = join(workspace, 'runs');
       await waitFor('a cancelled run.json', () => {
         if (!existsSync(runs)) return Promise.resolve(false);
         return Promise.resolve(
