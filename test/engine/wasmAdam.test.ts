@@ -54,6 +54,38 @@ describe('fused Adam on wasm', () => {
       assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
     });
 
+  it('is bit-identical to tf.train.adam when the variables feed matmuls (XNNPACK caches packed weights)', () => {
+    const before = tf.memory().numTensors;
+    const rng = new Rng(7);
+    const tensor = (shape: number[]) =>
+      tf.tensor(
+        Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
+        shape,
+      );
+    const [w0, b0, x, y] = [tensor([16, 8]), tensor([8]), tensor([32, 16]), tensor([32, 8])];
+    const fit = (optimizer: tf.Optimizer) => {
+      const w = tf.tidy(() => tf.variable(tf.clone(w0)));
+      const b = tf.tidy(() => tf.variable(tf.clone(b0)));
+      for (let step = 0; step < 30; step++)
+        optimizer.minimize(
+          () => tf.sum(tf.square(tf.sub(tf.relu(tf.add(tf.matMul(x, w), b)), y))) as tf.Scalar,
+          false,
+          [w, b],
+        );
+      const values = [w.dataSync() as Float32Array, b.dataSync() as Float32Array];
+      tf.dispose([w, b]);
+      optimizer.dispose();
+      return values;
+    };
+    const fused = adam(0.01) as FusedAdamOptimizer;
+    const expected = fit(tf.train.adam(0.01));
+    const actual = fit(fused);
+    assert.ok(fused.fusedUpdates > 0, 'the fused kernel ran');
+    assert.deepEqual(actual, expected, 'a weight updated in place must not leave its old packing in use');
+    tf.dispose([w0, b0, x, y]);
+    assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
+  });
+
   it('keeps TF.js state: getWeights/setWeights resume a run exactly', async () => {
     const { shapes, initial, grads } = problem(4);
     const run = async (splitAt: number | null) => {

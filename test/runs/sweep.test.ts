@@ -54,7 +54,7 @@ describe('sweeps on this machine (the CLI, --parallel 2)', () => {
     }
     const lines = run.stderr().split('\n');
     assert.equal(lines.filter((l) => /^\[[1-4]\/4\] completed +\d{3}_sparsity/.test(l)).length, 4);
-    assert.match(run.stdout(), /^pruning\.sparsity +n +accuracy +support_f1 +global_sparsity +failed$/m);
+    assert.match(run.stdout(), /^pruning\.sparsity +n +accuracy +support_precision +global_sparsity +failed$/m);
     assert.match(run.stdout(), /^0\.5 +2\/2 +\d+\.\d\d% ± \d+\.\d\d /m);
     assert.match(run.stdout(), /^4 runs: 4 completed, 0 failed, 0 cancelled/m);
 

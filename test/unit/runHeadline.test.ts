@@ -32,7 +32,7 @@ describe('run headline', () => {
     assert.equal(runLabel(run.info), 'teacher-sapp-75 · sapp · s1');
   });
 
-  it('a finished run: status, steps, accuracy now and best, support F1, sparsity against its target, backend', () => {
+  it('a finished run: status, steps, accuracy now and best, support precision, sparsity against its target, backend', () => {
     const items = headlineItems(headlineOf(run.info, progressAfter(emptyProgress(), run.events)));
     const byKey = Object.fromEntries(items.map((i) => [i.key, i]));
     assert.deepEqual(
@@ -56,13 +56,20 @@ describe('run headline', () => {
     assert.equal(byKey['backend']!.value, run.info.backend.name);
     assert.match(
       headlineLine(items),
-      /^completed · step 300\/300 · accuracy 54\.7% \(best 56\.6% at step 200\) · support F1 0\.625 · /,
+      new RegExp(
+        `^completed · step 300/300 · accuracy ${(100 * final.accuracy!).toFixed(1)}% \\(best ${(100 * best.metrics.accuracy!).toFixed(1)}% at step ${best.step}\\) · support precision@k ${final.support_precision!.toFixed(3)} `,
+      ),
     );
   });
 
   it('a record alone (the Runs view) takes the best evaluation from run.json', () => {
     const items = headlineItems(headlineOf(run.info, emptyProgress(run.info.step)));
-    assert.match(items.find((i) => i.key === 'metric')!.detail!, /best 56\.6% at step 200/);
+    const best = evals.reduce((a, b) => (b.metrics.accuracy! > a.metrics.accuracy! ? b : a));
+    assert.deepEqual(run.info.bestEvaluation, { step: best.step, metrics: best.metrics });
+    assert.equal(
+      items.find((i) => i.key === 'metric')!.detail,
+      `best ${(100 * best.metrics.accuracy!).toFixed(1)}% at step ${best.step}`,
+    );
   });
 
   it("a live session: the ETA from the session's pace, the target now and at the end, backend threads", () => {

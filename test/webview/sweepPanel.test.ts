@@ -161,16 +161,16 @@ describe('sweep panel in Chromium under the webview CSP', () => {
     await panel.send(message);
     await page.waitForFunction(() => document.querySelector('#chart-sweep')?.getAttribute('data-points') === '7');
 
-    await page.locator('#metric').selectOption('support_f1');
-    await page.waitForFunction(() => document.querySelector('.card h2')?.textContent?.startsWith('Support F1'));
-    assert.equal(await points(panel), 6, 'no support F1 for the dense runs');
+    await page.locator('#metric').selectOption('support_precision');
+    await page.waitForFunction(() => document.querySelector('.card h2')?.textContent?.startsWith('Support precision@k'));
+    assert.equal(await points(panel), 6, 'no support precision for the dense runs');
     // A reload (VS Code rebuilds a hidden webview): the host sends the sweep again, the pick stays.
     await page.reload();
     await panel.waitForPosted(isReady, 0);
     await panel.send(message);
     await page.waitForFunction(() => document.querySelectorAll('#cells tbody tr').length === 7);
-    assert.equal(await page.locator('#metric').inputValue(), 'support_f1');
-    assert.match((await page.locator('#cells thead th').nth(3).textContent())!, /^support_f1/);
+    assert.equal(await page.locator('#metric').inputValue(), 'support_precision');
+    assert.match((await page.locator('#cells thead th').nth(3).textContent())!, /^support_precision/);
 
     await page.evaluate(() => document.body.classList.replace('vscode-dark', 'vscode-light'));
     await page.waitForFunction(() => {

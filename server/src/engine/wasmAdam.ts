@@ -174,6 +174,12 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
         heap[w / 4 + k] = f32(step + heap[w / 4 + k]!);
       }
     }
+    // XNNPACK (under tfjs-backend-wasm's matmuls) packs a weight matrix once per tensor id and
+    // keeps the packing: a weight changed in place would go on computing with its old values. A
+    // fresh tensor per update (times 1: exact for every float, -0 and NaN included) is repacked.
+    tf.tidy(() => {
+      for (const { value } of updates) (value as tf.Variable).assign(tf.mul(value, 1));
+    });
     tf.tidy(() => {
       state.accBeta1.assign(tf.mul(state.accBeta1, state.beta1));
       state.accBeta2.assign(tf.mul(state.accBeta2, state.beta2));

@@ -76,8 +76,8 @@ describe('run panel curves', () => {
     assert.deepEqual(strip(state), {
       status: 'completed',
       step: '300/300',
-      metric: '54.7%',
-      support: '0.625',
+      metric: `${(100 * run.info.final!.metrics.accuracy!).toFixed(1)}%`,
+      support: run.info.final!.metrics.support_precision!.toFixed(3),
       sparsity: `${(100 * run.info.final!.sparsity.global).toFixed(1)}%`,
       backend: run.info.backend.name,
     });

@@ -64,7 +64,7 @@ describe('sweep panel state', () => {
     const state = new SweepState('support_precision');
     state.receive(message);
     assert.equal(state.metric, 'support_precision');
-    assert.match(state.title, /^Support F1 against sparsity \(higher is better\)/);
+    assert.match(state.title, /^Support precision@k against sparsity \(higher is better\)/);
     const { columns, rows, pareto } = state.table();
     assert.deepEqual(columns, [
       'pruning.method',
