@@ -124,7 +124,10 @@ describe('export as a plain LayersModel', () => {
           `${name}: ${layer.name} as in the block-sparse file`,
         );
         const zeros = inModel.filter((v) => v === 0).length;
-        assert.ok(zeros >= layer.entrySparsity * inModel.length, `${name}: ${layer.name} has its pruned blocks at zero`);
+        assert.ok(
+          zeros >= layer.entrySparsity * inModel.length,
+          `${name}: ${layer.name} has its pruned blocks at zero`,
+        );
       }
       loaded.dispose();
     });

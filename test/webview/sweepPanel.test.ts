@@ -162,7 +162,9 @@ describe('sweep panel in Chromium under the webview CSP', () => {
     await page.waitForFunction(() => document.querySelector('#chart-sweep')?.getAttribute('data-points') === '7');
 
     await page.locator('#metric').selectOption('support_precision');
-    await page.waitForFunction(() => document.querySelector('.card h2')?.textContent?.startsWith('Support precision@k'));
+    await page.waitForFunction(() =>
+      document.querySelector('.card h2')?.textContent?.startsWith('Support precision@k'),
+    );
     assert.equal(await points(panel), 6, 'no support precision for the dense runs');
     // A reload (VS Code rebuilds a hidden webview): the host sends the sweep again, the pick stays.
     await page.reload();

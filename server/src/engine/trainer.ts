@@ -391,7 +391,9 @@ export async function train(
           globalSparsity: sparsity.global,
           layerBlockSparsity: sparsity.blockSparsity,
           ...(clipped.length > 0 && {
-            layerClippedFraction: Object.fromEntries(clipped.map((l) => [l.name, clippedFraction(model.attentionValues(l), model.options.clipDensity)])),
+            layerClippedFraction: Object.fromEntries(
+              clipped.map((l) => [l.name, clippedFraction(model.attentionValues(l), model.options.clipDensity)]),
+            ),
           }),
           stepMs: stepMs[stepMs.length - 1]!,
         });
