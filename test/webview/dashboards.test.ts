@@ -153,6 +153,7 @@ describe('run panel in Chromium under the webview CSP', () => {
       ]),
     );
     const info = run!.info;
+    const threadsText = (n: unknown) => (typeof n === 'number' ? `${n} thread${n === 1 ? '' : 's'}` : '');
     const best = run!.events
       .flatMap((e) => (e.type === 'eval' ? [e] : []))
       .reduce((a, b) => (b.metrics.accuracy! > a.metrics.accuracy! ? b : a));
@@ -167,7 +168,7 @@ describe('run panel in Chromium under the webview CSP', () => {
       ],
       ['support', m.support_precision!.toFixed(3), `chance ${m.support_precision_chance!.toFixed(3)}`],
       ['sparsity', `${(100 * info.final!.sparsity.global).toFixed(1)}%`, 'target 75% of blocks'],
-      ['backend', info.backend.name, ''],
+      ['backend', info.backend.name, threadsText(info.backend.details['threads'])],
     ]);
     assert.equal(await page.locator('h1').textContent(), 'teacher-sapp-75 · sapp · s1');
     assert.equal(await page.locator('h1').getAttribute('title'), info.id);
@@ -202,7 +203,8 @@ describe('run panel in Chromium under the webview CSP', () => {
     );
     assert.deepEqual(legends[0], [
       'target',
-      'layer dense_1',
+      'layer dense_1 (blocks)',
+      'clipped dense_1',
       'global (all kernels)',
       'sparsify phase',
       'sparse phase',
