@@ -21,6 +21,7 @@ import { codeActions } from './experiment/codeActions';
 import { complete } from './experiment/completion';
 import { documentSymbols } from './experiment/documentSymbols';
 import { DataProbeCache, nodeHost } from './data/nodeHost';
+import { pathKind } from './data/regularFile';
 import { hover } from './experiment/hover';
 import { inlayHints } from './experiment/inlayHints';
 import { ExperimentSchema } from './experiment/schema';
@@ -42,6 +43,8 @@ function baseDirOf(uri: string): string | null {
 }
 
 const dataProbes = new DataProbeCache();
+/** How often missing data files are looked for without a watcher event. */
+const MISSING_FILES_POLL_MS = 2000;
 const validation = new ValidationScheduler(
   (uri) => nodeHost(baseDirOf(uri), dataProbes),
   (uri, version, result) => {
@@ -87,10 +90,17 @@ documents.onDidClose((e) => {
   void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
 });
 // Data and model files may appear or vanish: check the open experiments again.
-connection.onDidChangeWatchedFiles(() => {
+const filesChanged = () => {
   dataProbes.clear();
   validation.invalidateAll(documents.all());
-});
+};
+connection.onDidChangeWatchedFiles(filesChanged);
+// A file watcher can miss an event (one started after the file appeared, a network file system, a
+// busy machine): missing data files are also looked for every few seconds, one stat each.
+const missingFilesPoll = setInterval(() => {
+  if (validation.missingDataFiles().some((file) => pathKind(file) !== 'missing')) filesChanged();
+}, MISSING_FILES_POLL_MS);
+missingFilesPoll.unref();
 
 /**
  * Answers a request about an open document with its checked params; a document that is not open
@@ -184,6 +194,7 @@ const sessions = registerSessions({
 // Runs and sweeps end `cancelled` with a checkpoint when the server is asked to stop, by the client
 // or by a signal (SIGTERM from a process manager, SIGHUP when the terminal or SSH session closes).
 const stopEverything = async () => {
+  clearInterval(missingFilesPoll);
   await sweeps.dispose();
   await sessions.stopAll();
   await sessions.dispose();

@@ -96,6 +96,11 @@ export class LspTestClient {
     return diagnostics;
   }
 
+  /** Resolves with a later publication for the document's current version that `accept`s. */
+  republished(uri: string, accept: (d: Diagnostic[]) => boolean): Promise<Diagnostic[]> {
+    return this.diagnosticsFor(uri, this.versions.get(uri) ?? 1, accept);
+  }
+
   request<R>(method: string, params: object): Promise<R> {
     return this.connection.sendRequest(method, params);
   }

@@ -50,6 +50,11 @@ export class ValidationScheduler {
     this.costMs.delete(uri);
   }
 
+  /** Data files the open experiments name that did not exist when they were last checked. */
+  missingDataFiles(): string[] {
+    return [...this.results.values()].flatMap(({ result }) => result.analysis?.data.missing.map((m) => m.file) ?? []);
+  }
+
   /** Drops cached results (files on disk changed): every open document is validated again. */
   invalidateAll(documents: readonly TextDocument[]): void {
     this.results.clear();
