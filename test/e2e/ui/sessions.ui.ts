@@ -175,7 +175,7 @@ export const tests: UiTest[] = [
       const shown = (await dashboard.locator('.fact-metric .fact-value').textContent()) ?? '';
       if (shown !== accuracy) throw new Error(`the strip says ${shown}, the notification ${accuracy}`);
       const support = (await dashboard.locator('.fact-support .fact-label').textContent()) ?? '';
-      if (support !== 'Support F1') throw new Error(`support metric: ${support}`);
+      if (support !== 'Support precision@k') throw new Error(`support metric: ${support}`);
       await shot('dashboard-completed');
     },
   },
