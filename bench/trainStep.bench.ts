@@ -10,7 +10,8 @@
  *   (dense, sparsify and sparse medians, each step paired with a dense step run right after it;
  *   target sparsify <= 1.15x), and fixed-mask sparse steps at 80/90/95% of 8x8 and 16x16 blocks
  *   (block-sparse kernels; target <= 0.6x at 90% of 16x16);
- * - the fashion-cnn sample's CNN (and a `resnet` when the model kind exists) dense and SA++ sparse.
+ * - the fashion-cnn sample's CNN dense and SA++ sparse (the ResNet, a graph model, has its own
+ *   bench against PyTorch: resnetStep.bench.ts).
  *
  * Each thread count runs in its own process (the wasm backend fixes its pool at start). Models in
  * a process run interleaved, round by round, so the machine's load hits them alike; medians and
@@ -243,8 +244,6 @@ async function child(part: string, threads: number): Promise<unknown> {
     dense.dispose();
   } else if (part === 'cnn') {
     const models: [string, ModelConfig, number][] = [['cnn', CNN, 64]];
-    const resnet = ModelSchema.safeParse({ kind: 'resnet' });
-    if (resnet.success) models.push(['resnet', { kind: 'resnet' }, 64]);
     for (const [name, config, batch] of models) {
       const dense = new Stepper(build(config, { method: 'none' }), batch);
       const sparse = new Stepper(
@@ -401,7 +400,7 @@ async function main(): Promise<void> {
   const cnn = runChild('cnn', all);
   const torchCnn = counts.map((n) => [n, torch(n, true)] as const);
   console.log(`\nConvolutional models, ${all} thread(s) (load now ${load()})`);
-  for (const name of ['cnn', 'resnet']) {
+  for (const name of ['cnn']) {
     const r = cnn[name] as { dense: Timing; sparse: Timing; blockSparseLayers: string[] } | undefined;
     if (!r) {
       console.log(`  ${name}: no such model kind in this version`);
