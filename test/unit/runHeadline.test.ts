@@ -49,9 +49,9 @@ describe('run headline', () => {
     assert.equal(byKey['step']!.detail, undefined, 'no ETA once done');
     const final = info.final.metrics;
     const best = evals.slice(0, -1).reduce((a, b) => (b.metrics.accuracy! > a.metrics.accuracy! ? b : a));
-    assert.ok(best.step < 300 && best.metrics.accuracy! > final.accuracy!, 'the fixture peaks before its end');
+    assert.ok(best.step < 300 && best.metrics.accuracy! > final.accuracy, 'the fixture peaks before its end');
     assert.equal(byKey['metric']!.label, 'Accuracy');
-    assert.equal(byKey['metric']!.value, `${(100 * final.accuracy!).toFixed(1)}%`);
+    assert.equal(byKey['metric']!.value, `${(100 * final.accuracy).toFixed(1)}%`);
     assert.equal(byKey['metric']!.detail, `best ${(100 * best.metrics.accuracy!).toFixed(1)}% at step ${best.step}`);
     assert.equal(byKey['support']!.label, 'Support precision@k');
     assert.equal(byKey['support']!.value, final.support_precision!.toFixed(3));
@@ -62,7 +62,7 @@ describe('run headline', () => {
     assert.match(
       headlineLine(items),
       new RegExp(
-        `^completed · step 300/300 · accuracy ${(100 * final.accuracy!).toFixed(1)}% \\(best ${(100 * best.metrics.accuracy!).toFixed(1)}% at step ${best.step}\\) · support precision@k ${final.support_precision!.toFixed(3)} `,
+        `^completed · step 300/300 · accuracy ${(100 * final.accuracy).toFixed(1)}% \\(best ${(100 * best.metrics.accuracy!).toFixed(1)}% at step ${best.step}\\) · support precision@k ${final.support_precision!.toFixed(3)} `,
       ),
     );
   });
