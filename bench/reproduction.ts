@@ -368,6 +368,7 @@ async function main(): Promise<void> {
     console.log(
       `\n${ONLY}: total ${minutes.toFixed(1)} minutes (${runs} runs, ${computeMinutes.toFixed(0)} minutes of run time)`,
     );
+    rmSync(dir, { recursive: true, force: true });
     return;
   }
 
