@@ -355,7 +355,12 @@ async function main(): Promise<void> {
   for (const seed of runsPart('ctr') ? ctrSeeds : [])
     for (const [key, s] of ctrCells) {
       const cellKey = ctrKey(key, s, seed);
-      const r = await cache.run(cellKey, ctrExperiment(key, seed, s, CTR_STEPS), dir);
+      const r = await cache.run(
+        cellKey,
+        ctrExperiment(key, seed, s, CTR_STEPS),
+        dir,
+        key === 'dense' ? undefined : keptCoverage,
+      );
       log(cellKey, r);
       ctr.set(`${key}|${s}`, [...(ctr.get(`${key}|${s}`) ?? []), r]);
     }
@@ -667,6 +672,17 @@ async function main(): Promise<void> {
         `| ${s} | ${metric === 'log_loss' ? 'log-loss' : 'AUC'} | ${pm(values('dense', 0.5), 4)} | ${boldBest(cells, 4, lower).join(' | ')} | ${diffCell(values('sapp', s), values('acdc', s), 4)} |`,
       );
     }
+  if (ctrSeeds.length > 0)
+    md(
+      '',
+      "Input features reached: block rows of `dense_1` that hold a kept block at the end (each row is one feature's",
+      `8-wide embedding; 39 rows): ${CTR_SPARSITIES.flatMap((s) =>
+        CTR_KEYS.map(
+          (k) =>
+            `${k === 'sapp' ? 'SA++' : k === 'acdc' ? 'ACDC' : k} ${covered(ctr.get(`${k}|${s}`)!, 'rowsCovered')}`,
+        ),
+      ).join(', ')}.`,
+    );
   md(
     '',
     ...(ctrMissing.length > 0
