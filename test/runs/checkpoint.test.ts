@@ -23,6 +23,7 @@ import {
 } from '../../server/src/runs/checkpointFile';
 import { resumeRun, runExperiment } from '../../server/src/runs/runExperiment';
 import { RunStore } from '../../server/src/runs/runStore';
+import { writeTinySappRun } from '../helpers/experimentFixtures';
 
 const dir = mkdtempSync(join(tmpdir(), 'sparsity-checkpoint-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -177,38 +178,7 @@ describe('a run folder with a damaged checkpoint', () => {
 // ---------------------------------------------------------------------------------------------
 
 const experiment = join(dir, 'atomic.prune.yaml');
-writeFileSync(
-  experiment,
-  `version: 1
-name: atomic
-seed: 2
-backend: wasm
-data:
-  source: teacher
-  input_dim: 16
-  hidden: 16
-  train_examples: 256
-  test_examples: 64
-  batch_size: 32
-model:
-  kind: mlp
-  hidden: [16]
-training:
-  steps: 40
-  eval_every: 0
-  log_every: 1
-pruning:
-  method: sapp
-  sparsity: 0.5
-  block: 4
-  min_blocks: 4
-  layers: [dense_1]
-output:
-  dir: runs
-  checkpoint_every: 6
-  snapshots: 3
-`,
-);
+writeTinySappRun(experiment, { name: 'atomic', seed: 2, steps: 40, logEvery: 1, checkpointEvery: 6, snapshots: 3 });
 
 /** Copies resumed in the default suite; `KILL_EVERY_WRITE=1` resumes the copy at every write. */
 const RESUMED = process.env['KILL_EVERY_WRITE'] ? Infinity : 6;

@@ -6,13 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { RunInfo } from '@protocol';
 import { onDurableWrite, type DurableWrite } from '../../server/src/data/durableFile';
 import { resumeRun, runExperiment } from '../../server/src/runs/runExperiment';
+import { writeTinySappRun } from '../helpers/experimentFixtures';
 
 const dir = mkdtempSync(join(tmpdir(), 'sparsity-full-'));
 const mounted: string[] = [];
@@ -23,38 +24,7 @@ after(() => {
 
 const experiment = (steps: number, logEvery: number) => {
   const file = join(dir, `full-${steps}.prune.yaml`);
-  writeFileSync(
-    file,
-    `version: 1
-name: full
-seed: 1
-backend: wasm
-data:
-  source: teacher
-  input_dim: 16
-  hidden: 16
-  train_examples: 256
-  test_examples: 64
-  batch_size: 32
-model:
-  kind: mlp
-  hidden: [16]
-training:
-  steps: ${steps}
-  eval_every: 0
-  log_every: ${logEvery}
-pruning:
-  method: sapp
-  sparsity: 0.5
-  block: 4
-  min_blocks: 4
-  layers: [dense_1]
-output:
-  dir: runs
-  checkpoint_every: 10
-  snapshots: 4
-`,
-  );
+  writeTinySappRun(file, { name: 'full', seed: 1, steps, logEvery, checkpointEvery: 10, snapshots: 4 });
   return file;
 };
 

@@ -14,41 +14,12 @@ import { CorruptFileError } from '../../server/src/data/regularFile';
 import { readBlockSparse } from '../../server/src/engine/export';
 import { exportRun, resumeRun, runExperiment } from '../../server/src/runs/runExperiment';
 import { loadRun, readSnapshot, SnapshotIndex } from '../../server/src/runs/runReader';
+import { writeTinySappRun } from '../helpers/experimentFixtures';
 
 const dir = mkdtempSync(join(tmpdir(), 'sparsity-readers-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const experiment = join(dir, 'readers.prune.yaml');
-writeFileSync(
-  experiment,
-  `version: 1
-name: readers
-seed: 3
-backend: wasm
-data:
-  source: teacher
-  input_dim: 16
-  hidden: 16
-  train_examples: 256
-  test_examples: 64
-  batch_size: 32
-model:
-  kind: mlp
-  hidden: [16]
-training:
-  steps: 30
-  eval_every: 0
-pruning:
-  method: sapp
-  sparsity: 0.5
-  block: 4
-  min_blocks: 4
-  layers: [dense_1]
-output:
-  dir: runs
-  checkpoint_every: 10
-  snapshots: 3
-`,
-);
+writeTinySappRun(experiment, { name: 'readers', seed: 3, steps: 30, checkpointEvery: 10, snapshots: 3 });
 
 let original = '';
 let copies = 0;

@@ -12,42 +12,19 @@ import type { RunInfo } from '@protocol';
 import { main } from '../../server/src/cli';
 import { RunFolderBusyError } from '../../server/src/runs/runLock';
 import { exportRun, resumeRun, runExperiment } from '../../server/src/runs/runExperiment';
-import { ROOT } from '../helpers/experimentFixtures';
+import { ROOT, writeTinySappRun } from '../helpers/experimentFixtures';
 
 const dir = mkdtempSync(join(tmpdir(), 'sparsity-folders-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const experiment = join(dir, 'folders.prune.yaml');
-writeFileSync(
-  experiment,
-  `version: 1
-name: folders
-seed: 1
-backend: wasm
-data:
-  source: teacher
-  input_dim: 16
-  hidden: 16
-  train_examples: 128
-  test_examples: 32
-  batch_size: 32
-model:
-  kind: mlp
-  hidden: [16]
-training:
-  steps: 20
-  eval_every: 0
-pruning:
-  method: sapp
-  sparsity: 0.5
-  block: 4
-  min_blocks: 4
-  layers: [dense_1]
-output:
-  dir: runs
-  checkpoint_every: 5
-  snapshots: 2
-`,
-);
+writeTinySappRun(experiment, {
+  name: 'folders',
+  seed: 1,
+  steps: 20,
+  trainExamples: 128,
+  checkpointEvery: 5,
+  snapshots: 2,
+});
 
 async function cli(args: string[]) {
   const out: string[] = [];

@@ -5,50 +5,26 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { RunInfo } from '@protocol';
 import { resumeRun } from '../../server/src/runs/runExperiment';
-import { ROOT } from '../helpers/experimentFixtures';
+import { ROOT, writeTinySappRun } from '../helpers/experimentFixtures';
 
 const dir = mkdtempSync(join(tmpdir(), 'sparsity-signals-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const experiment = join(dir, 'signals.prune.yaml');
-writeFileSync(
-  experiment,
-  `version: 1
-name: signals
-seed: 1
-backend: wasm
-data:
-  source: teacher
-  input_dim: 16
-  hidden: 16
-  train_examples: 256
-  test_examples: 64
-  batch_size: 32
-model:
-  kind: mlp
-  hidden: [16]
-training:
-  steps: 20000
-  eval_every: 0
-  log_every: 1
-pruning:
-  method: sapp
-  sparsity: 0.5
-  block: 4
-  min_blocks: 4
-  layers: [dense_1]
-output:
-  dir: runs
-  checkpoint_every: 100000
-  snapshots: 2
-  export: false
-`,
-);
+writeTinySappRun(experiment, {
+  name: 'signals',
+  seed: 1,
+  steps: 20000,
+  logEvery: 1,
+  checkpointEvery: 100000,
+  snapshots: 2,
+  export: false,
+});
 
 describe('signals to sparsity-studio run', () => {
   for (const [signal, code] of [
