@@ -110,7 +110,9 @@ export function registerSessions(options: SessionsOptions): SessionManager {
     // This bundle itself: started as a worker with SESSION_WORKER_DATA it runs a session (main.ts).
     workerPath: join(__dirname, 'server.js'),
     onChange: (summary) => {
-      void connection.sendNotification(SessionDidChangeNotification, summary);
+      // A copy: the connection serialises later, when the live summary may have moved on, and the
+      // client would see a newer state in an older notification (and out of order with refreshes).
+      void connection.sendNotification(SessionDidChangeNotification, structuredClone(summary));
       reportProgress(summary);
       const shown = `${summary.state} ${summary.runDir}`;
       if (shownInLenses.get(summary.sessionId) !== shown) {
