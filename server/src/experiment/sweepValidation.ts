@@ -158,10 +158,7 @@ export function sweepDiagnostics(
   // The data section rarely varies across a grid: probe each distinct one once.
   const probes = new Map<string, ReturnType<ExperimentHost['probeData']>>();
   const probing: ExperimentHost = {
-    baseDir: host.baseDir,
-    memoryBytes: host.memoryBytes,
-    pathKind: (p) => host.pathKind(p),
-    readHead: (p, bytes) => host.readHead(p, bytes),
+    ...host,
     probeData: (data) => {
       const key = JSON.stringify(data);
       let probe = probes.get(key);
